@@ -1,0 +1,118 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+import nx from '@nx/eslint-plugin';
+
+const boundaries = (extra = []) => [
+  'error',
+  {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      {
+        sourceTag: 'type:app',
+        onlyDependOnLibsWithTags: [
+          'type:service',
+          'type:platform',
+          'type:data',
+          'type:contracts',
+          'type:domain',
+          ...extra,
+        ],
+      },
+      {
+        sourceTag: 'type:service',
+        onlyDependOnLibsWithTags: ['type:domain', 'type:platform', 'type:data', 'type:contracts', ...extra],
+      },
+      {
+        sourceTag: 'type:domain',
+        onlyDependOnLibsWithTags: ['type:domain', 'type:platform', 'type:data', 'type:contracts', ...extra],
+      },
+      { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', ...extra] },
+      { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', ...extra] },
+      { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts', ...extra] },
+      { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', ...extra] },
+      {
+        sourceTag: 'type:testing',
+        onlyDependOnLibsWithTags: [
+          'type:platform',
+          'type:data',
+          'type:contracts',
+          'type:util',
+          'type:domain',
+          'type:service',
+          'type:testing',
+        ],
+      },
+    ],
+  },
+];
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'data/**',
+      '.nx/**',
+      'tmp/**',
+      '**/*.mjs',
+      '**/*.js',
+      'helm/**',
+      'deploy/**',
+    ],
+  },
+  ...tseslint.configs.strictTypeChecked,
+  {
+    plugins: { '@nx': nx },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      '@nx/enforce-module-boundaries': boundaries(),
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-extraneous-class': ['error', { allowWithDecorator: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
+      // Typed reads from untyped stores (cache, bus) are deliberate.
+      '@typescript-eslint/no-unnecessary-type-parameters': 'off',
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through @keyhaven/config.' },
+      ],
+    },
+  },
+  {
+    // Nest resolves constructor parameters from emitted type metadata: a type-only import would erase it.
+    files: [
+      '**/*.module.ts',
+      '**/*.controller.ts',
+      '**/*.service.ts',
+      '**/*.repository.ts',
+      '**/*.guard.ts',
+      '**/*.filter.ts',
+      '**/*.handler.ts',
+      '**/*.gateway.ts',
+    ],
+    rules: { '@typescript-eslint/consistent-type-imports': 'off' },
+  },
+  {
+    files: ['libs/platform/config/**/*.ts', 'tools/**/*.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['**/*.spec.ts', 'libs/testing/**/*.ts', 'tools/bench/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': boundaries(['type:testing', 'type:util']),
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+);

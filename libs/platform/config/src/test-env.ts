@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/**
+ * Where the test suites find the real services. Read here so that no test reads process.env itself.
+ * `CI` makes tests that need a service fail (never skip) when it is unreachable.
+ */
+const testEnvSchema = z.object({
+  CI: z
+    .string()
+    .optional()
+    .transform((v) => v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false'),
+  TEST_DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  TEST_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  TEST_AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+});
+
+export type TestEnv = z.infer<typeof testEnvSchema>;
+
+export function loadTestEnv(env: NodeJS.ProcessEnv = process.env): TestEnv {
+  return testEnvSchema.parse(env);
+}
