@@ -11,6 +11,7 @@ const boundaries = (extra = []) => [
       {
         sourceTag: 'type:app',
         onlyDependOnLibsWithTags: [
+          'type:runtime',
           'type:service',
           'type:platform',
           'type:data',
@@ -19,6 +20,7 @@ const boundaries = (extra = []) => [
           ...extra,
         ],
       },
+      { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:platform', 'type:data', 'type:contracts', ...extra] },
       {
         sourceTag: 'type:service',
         onlyDependOnLibsWithTags: ['type:domain', 'type:platform', 'type:data', 'type:contracts', ...extra],
@@ -34,6 +36,7 @@ const boundaries = (extra = []) => [
       {
         sourceTag: 'type:testing',
         onlyDependOnLibsWithTags: [
+          'type:runtime',
           'type:platform',
           'type:data',
           'type:contracts',

@@ -1,1 +1,5 @@
-export {};
+export * from './data-source';
+export * from './migrate';
+export * from './mutex';
+export { migrationsForTest } from './migrations';
+export * from './entities';

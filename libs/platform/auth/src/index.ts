@@ -1,1 +1,2 @@
-export {};
+export * from './public.decorator';
+export * from './auth.guard';

@@ -1,1 +1,7 @@
-export {};
+export * from './bootstrap';
+export * from './error-filter';
+export * from './health';
+export * from './logger';
+export * from './metrics';
+export * from './run-main';
+export * from './tls';

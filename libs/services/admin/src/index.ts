@@ -1,1 +1,2 @@
-export {};
+export * from './admin.module';
+export const ADMIN_PREFIX = 'admin';

@@ -1,1 +1,2 @@
-export {};
+export * from './api.module';
+export const API_PREFIX = 'api';

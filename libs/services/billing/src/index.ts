@@ -1,1 +1,2 @@
-export {};
+export * from './billing.module';
+export const BILLING_PREFIX = 'billing';

@@ -1,1 +1,2 @@
-export {};
+export * from './icons.module';
+export const ICONS_PREFIX = 'icons';

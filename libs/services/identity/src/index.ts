@@ -1,1 +1,2 @@
-export {};
+export * from './identity.module';
+export const IDENTITY_PREFIX = 'identity';

@@ -1,1 +1,2 @@
-export {};
+export * from './notifications.module';
+export const NOTIFICATIONS_PREFIX = 'notifications';

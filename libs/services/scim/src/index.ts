@@ -1,1 +1,2 @@
-export {};
+export * from './scim.module';
+export const SCIM_PREFIX = 'scim';

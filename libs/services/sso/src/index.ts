@@ -1,1 +1,2 @@
-export {};
+export * from './sso.module';
+export const SSO_PREFIX = 'sso';

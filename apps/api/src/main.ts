@@ -1,0 +1,9 @@
+import { loadConfig, serviceConfigSchema } from '@keyhaven/config';
+import { runMain } from '@keyhaven/http';
+import { bootApp } from '@keyhaven/runtime';
+import { ApiServiceModule, API_PREFIX } from '@keyhaven/service-api';
+
+runMain('api', async () => {
+  const config = loadConfig(serviceConfigSchema('api'));
+  await bootApp({ name: 'api', config, services: [{ prefix: API_PREFIX, module: ApiServiceModule }] });
+});

@@ -1,0 +1,2 @@
+/** Every TypeORM entity, registered on the data source. */
+export const entities: (new () => object)[] = [];

@@ -1,0 +1,9 @@
+import { Foundation1763800000000 } from './1763800000000-Foundation';
+
+/** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
+export const migrations = [Foundation1763800000000];
+
+/** Names of every migration, as recorded in schema_migrations. */
+export function migrationsForTest(): string[] {
+  return migrations.map((m) => new m().name);
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const urlWithProtocols = (protocols: string[], example: string) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL like ${example}` },
+  );
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ message: 'must be a port number' })
+    .int('must be a port number')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535')
+    .default(fallback);
+
+const databaseUrl = urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/db');
+const redisUrl = urlWithProtocols(['redis:', 'rediss:'], 'redis://host:6379');
+const amqpUrl = urlWithProtocols(['amqp:', 'amqps:'], 'amqp://user:pass@host:5672');
+
+/** Settings every service process shares. */
+const processShape = {
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('./data'),
+  DOMAIN: z
+    .string()
+    .default('https://localhost:8443')
+    .pipe(urlWithProtocols(['https:', 'http:'], 'https://vault.example.com'))
+    .transform((v) => v.replace(/\/+$/, '')),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Trust X-Forwarded-* from these hops (a proxy in front). */
+  TRUST_PROXY: bool(false),
+  S3_ENDPOINT: z.string().optional(),
+  S3_BUCKET: z.string().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  SMTP_HOST: z.string().optional(),
+  SMTP_PORT: port(587),
+  SMTP_SECURITY: z
+    .enum(['starttls', 'force_tls', 'off'], { message: 'must be starttls, force_tls or off' })
+    .default('starttls'),
+  SMTP_USERNAME: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  SMTP_FROM: z.string().default('Keyhaven <keyhaven@localhost>'),
+  ADMIN_TOKEN: z.string().optional(),
+  SIGNUPS_ALLOWED: bool(true),
+};
+
+/** The all-in-one server: every dependency optional, embedded adapters otherwise. */
+export const serverConfigSchema = z
+  .object({
+    ...processShape,
+    PORT: port(8443),
+    TLS: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+    DATABASE_URL: databaseUrl.optional(),
+    REDIS_URL: redisUrl.optional(),
+    AMQP_URL: amqpUrl.optional(),
+  })
+  .superRefine(s3Complete);
+
+/** Default ports of the split services, so they can run side by side on one host. */
+export const SERVICE_PORTS = {
+  api: 4000,
+  identity: 4001,
+  admin: 4002,
+  notifications: 4003,
+  events: 4004,
+  'events-processor': 4005,
+  sso: 4006,
+  scim: 4007,
+  billing: 4008,
+  icons: 4009,
+} as const;
+
+export type ServiceName = keyof typeof SERVICE_PORTS;
+
+/** A split service: production adapters are required; TLS is normally terminated by the proxy. */
+export function serviceConfigSchema(service: ServiceName) {
+  return z
+    .object({
+      ...processShape,
+      PORT: port(SERVICE_PORTS[service]),
+      TLS: z.enum(['on', 'off'], { message: 'must be on or off' }).default('off'),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      AMQP_URL: amqpUrl,
+    })
+    .superRefine(s3Complete);
+}
+
+function s3Complete(
+  value: { S3_ENDPOINT?: string | undefined; S3_BUCKET?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (value.S3_BUCKET === undefined && value.S3_ENDPOINT !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when S3_ENDPOINT is set' });
+  }
+}
+
+export type KeyhavenConfig = z.infer<typeof serverConfigSchema>;
+
+/** Keys whose values must never be printed. */
+export const SECRET_KEYS = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'AMQP_URL',
+  'S3_SECRET_ACCESS_KEY',
+  'SMTP_PASSWORD',
+  'ADMIN_TOKEN',
+] as const;
+
+/** A printable view of the configuration: secrets masked, URLs stripped of credentials. */
+export function describeConfig(config: KeyhavenConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    if (key.endsWith('_URL') && typeof value === 'string') {
+      const url = new URL(value);
+      out[key] = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+    } else if ((SECRET_KEYS as readonly string[]).includes(key)) {
+      out[key] = '***';
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { KeyhavenError, errorBody, httpStatusOf, type ErrorResponseBody } from '@keyhaven/contracts';
+import type { Logger } from 'pino';
+
+/** Errors with their own wire body (the identity service's OAuth errors) implement this. */
+export interface CustomErrorBody {
+  readonly status: number;
+  body(): unknown;
+}
+
+function isCustomErrorBody(error: unknown): error is CustomErrorBody {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as Partial<CustomErrorBody>).status === 'number' &&
+    typeof (error as Partial<CustomErrorBody>).body === 'function'
+  );
+}
+
+interface Mapped {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Turns anything thrown into Bitwarden's error shape; a 500 hides its detail behind an error id. */
+export function mapError(error: unknown, logger: Logger, requestId: string): Mapped {
+  if (error instanceof KeyhavenError) {
+    const mapped: Mapped = { status: httpStatusOf(error.code), body: errorBody(error.message, error.validationErrors) };
+    if (error.retryAfterSeconds !== undefined) mapped.headers = { 'retry-after': String(error.retryAfterSeconds) };
+    return mapped;
+  }
+  if (isCustomErrorBody(error)) return { status: error.status, body: error.body() };
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const message =
+      typeof response === 'object' && response !== null && 'message' in response
+        ? String((response as { message: unknown }).message)
+        : error.message;
+    return { status, body: errorBody(status === 404 ? 'Resource not found.' : message) };
+  }
+  // Fastify's own errors (malformed JSON, body too large, bad content type) carry a 4xx statusCode.
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return { status: statusCode, body: errorBody(clientErrorMessage(statusCode, error)) };
+  }
+  const errorId = randomUUID();
+  logger.error({ err: error, errorId, reqId: requestId }, 'unhandled error');
+  const body: ErrorResponseBody = { ...errorBody('An unexpected error occurred.'), errorId };
+  return { status: 500, body };
+}
+
+function clientErrorMessage(status: number, error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (status === 413) return 'The request body is too large.';
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'Unsupported content type.';
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'The request body is empty.';
+  if (status === 400) return 'The request body is not valid JSON.';
+  return 'The request could not be processed.';
+}
+
+@Catch()
+export class BitwardenErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const mapped = mapError(error, this.logger, request.id);
+    if (mapped.headers) void reply.headers(mapped.headers);
+    void reply.status(mapped.status).send(mapped.body);
+  }
+}

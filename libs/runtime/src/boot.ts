@@ -1,0 +1,54 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { describeConfig, type KeyhavenConfig } from '@keyhaven/config';
+import { closeOnSignals, createHttpApp, createLogger, loadTls, type Logger } from '@keyhaven/http';
+import { connectInfrastructure } from './infrastructure';
+import { RootModule } from './root.module';
+import type { MountedService } from './service-spec';
+
+export interface BootOptions {
+  /** Process name for logs: `server`, `api`, … */
+  readonly name: string;
+  readonly config: KeyhavenConfig;
+  readonly services: MountedService[];
+  readonly logger?: Logger;
+}
+
+export interface RunningApp {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+}
+
+/** Connects the adapters, builds the application, and listens; SIGTERM closes it cleanly. */
+export async function bootApp(options: BootOptions): Promise<RunningApp> {
+  const { config } = options;
+  const logger = (options.logger ?? createLogger(config.LOG_LEVEL)).child({ service: options.name });
+  logger.info({ config: describeConfig(config) }, 'starting');
+  const tls = loadTls(
+    {
+      tls: config.TLS,
+      certFile: config.TLS_CERT_FILE,
+      keyFile: config.TLS_KEY_FILE,
+      dataDir: config.DATA_DIR,
+      domain: config.DOMAIN,
+    },
+    logger,
+  );
+  const infrastructure = await connectInfrastructure(config, logger);
+  let app: NestFastifyApplication;
+  try {
+    app = await createHttpApp({
+      rootModule: RootModule.forRoot(config, infrastructure, options.services),
+      logger,
+      tls,
+      trustProxy: config.TRUST_PROXY,
+    });
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    await infrastructure.close();
+    throw error;
+  }
+  closeOnSignals(app, logger);
+  const url = `${tls ? 'https' : 'http'}://localhost:${config.PORT}`;
+  logger.info({ url, services: options.services.map((s) => `/${s.prefix}`) }, 'listening');
+  return { app, url };
+}

@@ -1,0 +1,32 @@
+import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EVENT_BUS } from '@keyhaven/bus';
+import { CACHE_STORE } from '@keyhaven/cache';
+import { BLOB_STORE } from '@keyhaven/storage';
+import { MAILER } from '@keyhaven/mail';
+import type { Infrastructure } from './infrastructure';
+
+const INFRASTRUCTURE = Symbol('INFRASTRUCTURE');
+
+/** Exposes the connected adapters to every module and closes them after the HTTP server has drained. */
+@Global()
+@Module({})
+export class InfrastructureModule implements OnApplicationShutdown {
+  constructor(@Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure) {}
+
+  static forRoot(infrastructure: Infrastructure): DynamicModule {
+    const providers = [
+      { provide: INFRASTRUCTURE, useValue: infrastructure },
+      { provide: DataSource, useValue: infrastructure.dataSource },
+      { provide: EVENT_BUS, useValue: infrastructure.bus },
+      { provide: CACHE_STORE, useValue: infrastructure.cacheStore },
+      { provide: BLOB_STORE, useValue: infrastructure.blobs },
+      { provide: MAILER, useValue: infrastructure.mailer },
+    ];
+    return { module: InfrastructureModule, providers, exports: providers.map((p) => p.provide) };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.infrastructure.close();
+  }
+}

@@ -1,0 +1,26 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD, RouterModule } from '@nestjs/core';
+import { ConfigModule, type KeyhavenConfig } from '@keyhaven/config';
+import { HealthModule } from '@keyhaven/http';
+import { GlobalAuthGuard } from '@keyhaven/platform-auth';
+import { InfrastructureModule } from './infrastructure.module';
+import type { Infrastructure } from './infrastructure';
+import type { MountedService } from './service-spec';
+
+/** The application root: shared infrastructure, health endpoints, and each service under its prefix. */
+@Module({})
+export class RootModule {
+  static forRoot(config: KeyhavenConfig, infrastructure: Infrastructure, services: MountedService[]): DynamicModule {
+    return {
+      module: RootModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        InfrastructureModule.forRoot(infrastructure),
+        HealthModule.forRoot(infrastructure.healthChecks),
+        ...services.map((s) => s.module),
+        RouterModule.register(services.map((s) => ({ path: s.prefix, module: s.module }))),
+      ],
+      providers: [{ provide: APP_GUARD, useClass: GlobalAuthGuard }],
+    };
+  }
+}
