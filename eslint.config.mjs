@@ -20,7 +20,10 @@ const boundaries = (extra = []) => [
           ...extra,
         ],
       },
-      { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:platform', 'type:data', 'type:contracts', ...extra] },
+      {
+        sourceTag: 'type:runtime',
+        onlyDependOnLibsWithTags: ['type:platform', 'type:data', 'type:contracts', ...extra],
+      },
       {
         sourceTag: 'type:service',
         onlyDependOnLibsWithTags: ['type:domain', 'type:platform', 'type:data', 'type:contracts', ...extra],
@@ -73,7 +76,14 @@ export default tseslint.config(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@nx/enforce-module-boundaries': boundaries(),
-      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['test', 'describe', 'it', 'suite'], package: 'node:test' },
+          ],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',

@@ -1,1 +1,4 @@
 export * from './errors';
+export * from './kdf';
+export * from './enc-string';
+export * from './validate';

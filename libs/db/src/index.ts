@@ -3,3 +3,4 @@ export * from './migrate';
 export * from './mutex';
 export { migrationsForTest } from './migrations';
 export * from './entities';
+export * from './database';

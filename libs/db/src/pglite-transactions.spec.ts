@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createDataSource, runMigrations } from '@keyhaven/db';
+import { createDataSource } from './data-source';
+import { runMigrations } from './migrate';
 
 test('embedded PGlite: concurrent transactions, a third rolling back, leave exactly the committed rows', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyhaven-pglite-'));
@@ -35,8 +36,8 @@ test('embedded PGlite: concurrent transactions, a third rolling back, leave exac
       rows.map((r) => r.n),
       committed.sort((a, b) => a - b),
     );
-    const [{ count }] = await ds.query<{ count: string }[]>('SELECT count(*)::text AS count FROM probe');
-    assert.equal(Number(count), 66);
+    const counted = await ds.query<{ count: string }[]>('SELECT count(*)::text AS count FROM probe');
+    assert.equal(Number(counted[0]?.count), 66);
   } finally {
     await ds.destroy();
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { Database } from '@keyhaven/db';
 import { EVENT_BUS } from '@keyhaven/bus';
 import { CACHE_STORE } from '@keyhaven/cache';
 import { BLOB_STORE } from '@keyhaven/storage';
@@ -18,6 +19,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
     const providers = [
       { provide: INFRASTRUCTURE, useValue: infrastructure },
       { provide: DataSource, useValue: infrastructure.dataSource },
+      { provide: Database, useValue: new Database(infrastructure.dataSource) },
       { provide: EVENT_BUS, useValue: infrastructure.bus },
       { provide: CACHE_STORE, useValue: infrastructure.cacheStore },
       { provide: BLOB_STORE, useValue: infrastructure.blobs },

@@ -90,7 +90,9 @@ export async function connectInfrastructure(config: KeyhavenConfig, logger: Logg
       {
         name: 'database',
         kind: databaseKind({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }),
-        check: async () => void (await dataSource.query('SELECT 1')),
+        check: async () => {
+          await dataSource.query('SELECT 1');
+        },
       },
       { name: 'bus', kind: config.AMQP_URL ? 'rabbitmq' : 'in-process', check: () => bus.ping() },
       { name: 'cache', kind: config.REDIS_URL ? 'redis' : 'memory', check: () => cacheStore.ping() },

@@ -1,1 +1,5 @@
 export * from './services';
+export * from './https-client';
+export * from './server-process';
+export * from './scratch-database';
+export { migrationsForTest } from '@keyhaven/db';

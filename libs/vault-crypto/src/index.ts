@@ -1,1 +1,16 @@
-export {};
+export * from './enc-string-format';
+export * from './symmetric-key';
+export * from './hkdf';
+export * from './kdf';
+export * from './master-key';
+export * from './enc-string';
+export * from './key-wrap';
+export * from './rsa';
+export * from './org-key';
+export * from './attachment';
+export * from './send';
+export * from './totp';
+export * from './folder';
+export * from './cipher-types';
+export * from './cipher';
+export * from './account';

@@ -18,7 +18,7 @@ export class Foundation1763800000000 implements MigrationInterface {
     `);
   }
 
-  async down(): Promise<void> {
-    throw new Error('migrations are forward-only');
+  down(): Promise<void> {
+    return Promise.reject(new Error('migrations are forward-only'));
   }
 }

@@ -1,7 +1,8 @@
 import { Foundation1763800000000 } from './1763800000000-Foundation';
+import { AccountsAndVault1763800100000 } from './1763800100000-AccountsAndVault';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
-export const migrations = [Foundation1763800000000];
+export const migrations = [Foundation1763800000000, AccountsAndVault1763800100000];
 
 /** Names of every migration, as recorded in schema_migrations. */
 export function migrationsForTest(): string[] {

@@ -1,1 +1,14 @@
-export {};
+export * from './auth-domain.module';
+export * from './accounts/accounts.service';
+export * from './accounts/registration';
+export * from './devices/device.repository';
+export * from './login/identity-error';
+export * from './login/login.service';
+export * from './password-hasher';
+export * from './tokens/access-tokens';
+export * from './tokens/refresh-tokens';
+export * from './tokens/signing-keys';
+export * from './two-factor/two-factor.service';
+export * from './users/user';
+export * from './users/user.repository';
+export * from './users/profile';

@@ -1,1 +1,8 @@
-export {};
+export * from './ciphers/cipher';
+export * from './ciphers/cipher-request';
+export * from './ciphers/cipher.repository';
+export * from './folders/folder.repository';
+export * from './push';
+export * from './sync/sync.service';
+export * from './vault.service';
+export * from './vault-domain.module';

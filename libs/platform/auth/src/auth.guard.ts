@@ -1,22 +1,41 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { unauthorized } from '@keyhaven/contracts';
 import { IS_PUBLIC } from './public.decorator';
+import { TOKEN_VERIFIER, type RequestWithPrincipal, type TokenVerifier } from './principal';
+
+function bearerToken(request: RequestWithPrincipal): string | null {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    return match?.[1] ?? null;
+  }
+  return null;
+}
 
 /**
- * Installed globally: a route without @Public() needs an authenticated caller.
- * Until a token verifier is registered every such route answers 401.
+ * Installed globally: a route without @Public() needs a valid access token.
+ * With no verifier registered (a service that issues no tokens) every such route answers 401.
  */
 @Injectable()
 export class GlobalAuthGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    @Optional() @Inject(TOKEN_VERIFIER) private readonly verifier?: TokenVerifier,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [
       context.getHandler(),
       context.getClass(),
     ]);
     if (isPublic === true) return true;
-    throw unauthorized();
+    const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
+    const token = bearerToken(request);
+    if (!token || !this.verifier) throw unauthorized();
+    const principal = await this.verifier.verify(token);
+    if (!principal) throw unauthorized();
+    request.principal = principal;
+    return true;
   }
 }

@@ -1,2 +1,3 @@
 export * from './public.decorator';
+export * from './principal';
 export * from './auth.guard';

@@ -1,1 +1,13 @@
 export * from './cache.port';
+export * from './logger';
+export { DEFAULT_LOCK_WAIT_MS } from './internal/with-lock';
+export * from './memory/memory-cache';
+export * from './memory/memory-lock';
+export * from './memory/memory-rate-limiter';
+export * from './memory/memory-cache-store';
+export * from './redis/connect-redis';
+export * from './redis/redis-keys';
+export * from './redis/redis-cache';
+export * from './redis/redis-lock';
+export * from './redis/redis-rate-limiter';
+export * from './redis/redis-cache-store';

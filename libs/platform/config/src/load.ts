@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { type z } from 'zod';
 
 /** A configuration problem, reported as one line naming the variable; never a stack trace. */
 export class ConfigError extends Error {
@@ -36,7 +36,7 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.Process
   const result = schema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const variable = issue?.path.map(String).join('.') || 'configuration';
+    const variable = issue?.path.map(String).join('.') ?? 'configuration';
     throw new ConfigError(variable, issue?.message ?? 'invalid');
   }
   return result.data;

@@ -59,6 +59,10 @@ const processShape = {
   SMTP_FROM: z.string().default('Keyhaven <keyhaven@localhost>'),
   ADMIN_TOKEN: z.string().optional(),
   SIGNUPS_ALLOWED: bool(true),
+  /** Credential attempts (password and API-key grants, prelogin) per client IP per minute. */
+  LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  /** Failed logins (or two-step codes) per account per 15 minutes before it is throttled. */
+  LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
 };
 
 /** The all-in-one server: every dependency optional, embedded adapters otherwise. */
@@ -127,7 +131,7 @@ export const SECRET_KEYS = [
 /** A printable view of the configuration: secrets masked, URLs stripped of credentials. */
 export function describeConfig(config: KeyhavenConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) {
+  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
     if (value === undefined) continue;
     if (key.endsWith('_URL') && typeof value === 'string') {
       const url = new URL(value);

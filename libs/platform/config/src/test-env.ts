@@ -16,6 +16,13 @@ const testEnvSchema = z.object({
 
 export type TestEnv = z.infer<typeof testEnvSchema>;
 
+/** The test process's environment, to hand on to the server processes a test starts. */
+export function inheritedEnvironment(exclude: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !exclude.includes(k)) env[k] = v;
+  return env;
+}
+
 export function loadTestEnv(env: NodeJS.ProcessEnv = process.env): TestEnv {
   return testEnvSchema.parse(env);
 }

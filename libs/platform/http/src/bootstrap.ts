@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { BitwardenErrorFilter, mapError } from './error-filter';
+import { BitwardenErrorFilter } from './error-filter';
 import { NestPinoLogger, redactUrl } from './logger';
 import { httpDuration } from './metrics';
 import type { TlsMaterial } from './tls';
@@ -29,13 +29,23 @@ function requestIdOf(request: { headers: Record<string, string | string[] | unde
 }
 
 /** Bodies: an empty JSON body means `{}` (clients POST some actions without one). */
-function parseJson(_request: FastifyRequest, body: Buffer): unknown {
-  if (body.length === 0) return {};
-  try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch {
-    throw Object.assign(new Error('invalid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
+function parseJson(
+  _request: FastifyRequest,
+  body: Buffer,
+  done: (error: Error | null, parsed?: unknown) => void,
+): void {
+  if (body.length === 0) {
+    done(null, {});
+    return;
   }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    done(Object.assign(new Error('invalid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }));
+    return;
+  }
+  done(null, parsed);
 }
 
 /** A Nest application on Fastify, with Keyhaven's error shape, request ids, logs and metrics. */
@@ -77,17 +87,14 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   });
   adapter.useBodyParser('application/json', false, { bodyLimit: DEFAULT_BODY_LIMIT }, parseJson);
 
-  const app = await NestFactory.create<NestFastifyApplication>(options.rootModule, adapter, {
-    logger: new NestPinoLogger(logger),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    options.rootModule,
+    adapter,
+    // Nest declares its options as a class but reads them as a plain object.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+    { logger: new NestPinoLogger(logger), abortOnError: false },
+  );
   app.useGlobalFilters(new BitwardenErrorFilter(logger));
-  // Errors raised by Fastify before Nest sees the request (body parsing, limits).
-  fastify.setErrorHandler((error, request, reply) => {
-    const mapped = mapError(error, logger, request.id);
-    if (mapped.headers) void reply.headers(mapped.headers);
-    void reply.status(mapped.status).send(mapped.body);
-  });
   app.enableCors({ origin: true, credentials: false, maxAge: 600 });
   await app.init();
   return app;

@@ -36,10 +36,7 @@ export function mapError(error: unknown, logger: Logger, requestId: string): Map
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
-    const message =
-      typeof response === 'object' && response !== null && 'message' in response
-        ? String((response as { message: unknown }).message)
-        : error.message;
+    const message = typeof response === 'object' && 'message' in response ? String(response.message) : error.message;
     return { status, body: errorBody(status === 404 ? 'Resource not found.' : message) };
   }
   // Fastify's own errors (malformed JSON, body too large, bad content type) carry a 4xx statusCode.

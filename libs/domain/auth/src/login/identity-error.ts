@@ -1,0 +1,30 @@
+/**
+ * The identity service's OAuth error body. The clients read `error`, `error_description` and
+ * `ErrorModel.Message` (exact case), plus `TwoFactorProviders2` on a two-step challenge.
+ */
+export class IdentityError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+    private readonly extra: Record<string, unknown> = {},
+  ) {
+    super(description);
+    this.name = 'IdentityError';
+  }
+
+  body(): Record<string, unknown> {
+    return {
+      error: this.error,
+      error_description: this.description,
+      ...this.extra,
+      ErrorModel: { Message: this.description, Object: 'error' },
+    };
+  }
+}
+
+export const invalidGrant = (description: string, extra?: Record<string, unknown>): IdentityError =>
+  new IdentityError(400, 'invalid_grant', description, extra);
+
+export const WRONG_CREDENTIALS = 'Username or password is incorrect. Try again.';
+export const WRONG_TWO_FACTOR = 'Two-step token is invalid. Try again.';

@@ -1,0 +1,54 @@
+import type { User } from '../users/user';
+
+/** The password/client_credentials success body; every PascalCase field here is read by the clients. */
+export function tokenResponse(
+  user: User,
+  tokens: { accessToken: string; expiresIn: number; refreshToken?: string; scope: string; twoFactorToken?: string },
+): Record<string, unknown> {
+  const kdf = {
+    KdfType: user.kdf,
+    Iterations: user.kdfIterations,
+    Memory: user.kdfMemory,
+    Parallelism: user.kdfParallelism,
+  };
+  return {
+    access_token: tokens.accessToken,
+    expires_in: tokens.expiresIn,
+    token_type: 'Bearer',
+    ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken } : {}),
+    scope: tokens.scope,
+    Key: user.key,
+    PrivateKey: user.privateKey,
+    AccountKeys: user.privateKey
+      ? {
+          publicKeyEncryptionKeyPair: {
+            wrappedPrivateKey: user.privateKey,
+            publicKey: user.publicKey,
+            signedPublicKey: null,
+          },
+          signatureKeyPair: null,
+          securityState: null,
+          object: 'privateKeys',
+        }
+      : null,
+    Kdf: user.kdf,
+    KdfIterations: user.kdfIterations,
+    KdfMemory: user.kdfMemory,
+    KdfParallelism: user.kdfParallelism,
+    ForcePasswordReset: false,
+    ResetMasterPassword: false,
+    ApiUseKeyConnector: false,
+    MasterPasswordPolicy: null,
+    UserDecryptionOptions: {
+      HasMasterPassword: true,
+      MasterPasswordUnlock: {
+        Kdf: kdf,
+        MasterKeyEncryptedUserKey: user.key,
+        MasterKeyWrappedUserKey: user.key,
+        Salt: user.email,
+      },
+      Object: 'userDecryptionOptions',
+    },
+    ...(tokens.twoFactorToken ? { TwoFactorToken: tokens.twoFactorToken } : {}),
+  };
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
+import type { Principal, TokenVerifier } from '@keyhaven/platform-auth';
+import { SigningKeys } from './signing-keys';
+import { UserRepository } from '../users/user.repository';
+import type { User } from '../users/user';
+
+/** The clients refresh when under 5 minutes remain; an hour keeps refresh traffic low. */
+export const ACCESS_TOKEN_LIFETIME_S = 3600;
+
+export interface AccessTokenSubject {
+  readonly user: User;
+  readonly clientId: string;
+  readonly scopes: string[];
+  readonly deviceIdentifier: string | null;
+  readonly deviceId: string | null;
+  readonly deviceType: number | null;
+  readonly amr: string[];
+}
+
+interface AccessClaims extends JWTPayload {
+  email: string;
+  sstamp: string;
+  client_id: string;
+  scope: string[];
+  device?: string;
+  device_id?: string;
+}
+
+@Injectable()
+export class AccessTokens implements TokenVerifier {
+  private readonly issuer: string;
+
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly users: UserRepository,
+    @Inject(KEYHAVEN_CONFIG) config: KeyhavenConfig,
+  ) {
+    this.issuer = `${config.DOMAIN}/identity`;
+  }
+
+  async issue(subject: AccessTokenSubject): Promise<{ token: string; expiresIn: number }> {
+    const key = await this.keys.current();
+    const { user } = subject;
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({
+      email: user.email,
+      name: user.name ?? '',
+      email_verified: user.emailVerified,
+      premium: user.premium,
+      sstamp: user.securityStamp,
+      client_id: subject.clientId,
+      scope: subject.scopes,
+      amr: subject.amr,
+      ...(subject.deviceIdentifier ? { device: subject.deviceIdentifier } : {}),
+      ...(subject.deviceId ? { device_id: subject.deviceId } : {}),
+      ...(subject.deviceType !== null ? { devicetype: String(subject.deviceType) } : {}),
+    })
+      .setProtectedHeader({ alg: this.keys.algorithm, kid: key.kid, typ: 'at+jwt' })
+      .setSubject(user.id)
+      .setIssuer(this.issuer)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ACCESS_TOKEN_LIFETIME_S)
+      .setJti(randomUUID())
+      .sign(key.privateKey);
+    return { token, expiresIn: ACCESS_TOKEN_LIFETIME_S };
+  }
+
+  /** Valid signature, not expired, and issued under the user's current security stamp. */
+  async verify(token: string): Promise<Principal | null> {
+    const claims = await this.verifySignature<AccessClaims>(token, 'at+jwt');
+    if (!claims?.sub || typeof claims.sstamp !== 'string') return null;
+    const stamp = await this.users.securityStampOf(claims.sub);
+    if (stamp === null || stamp !== claims.sstamp) return null;
+    return {
+      userId: claims.sub,
+      deviceId: claims.device_id ?? null,
+      clientId: claims.client_id,
+      scopes: claims.scope,
+      email: claims.email,
+    };
+  }
+
+  /** Short-lived signed tokens for other purposes (e-mail verification), bound to `purpose`. */
+  async signPurpose(purpose: string, claims: Record<string, string>, lifetimeSeconds: number): Promise<string> {
+    const key = await this.keys.current();
+    return new SignJWT({ ...claims, purpose })
+      .setProtectedHeader({ alg: this.keys.algorithm, kid: key.kid, typ: 'purpose+jwt' })
+      .setIssuer(this.issuer)
+      .setIssuedAt()
+      .setExpirationTime(`${lifetimeSeconds}s`)
+      .sign(key.privateKey);
+  }
+
+  async verifyPurpose(purpose: string, token: string): Promise<Record<string, unknown> | null> {
+    const claims = await this.verifySignature(token, 'purpose+jwt');
+    return claims?.['purpose'] === purpose ? claims : null;
+  }
+
+  private async verifySignature<T extends JWTPayload>(token: string, typ: string): Promise<T | null> {
+    try {
+      const { kid } = decodeProtectedHeader(token);
+      if (!kid) return null;
+      const key = await this.keys.byKid(kid);
+      if (!key) return null;
+      const { payload } = await jwtVerify<T>(token, key, {
+        issuer: this.issuer,
+        algorithms: [this.keys.algorithm],
+        typ,
+      });
+      return payload;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { Database, type Sql } from '@keyhaven/db';
+import { unauthorized, type KdfType } from '@keyhaven/contracts';
+import type { User } from './user';
+
+interface UserRow {
+  id: string;
+  email: string;
+  email_verified: boolean;
+  name: string | null;
+  master_password_hash: string;
+  master_password_hint: string | null;
+  key: string;
+  public_key: string | null;
+  private_key: string | null;
+  user_key_id: string | null;
+  kdf: number;
+  kdf_iterations: number;
+  kdf_memory: number | null;
+  kdf_parallelism: number | null;
+  security_stamp: string;
+  api_key: string;
+  culture: string;
+  avatar_color: string | null;
+  premium: boolean;
+  totp_secret: string | null;
+  recovery_code_hash: string | null;
+  equivalent_domains: string[][] | null;
+  excluded_global_domains: number[] | null;
+  creation_date: Date;
+  revision_date: Date;
+  account_revision_date: Date;
+}
+
+function toUser(r: UserRow): User {
+  return {
+    id: r.id,
+    email: r.email,
+    emailVerified: r.email_verified,
+    name: r.name,
+    masterPasswordHash: r.master_password_hash,
+    masterPasswordHint: r.master_password_hint,
+    key: r.key,
+    publicKey: r.public_key,
+    privateKey: r.private_key,
+    userKeyId: r.user_key_id,
+    kdf: r.kdf as KdfType,
+    kdfIterations: r.kdf_iterations,
+    kdfMemory: r.kdf_memory,
+    kdfParallelism: r.kdf_parallelism,
+    securityStamp: r.security_stamp,
+    apiKey: r.api_key,
+    culture: r.culture,
+    avatarColor: r.avatar_color,
+    premium: r.premium,
+    totpSecret: r.totp_secret,
+    recoveryCodeHash: r.recovery_code_hash,
+    equivalentDomains: r.equivalent_domains,
+    excludedGlobalDomains: r.excluded_global_domains,
+    creationDate: new Date(r.creation_date),
+    revisionDate: new Date(r.revision_date),
+    accountRevisionDate: new Date(r.account_revision_date),
+  };
+}
+
+export interface NewUser {
+  id: string;
+  email: string;
+  name: string | null;
+  masterPasswordHash: string;
+  masterPasswordHint: string | null;
+  key: string;
+  publicKey: string | null;
+  privateKey: string | null;
+  kdf: KdfType;
+  kdfIterations: number;
+  kdfMemory: number | null;
+  kdfParallelism: number | null;
+  securityStamp: string;
+  apiKey: string;
+  emailVerified: boolean;
+}
+
+/** Column names a caller may change through `update`. */
+export type UserPatch = Partial<{
+  name: string | null;
+  master_password_hash: string;
+  master_password_hint: string | null;
+  key: string;
+  public_key: string;
+  private_key: string;
+  user_key_id: string;
+  kdf: number;
+  kdf_iterations: number;
+  kdf_memory: number | null;
+  kdf_parallelism: number | null;
+  security_stamp: string;
+  api_key: string;
+  culture: string;
+  avatar_color: string | null;
+  totp_secret: string | null;
+  recovery_code_hash: string | null;
+  equivalent_domains: string;
+  excluded_global_domains: string;
+}>;
+
+@Injectable()
+export class UserRepository {
+  constructor(private readonly db: Database) {}
+
+  async findById(id: string, sql: Sql = this.db): Promise<User | null> {
+    const rows = await sql.rows<UserRow>('SELECT * FROM app_user WHERE id = $1', [id]);
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  /** The caller's own account; gone means the token outlived it. */
+  async require(id: string): Promise<User> {
+    const user = await this.findById(id);
+    if (!user) throw unauthorized();
+    return user;
+  }
+
+  async findByEmail(email: string, sql: Sql = this.db): Promise<User | null> {
+    const rows = await sql.rows<UserRow>('SELECT * FROM app_user WHERE email = $1', [email]);
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async securityStampOf(id: string): Promise<string | null> {
+    const rows = await this.db.rows<{ security_stamp: string }>('SELECT security_stamp FROM app_user WHERE id = $1', [
+      id,
+    ]);
+    return rows[0]?.security_stamp ?? null;
+  }
+
+  /** False when the email is taken (unique index), so concurrent registrations cannot both win. */
+  async insert(user: NewUser, sql: Sql = this.db): Promise<boolean> {
+    const now = new Date();
+    const inserted = await sql.execute(
+      `INSERT INTO app_user (id, email, email_verified, name, master_password_hash, master_password_hint, key, public_key,
+         private_key, kdf, kdf_iterations, kdf_memory, kdf_parallelism, security_stamp, api_key, creation_date,
+         revision_date, account_revision_date)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $16)
+       ON CONFLICT (email) DO NOTHING`,
+      [
+        user.id,
+        user.email,
+        user.emailVerified,
+        user.name,
+        user.masterPasswordHash,
+        user.masterPasswordHint,
+        user.key,
+        user.publicKey,
+        user.privateKey,
+        user.kdf,
+        user.kdfIterations,
+        user.kdfMemory,
+        user.kdfParallelism,
+        user.securityStamp,
+        user.apiKey,
+        now,
+      ],
+    );
+    return inserted === 1;
+  }
+
+  /** Changes the given columns and bumps the revision dates the clients poll. */
+  async update(id: string, patch: UserPatch, sql: Sql = this.db): Promise<void> {
+    const entries = Object.entries(patch);
+    const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
+    const now = new Date();
+    sets.push(`revision_date = $${entries.length + 2}`, `account_revision_date = $${entries.length + 2}`);
+    await sql.execute(`UPDATE app_user SET ${sets.join(', ')} WHERE id = $1`, [id, ...entries.map(([, v]) => v), now]);
+  }
+
+  /** Vault changes move the account revision date, which `bw sync` compares before a full sync. */
+  async touchAccountRevision(id: string, sql: Sql = this.db): Promise<void> {
+    await sql.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [id, new Date()]);
+  }
+
+  async recordFailedLogin(id: string): Promise<void> {
+    await this.db.execute(
+      'UPDATE app_user SET failed_login_count = failed_login_count + 1, last_failed_login_at = $2 WHERE id = $1',
+      [id, new Date()],
+    );
+  }
+
+  async clearFailedLogins(id: string): Promise<void> {
+    await this.db.execute('UPDATE app_user SET failed_login_count = 0 WHERE id = $1 AND failed_login_count <> 0', [id]);
+  }
+}

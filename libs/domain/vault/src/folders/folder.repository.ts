@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Database, type Sql } from '@keyhaven/db';
+
+export interface Folder {
+  readonly id: string;
+  readonly name: string;
+  readonly revisionDate: Date;
+}
+
+interface FolderRow {
+  id: string;
+  name: string;
+  revision_date: Date;
+}
+
+const toFolder = (r: FolderRow): Folder => ({ id: r.id, name: r.name, revisionDate: new Date(r.revision_date) });
+
+/** Every method takes the owner: a folder id alone never reaches a row. */
+@Injectable()
+export class FolderRepository {
+  constructor(private readonly db: Database) {}
+
+  async listForUser(userId: string, sql: Sql = this.db): Promise<Folder[]> {
+    return (
+      await sql.rows<FolderRow>(
+        'SELECT id, name, revision_date FROM folder WHERE user_id = $1 ORDER BY creation_date',
+        [userId],
+      )
+    ).map(toFolder);
+  }
+
+  async findForUser(id: string, userId: string, sql: Sql = this.db): Promise<Folder | null> {
+    const rows = await sql.rows<FolderRow>(
+      'SELECT id, name, revision_date FROM folder WHERE id = $1 AND user_id = $2',
+      [id, userId],
+    );
+    return rows[0] ? toFolder(rows[0]) : null;
+  }
+
+  async create(userId: string, name: string, sql: Sql = this.db, id: string = randomUUID()): Promise<Folder> {
+    const now = new Date();
+    await sql.execute(
+      'INSERT INTO folder (id, user_id, name, creation_date, revision_date) VALUES ($1, $2, $3, $4, $4)',
+      [id, userId, name, now],
+    );
+    return { id, name, revisionDate: now };
+  }
+
+  async renameForUser(id: string, userId: string, name: string): Promise<Folder | null> {
+    const rows = await this.db.rows<FolderRow>(
+      'UPDATE folder SET name = $3, revision_date = $4 WHERE id = $1 AND user_id = $2 RETURNING id, name, revision_date',
+      [id, userId, name, new Date()],
+    );
+    return rows[0] ? toFolder(rows[0]) : null;
+  }
+
+  /** Items in the folder stay, unfiled (the foreign key sets their folder to null). */
+  async deleteForUser(id: string, userId: string, sql: Sql = this.db): Promise<boolean> {
+    return (await sql.execute('DELETE FROM folder WHERE id = $1 AND user_id = $2', [id, userId])) === 1;
+  }
+
+  async deleteAllForUser(userId: string, sql: Sql = this.db): Promise<void> {
+    await sql.execute('DELETE FROM folder WHERE user_id = $1', [userId]);
+  }
+}

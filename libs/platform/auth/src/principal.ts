@@ -1,0 +1,30 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+
+/** Who is calling: set by the global guard from a verified access token. */
+export interface Principal {
+  readonly userId: string;
+  readonly deviceId: string | null;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly email: string;
+}
+
+/** Verifies an access token (signature, expiry, current security stamp). Returns null when invalid. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal | null>;
+}
+
+export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
+
+export interface RequestWithPrincipal {
+  principal?: Principal;
+  headers: Record<string, string | string[] | undefined>;
+  query?: unknown;
+}
+
+/** `@CurrentUser() user: Principal` in a guarded handler. */
+export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {
+  const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
+  if (!request.principal) throw new Error('CurrentUser used on a public route');
+  return request.principal;
+});

@@ -1,0 +1,35 @@
+import { Body, Controller, Get, HttpCode, Put } from '@nestjs/common';
+import { z } from 'zod';
+import { parseBody } from '@keyhaven/contracts';
+import { UserRepository } from '@keyhaven/domain-auth';
+import { domainsJson } from '@keyhaven/domain-vault';
+import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
+
+const domainsSchema = z.object({
+  equivalentDomains: z
+    .array(z.array(z.string().max(256)).max(100))
+    .max(1000)
+    .nullish(),
+  excludedGlobalEquivalentDomains: z.array(z.number().int()).max(1000).nullish(),
+});
+
+@Controller('settings/domains')
+export class SettingsController {
+  constructor(private readonly users: UserRepository) {}
+
+  @Get()
+  async get(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
+    return domainsJson(await this.users.require(principal.userId));
+  }
+
+  @Put()
+  @HttpCode(200)
+  async update(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const request = parseBody(domainsSchema, body);
+    await this.users.update(principal.userId, {
+      equivalent_domains: JSON.stringify(request.equivalentDomains ?? []),
+      excluded_global_domains: JSON.stringify(request.excludedGlobalEquivalentDomains ?? []),
+    });
+    return domainsJson(await this.users.require(principal.userId));
+  }
+}

@@ -1,0 +1,16 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { SyncService } from '@keyhaven/domain-vault';
+import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
+
+@Controller('sync')
+export class SyncController {
+  constructor(private readonly syncService: SyncService) {}
+
+  @Get()
+  sync(
+    @CurrentUser() principal: Principal,
+    @Query('excludeDomains') excludeDomains?: string,
+  ): Promise<Record<string, unknown>> {
+    return this.syncService.sync(principal.userId, excludeDomains === 'true');
+  }
+}

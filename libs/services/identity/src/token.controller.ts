@@ -1,0 +1,46 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
+import { LoginService, SigningKeys, type TokenForm } from '@keyhaven/domain-auth';
+import { Public } from '@keyhaven/platform-auth';
+
+function formOf(body: unknown): TokenForm {
+  if (typeof body !== 'object' || body === null) return {};
+  return Object.fromEntries(
+    Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
+  );
+}
+
+@Public()
+@Controller()
+export class TokenController {
+  constructor(
+    private readonly login: LoginService,
+    private readonly keys: SigningKeys,
+    @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+  ) {}
+
+  @Post('connect/token')
+  @HttpCode(200)
+  token(@Body() body: unknown, @Req() request: FastifyRequest): Promise<Record<string, unknown>> {
+    return this.login.token(formOf(body), request.ip);
+  }
+
+  @Get('.well-known/openid-configuration')
+  discovery(): Record<string, unknown> {
+    const issuer = `${this.config.DOMAIN}/identity`;
+    return {
+      issuer,
+      jwks_uri: `${issuer}/.well-known/jwks`,
+      token_endpoint: `${issuer}/connect/token`,
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+      id_token_signing_alg_values_supported: [this.keys.algorithm],
+      scopes_supported: ['api', 'offline_access', 'api.organization'],
+    };
+  }
+
+  @Get('.well-known/jwks')
+  jwks(): Promise<unknown> {
+    return this.keys.jwks();
+  }
+}
