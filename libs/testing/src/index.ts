@@ -3,3 +3,5 @@ export * from './https-client';
 export * from './server-process';
 export * from './scratch-database';
 export { migrationsForTest } from '@keyhaven/db';
+export * from './bw-cli';
+export * from './accounts';

@@ -30,7 +30,8 @@ function matchWords(pattern: readonly string[], topic: readonly string[]): boole
         next[j] = any;
       }
     } else {
-      for (let j = 1; j <= topic.length; j++) next[j] = (reach[j - 1] ?? false) && (word === '*' || word === topic[j - 1]);
+      for (let j = 1; j <= topic.length; j++)
+        next[j] = (reach[j - 1] ?? false) && (word === '*' || word === topic[j - 1]);
     }
     reach = next;
   }
