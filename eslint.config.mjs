@@ -122,7 +122,7 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    files: ['**/*.spec.ts', 'libs/testing/**/*.ts', 'tools/bench/**/*.ts'],
+    files: ['**/*.spec.ts', '**/test/**/*.ts', 'libs/testing/**/*.ts', 'tools/bench/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': boundaries(['type:testing', 'type:util']),
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -36,7 +36,7 @@ export class BwCli {
         { env, timeout: options.timeoutMs ?? 90_000, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-          resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+          resolve({ code, stdout, stderr });
         },
       );
     });
