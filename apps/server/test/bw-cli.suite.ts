@@ -220,7 +220,7 @@ export function cliSuite(name: string, target: () => CliTarget): void {
       const plain = decryptCipher(account.userKey, mail as never);
       assert.equal(plain.name, 'Mail account');
       assert.equal(plain.type, 1);
-      if (plain.type === 1) assert.equal(plain.login.password, 'p@ssw0rd-with-ünïcode');
+      assert.equal(plain.login.password, 'p@ssw0rd-with-ünïcode');
       assert.deepEqual(mail['permissions'], { delete: true, restore: true });
       assert.equal(mail['edit'], true);
       assert.equal(mail['deletedDate'], null);
