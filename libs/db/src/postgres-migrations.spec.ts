@@ -32,7 +32,7 @@ test('PostgreSQL: instances migrating the same empty database together apply eac
       const reports = await Promise.all(sources.map((s) => runMigrations(s)));
       const applied = reports.flatMap((r) => r.applied);
       assert.deepEqual(applied.sort(), migrationsForTest().sort());
-      const rows = await sources[0].query<{ name: string }[]>('SELECT name FROM schema_migrations');
+      const rows = await sources[0]!.query<{ name: string }[]>('SELECT name FROM schema_migrations');
       assert.equal(rows.length, migrationsForTest().length);
     } finally {
       await Promise.all(sources.map((s) => s.destroy()));

@@ -5,3 +5,4 @@ export * from './scratch-database';
 export { migrationsForTest } from '@keyhaven/db';
 export * from './bw-cli';
 export * from './accounts';
+export * from './prefix-router';
