@@ -131,8 +131,8 @@ export class VaultService {
   }
 
   async softDelete(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
-    await this.changeMany(userId, ids, async (tx) => this.ciphers.softDeleteForUser(ids, userId, tx));
-    for (const id of ids)
+    const changed = await this.changeMany(userId, ids, (tx) => this.ciphers.softDeleteForUser(ids, userId, tx));
+    for (const id of changed)
       this.push.publish({
         type: PushType.SyncCipherUpdate,
         userId,
@@ -142,15 +142,13 @@ export class VaultService {
   }
 
   async restore(userId: string, ids: string[]): Promise<Cipher[]> {
-    return this.changeMany(userId, ids, async (tx) => {
-      await this.ciphers.restoreForUser(ids, userId, tx);
-      return this.ciphers.findManyForUser(ids, userId, tx);
-    });
+    const changed = await this.changeMany(userId, ids, (tx) => this.ciphers.restoreForUser(ids, userId, tx));
+    return this.ciphers.findManyForUser(changed, userId);
   }
 
   async deletePermanently(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
-    await this.changeMany(userId, ids, (tx) => this.ciphers.deleteForUser(ids, userId, tx));
-    for (const id of ids)
+    const changed = await this.changeMany(userId, ids, (tx) => this.ciphers.deleteForUser(ids, userId, tx));
+    for (const id of changed)
       this.push.publish({
         type: PushType.SyncLoginDelete,
         userId,
@@ -160,28 +158,20 @@ export class VaultService {
   }
 
   async move(userId: string, ids: string[], folderId: string | null | undefined): Promise<void> {
-    await this.changeMany(userId, ids, async (tx) => {
+    const changed = await this.changeMany(userId, ids, async (tx) => {
       const target = await this.requireFolder(userId, folderId, tx);
-      const owned = await this.ciphers.findManyForUser(ids, userId, tx);
-      await this.ciphers.setUserState(
-        userId,
-        owned.map((c) => c.id),
-        target,
-        null,
-        tx,
-      );
-      await this.ciphers.touchForUser(
-        owned.map((c) => c.id),
-        userId,
-        tx,
-      );
+      const owned = (await this.ciphers.findManyForUser(ids, userId, tx)).map((c) => c.id);
+      await this.ciphers.setUserState(userId, owned, target, null, tx);
+      await this.ciphers.touchForUser(owned, userId, tx);
+      return owned;
     });
-    this.push.publish({
-      type: PushType.SyncCiphers,
-      userId,
-      contextId: null,
-      payload: { UserId: userId, Date: new Date() },
-    });
+    if (changed.length > 0)
+      this.push.publish({
+        type: PushType.SyncCiphers,
+        userId,
+        contextId: null,
+        payload: { UserId: userId, Date: new Date() },
+      });
   }
 
   async purge(userId: string): Promise<void> {
@@ -276,12 +266,13 @@ export class VaultService {
     return folder;
   }
 
-  private async changeMany<T>(userId: string, ids: string[], change: (tx: Sql) => Promise<T>): Promise<T> {
+  /** A bulk change in one transaction; the account revision moves only when some item really changed. */
+  private async changeMany(userId: string, ids: string[], change: (tx: Sql) => Promise<string[]>): Promise<string[]> {
     if (ids.length === 0) throw badRequest('No items given.', { ids: ['At least one id is required.'] });
     return this.db.transaction(async (tx) => {
-      const result = await change(tx);
-      await this.users.touchAccountRevision(userId, tx);
-      return result;
+      const changed = await change(tx);
+      if (changed.length > 0) await this.users.touchAccountRevision(userId, tx);
+      return changed;
     });
   }
 

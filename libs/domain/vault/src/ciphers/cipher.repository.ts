@@ -171,23 +171,31 @@ export class CipherRepository {
     ]);
   }
 
-  async softDeleteForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<number> {
-    const now = new Date();
-    return sql.execute(
-      'UPDATE cipher SET deleted_date = $3, revision_date = $3 WHERE id = ANY($1::uuid[]) AND user_id = $2 AND deleted_date IS NULL',
-      [ids, userId, now],
-    );
-  }
-
-  async restoreForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<number> {
-    return sql.execute(
-      'UPDATE cipher SET deleted_date = NULL, revision_date = $3 WHERE id = ANY($1::uuid[]) AND user_id = $2',
+  /** Each bulk change returns the ids it really changed: ids of other owners match nothing. */
+  async softDeleteForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
+    const rows = await sql.rows<{ id: string }>(
+      `UPDATE cipher SET deleted_date = $3, revision_date = $3
+       WHERE id = ANY($1::uuid[]) AND user_id = $2 AND deleted_date IS NULL RETURNING id`,
       [ids, userId, new Date()],
     );
+    return rows.map((r) => r.id);
   }
 
-  async deleteForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<number> {
-    return sql.execute('DELETE FROM cipher WHERE id = ANY($1::uuid[]) AND user_id = $2', [ids, userId]);
+  async restoreForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
+    const rows = await sql.rows<{ id: string }>(
+      `UPDATE cipher SET deleted_date = NULL, revision_date = $3
+       WHERE id = ANY($1::uuid[]) AND user_id = $2 AND deleted_date IS NOT NULL RETURNING id`,
+      [ids, userId, new Date()],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async deleteForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
+    const rows = await sql.rows<{ id: string }>(
+      'DELETE FROM cipher WHERE id = ANY($1::uuid[]) AND user_id = $2 RETURNING id',
+      [ids, userId],
+    );
+    return rows.map((r) => r.id);
   }
 
   async deleteAllForUser(userId: string, sql: Sql = this.db): Promise<void> {

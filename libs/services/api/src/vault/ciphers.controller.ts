@@ -134,10 +134,10 @@ export class CiphersController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<Record<string, unknown>> {
-    await this.vault.getCipher(principal.userId, id);
+    const current = await this.vault.getCipher(principal.userId, id);
+    // Restoring an item that is not in the trash changes nothing and answers with the item.
     const [restored] = await this.vault.restore(principal.userId, [id]);
-    if (!restored) throw new Error('restored cipher vanished');
-    return cipherJson(restored);
+    return cipherJson(restored ?? current);
   }
 
   @Delete(':id')
