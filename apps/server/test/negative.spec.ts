@@ -45,7 +45,7 @@ function assertIdentityError(res: HttpResponse, status: number, error: string, m
   const body = res.body as { error?: string; ErrorModel?: { Message?: string; Object?: string } };
   assert.equal(body.error, error, res.text);
   assert.equal(body.ErrorModel?.Object, 'error');
-  if (message) assert.equal(body.ErrorModel?.Message, message);
+  if (message) assert.equal(body.ErrorModel.Message, message);
 }
 
 describe('requests that must fail, and leave nothing behind', () => {
