@@ -1,0 +1,165 @@
+/**
+ * Sync benchmark: p50/p95 of `GET /api/sync` for a vault of N items, next to the floor measured in
+ * the same run — reading the same rows from the same PostgreSQL database and serialising the same
+ * JSON in this process, with no HTTP, auth or framework in between.
+ *
+ *   npm run bench:sync              # 1,000 and 10,000 items
+ *   npm run bench:sync -- 500 2000  # other sizes
+ *
+ * Needs the PostgreSQL on 127.0.0.1 (TEST_DATABASE_URL); the server runs as the all-in-one on it.
+ */
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'pg';
+import { createScratchDatabase, passwordLogin, registerAccount, startServer } from '@keyhaven/testing';
+import { cipherJson, folderJson, type Cipher } from '@keyhaven/domain-vault';
+import { encryptCipher, encryptFolder } from '@keyhaven/vault-crypto';
+
+const ROUNDS = 30;
+const WARMUP = 3;
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+interface Row {
+  id: string;
+  user_id: string | null;
+  organization_id: string | null;
+  type: number;
+  data: Record<string, unknown>;
+  key: string | null;
+  reprompt: number;
+  creation_date: Date;
+  revision_date: Date;
+  deleted_date: Date | null;
+  archived_date: Date | null;
+  folder_id: string | null;
+  favorite: boolean | null;
+}
+
+/** The same three reads the server makes, and the same serialisation, in one process. */
+async function floorOnce(client: Pool, userId: string): Promise<number> {
+  const started = performance.now();
+  const [user, folders, ciphers] = await Promise.all([
+    client.query('SELECT * FROM app_user WHERE id = $1', [userId]),
+    client.query<{ id: string; name: string; revision_date: Date }>(
+      'SELECT id, name, revision_date FROM folder WHERE user_id = $1 ORDER BY creation_date',
+      [userId],
+    ),
+    client.query<Row>(
+      `SELECT c.*, s.folder_id, s.favorite FROM cipher c
+       LEFT JOIN cipher_user_state s ON s.cipher_id = c.id AND s.user_id = $1 WHERE c.user_id = $1`,
+      [userId],
+    ),
+  ]);
+  const body = JSON.stringify({
+    profile: user.rows[0],
+    folders: folders.rows.map((f) => folderJson({ id: f.id, name: f.name, revisionDate: new Date(f.revision_date) })),
+    ciphers: ciphers.rows.map((r) => {
+      const cipher: Cipher = {
+        id: r.id,
+        userId: r.user_id,
+        organizationId: r.organization_id,
+        type: r.type,
+        data: r.data,
+        key: r.key,
+        reprompt: r.reprompt,
+        creationDate: new Date(r.creation_date),
+        revisionDate: new Date(r.revision_date),
+        deletedDate: r.deleted_date ? new Date(r.deleted_date) : null,
+        archivedDate: r.archived_date ? new Date(r.archived_date) : null,
+        folderId: r.folder_id,
+        favorite: r.favorite ?? false,
+      };
+      return cipherJson(cipher);
+    }),
+  });
+  if (body.length === 0) throw new Error('empty');
+  return performance.now() - started;
+}
+
+async function benchSize(size: number): Promise<void> {
+  const database = await createScratchDatabase();
+  const server = await startServer({ env: { DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
+  // A small pool, as the server has: its three sync reads run side by side.
+  const client = new Pool({ connectionString: database.url, max: 3 });
+  try {
+    const account = await registerAccount(server.http, `bench-${size}@example.com`, 'benchmark password');
+    const session = await passwordLogin(server.http, account);
+    // Realistic items: every one is a separately encrypted login with URIs, notes and a custom field.
+    const folders = Array.from({ length: 20 }, (_, i) => encryptFolder(account.userKey, `Folder ${i}`));
+    const ciphers = Array.from({ length: size }, (_, i) =>
+      encryptCipher(account.userKey, {
+        type: 1,
+        name: `Item ${i}`,
+        notes: i % 5 === 0 ? `Notes for item ${i} `.repeat(5) : null,
+        fields: [{ type: 0, name: 'customer id', value: String(100000 + i) }],
+        login: {
+          username: `user${i}@example.com`,
+          password: `pw-${i}-${'x'.repeat(16)}`,
+          uris: [{ uri: `https://site${i}.example.com/login` }],
+        },
+      }),
+    );
+    for (let offset = 0; offset < size; offset += 2000) {
+      const chunk = ciphers.slice(offset, offset + 2000);
+      const res = await server.http.post('/api/ciphers/import', {
+        token: session.accessToken,
+        json: {
+          ciphers: chunk,
+          folders: offset === 0 ? folders : [],
+          folderRelationships: chunk.map((_, i) => ({ key: i, value: i % 20 })).filter(() => offset === 0),
+        },
+      });
+      if (res.status !== 200) throw new Error(`import failed: ${res.status} ${res.text}`);
+    }
+    const userId = (await client.query<{ id: string }>('SELECT id FROM app_user LIMIT 1')).rows[0]?.id ?? '';
+
+    const http: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < WARMUP + ROUNDS; i++) {
+      const started = performance.now();
+      const res = await server.http.get('/api/sync?excludeDomains=true', { token: session.accessToken });
+      const elapsed = performance.now() - started;
+      if (res.status !== 200) throw new Error(`sync failed: ${res.status}`);
+      bytes = res.text.length;
+      if (i >= WARMUP) http.push(elapsed);
+    }
+    const floor: number[] = [];
+    for (let i = 0; i < WARMUP + ROUNDS; i++) {
+      const elapsed = await floorOnce(client, userId);
+      if (i >= WARMUP) floor.push(elapsed);
+    }
+    const fmt = (n: number): string => n.toFixed(1).padStart(8);
+    const p50 = percentile(http, 50);
+    const p95 = percentile(http, 95);
+    const f50 = percentile(floor, 50);
+    const f95 = percentile(floor, 95);
+    process.stdout.write(
+      `${String(size).padStart(6)} items ${(bytes / 1024 / 1024).toFixed(1).padStart(5)} MiB | GET /api/sync p50 ${fmt(p50)} ms p95 ${fmt(p95)} ms | ` +
+        `floor p50 ${fmt(f50)} ms p95 ${fmt(f95)} ms | ratio p50 ${(p50 / f50).toFixed(2)}x\n`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+    await server.stop('SIGKILL');
+    server.cleanup();
+    await database.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  process.stdout.write(
+    `sync benchmark: ${ROUNDS} sequential requests after ${WARMUP} warm-up, all-in-one on PostgreSQL\n`,
+  );
+  for (const size of sizes.length > 0 ? sizes : [1000, 10000]) await benchSize(size);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
