@@ -1,8 +1,9 @@
 import { Foundation1763800000000 } from './1763800000000-Foundation';
 import { AccountsAndVault1763800100000 } from './1763800100000-AccountsAndVault';
+import { Organizations1763800200000 } from './1763800200000-Organizations';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
-export const migrations = [Foundation1763800000000, AccountsAndVault1763800100000];
+export const migrations = [Foundation1763800000000, AccountsAndVault1763800100000, Organizations1763800200000];
 
 /** Names of every migration, as recorded in schema_migrations. */
 export function migrationsForTest(): string[] {

@@ -1,1 +1,15 @@
-export {};
+export * from './admin-console-domain.module';
+export * from './collection.repository';
+export * from './collections.service';
+export * from './enums';
+export * from './group.repository';
+export * from './groups.service';
+export * from './json';
+export * from './member.repository';
+export * from './members.service';
+export * from './membership';
+export * from './org-access';
+export * from './organization.repository';
+export * from './organizations.service';
+export * from './policies.service';
+export * from './policy.repository';

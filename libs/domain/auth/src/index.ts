@@ -12,3 +12,4 @@ export * from './two-factor/two-factor.service';
 export * from './users/user';
 export * from './users/user.repository';
 export * from './users/profile';
+export { newApiKey, randomToken, constantTimeEquals, tokenDigest } from './secrets';

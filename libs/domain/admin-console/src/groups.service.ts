@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { Database } from '@keyhaven/db';
+import { notFound } from '@keyhaven/contracts';
+import { GroupRepository, type Group } from './group.repository';
+
+const access = z.object({
+  id: z.uuid(),
+  readOnly: z.boolean().default(false),
+  hidePasswords: z.boolean().default(false),
+  manage: z.boolean().default(false),
+});
+
+export const groupRequestSchema = z.object({
+  name: z.string().min(1).max(100),
+  externalId: z.string().max(300).nullish(),
+  collections: z.array(access).nullish(),
+  users: z.array(z.uuid()).nullish(),
+});
+
+@Injectable()
+export class GroupsService {
+  constructor(
+    private readonly db: Database,
+    private readonly groups: GroupRepository,
+  ) {}
+
+  async require(organizationId: string, id: string): Promise<Group> {
+    const group = await this.groups.findInOrg(organizationId, id);
+    if (!group) throw notFound('Group');
+    return group;
+  }
+
+  async create(organizationId: string, body: z.infer<typeof groupRequestSchema>): Promise<Group> {
+    return this.db.transaction(async (tx) => {
+      const group = await this.groups.insert(organizationId, body.name, body.externalId ?? null, tx);
+      await this.groups.setCollections(organizationId, group.id, body.collections ?? [], tx);
+      await this.groups.setMembers(organizationId, group.id, body.users ?? [], tx);
+      return group;
+    });
+  }
+
+  async update(organizationId: string, id: string, body: z.infer<typeof groupRequestSchema>): Promise<Group> {
+    await this.require(organizationId, id);
+    await this.db.transaction(async (tx) => {
+      await this.groups.update(organizationId, id, body.name, body.externalId ?? null, tx);
+      if (body.collections) await this.groups.setCollections(organizationId, id, body.collections, tx);
+      if (body.users) await this.groups.setMembers(organizationId, id, body.users, tx);
+    });
+    return this.require(organizationId, id);
+  }
+
+  async setMembers(organizationId: string, id: string, memberIds: string[]): Promise<void> {
+    await this.require(organizationId, id);
+    await this.db.transaction((tx) => this.groups.setMembers(organizationId, id, memberIds, tx));
+  }
+
+  async delete(organizationId: string, ids: string[]): Promise<void> {
+    const deleted = await this.groups.delete(organizationId, ids);
+    if (deleted.length === 0) throw notFound('Group');
+  }
+}

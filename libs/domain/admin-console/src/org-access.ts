@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { notFound } from '@keyhaven/contracts';
+import { MemberRepository } from './member.repository';
+import { allows, type Membership, type Need } from './membership';
+
+/**
+ * The check every org-scoped route passes: a confirmed membership with the role or Custom flag the
+ * action needs. Anything less answers 404, exactly like an organization that does not exist.
+ */
+@Injectable()
+export class OrgAccess {
+  constructor(private readonly members: MemberRepository) {}
+
+  async require(organizationId: string, userId: string, ...needs: Need[]): Promise<Membership> {
+    const membership = await this.members.findByUser(organizationId, userId);
+    if (
+      !membership ||
+      !(needs.length === 0 ? allows(membership, 'member') : needs.some((n) => allows(membership, n)))
+    ) {
+      throw notFound('Organization');
+    }
+    return membership;
+  }
+
+  /** Like require, but returns null instead of throwing. */
+  async find(organizationId: string, userId: string, ...needs: Need[]): Promise<Membership | null> {
+    const membership = await this.members.findByUser(organizationId, userId);
+    if (!membership || !(needs.length === 0 ? allows(membership, 'member') : needs.some((n) => allows(membership, n))))
+      return null;
+    return membership;
+  }
+}

@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { Database, type Sql } from '@keyhaven/db';
+
+export interface Organization {
+  readonly id: string;
+  readonly name: string;
+  readonly billingEmail: string;
+  readonly publicKey: string | null;
+  readonly privateKey: string | null;
+  readonly apiKey: string;
+  readonly seats: number | null;
+  readonly maxCollections: number | null;
+  readonly enabled: boolean;
+  readonly creationDate: Date;
+  readonly revisionDate: Date;
+}
+
+interface OrganizationRow {
+  id: string;
+  name: string;
+  billing_email: string;
+  public_key: string | null;
+  private_key: string | null;
+  api_key: string;
+  seats: number | null;
+  max_collections: number | null;
+  enabled: boolean;
+  creation_date: Date;
+  revision_date: Date;
+}
+
+const toOrganization = (r: OrganizationRow): Organization => ({
+  id: r.id,
+  name: r.name,
+  billingEmail: r.billing_email,
+  publicKey: r.public_key,
+  privateKey: r.private_key,
+  apiKey: r.api_key,
+  seats: r.seats,
+  maxCollections: r.max_collections,
+  enabled: r.enabled,
+  creationDate: new Date(r.creation_date),
+  revisionDate: new Date(r.revision_date),
+});
+
+@Injectable()
+export class OrganizationRepository {
+  constructor(private readonly db: Database) {}
+
+  async findById(id: string, sql: Sql = this.db): Promise<Organization | null> {
+    const rows = await sql.rows<OrganizationRow>('SELECT * FROM organization WHERE id = $1', [id]);
+    return rows[0] ? toOrganization(rows[0]) : null;
+  }
+
+  async findManyByIds(ids: string[], sql: Sql = this.db): Promise<Organization[]> {
+    if (ids.length === 0) return [];
+    return (await sql.rows<OrganizationRow>('SELECT * FROM organization WHERE id = ANY($1::uuid[])', [ids])).map(
+      toOrganization,
+    );
+  }
+
+  async insert(org: Omit<Organization, 'creationDate' | 'revisionDate' | 'enabled'>, sql: Sql): Promise<void> {
+    const now = new Date();
+    await sql.execute(
+      `INSERT INTO organization (id, name, billing_email, public_key, private_key, api_key, seats, max_collections, creation_date, revision_date)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+      [
+        org.id,
+        org.name,
+        org.billingEmail,
+        org.publicKey,
+        org.privateKey,
+        org.apiKey,
+        org.seats,
+        org.maxCollections,
+        now,
+      ],
+    );
+  }
+
+  async update(
+    id: string,
+    change: { name?: string; billingEmail?: string; apiKey?: string; publicKey?: string; privateKey?: string },
+  ): Promise<void> {
+    await this.db.execute(
+      `UPDATE organization SET name = COALESCE($2, name), billing_email = COALESCE($3, billing_email), api_key = COALESCE($4, api_key),
+         public_key = COALESCE($5, public_key), private_key = COALESCE($6, private_key), revision_date = $7 WHERE id = $1`,
+      [
+        id,
+        change.name ?? null,
+        change.billingEmail ?? null,
+        change.apiKey ?? null,
+        change.publicKey ?? null,
+        change.privateKey ?? null,
+        new Date(),
+      ],
+    );
+  }
+
+  /** Members, collections, groups, policies and items go with it (foreign keys cascade). */
+  async delete(id: string, sql: Sql = this.db): Promise<void> {
+    await sql.execute('DELETE FROM organization WHERE id = $1', [id]);
+  }
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { Database } from '@keyhaven/db';
+import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
+import { AccountsService, UserRepository, newApiKey } from '@keyhaven/domain-auth';
+import { CollectionRepository } from './collection.repository';
+import { MemberStatus, MemberType, PolicyType } from './enums';
+import { MemberRepository } from './member.repository';
+import type { Membership } from './membership';
+import { OrganizationRepository, type Organization } from './organization.repository';
+import { PolicyRepository } from './policy.repository';
+
+const enc = z.string().refine(isWellFormedEncString, { message: 'must be a valid encrypted string' });
+
+export const createOrganizationSchema = z.object({
+  name: z.string().min(1).max(50),
+  billingEmail: z.string().max(256),
+  key: enc,
+  keys: z.object({ publicKey: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/), encryptedPrivateKey: enc }).nullish(),
+  collectionName: enc.nullish(),
+});
+
+export const updateOrganizationSchema = z.object({
+  name: z.string().min(1).max(50).nullish(),
+  billingEmail: z.string().max(256).nullish(),
+});
+
+export const secretSchema = z.object({ masterPasswordHash: z.string().nullish(), otp: z.string().nullish() });
+
+@Injectable()
+export class OrganizationsService {
+  constructor(
+    private readonly db: Database,
+    private readonly organizations: OrganizationRepository,
+    private readonly members: MemberRepository,
+    private readonly collections: CollectionRepository,
+    private readonly policies: PolicyRepository,
+    private readonly users: UserRepository,
+    private readonly accounts: AccountsService,
+  ) {}
+
+  /** The creator becomes its confirmed owner with the org key the client wrapped for them. */
+  async create(userId: string, body: z.infer<typeof createOrganizationSchema>): Promise<Organization> {
+    await this.assertMayJoinAnother(userId);
+    const id = randomUUID();
+    await this.db.transaction(async (tx) => {
+      await this.organizations.insert(
+        {
+          id,
+          name: body.name,
+          billingEmail: body.billingEmail,
+          publicKey: body.keys?.publicKey ?? null,
+          privateKey: body.keys?.encryptedPrivateKey ?? null,
+          apiKey: newApiKey(),
+          seats: null,
+          maxCollections: null,
+        },
+        tx,
+      );
+      const ownerId = await this.members.insert(
+        {
+          organizationId: id,
+          userId,
+          email: null,
+          key: body.key,
+          status: MemberStatus.Confirmed,
+          type: MemberType.Owner,
+          permissions: null,
+        },
+        tx,
+      );
+      if (body.collectionName && ownerId) {
+        const collection = await this.collections.insert(id, body.collectionName, null, tx);
+        await this.members.setCollections(
+          id,
+          ownerId,
+          [{ id: collection.id, readOnly: false, hidePasswords: false, manage: true }],
+          tx,
+        );
+      }
+      await this.users.touchAccountRevision(userId, tx);
+    });
+    const org = await this.organizations.findById(id);
+    if (!org) throw new Error('organization vanished');
+    return org;
+  }
+
+  /** A member of an org whose Single Organization policy applies to them cannot join or create another. */
+  async assertMayJoinAnother(userId: string, joining?: string): Promise<void> {
+    const policies = await this.policies.enabledForUser(userId);
+    const blocking = policies.find(
+      (p) =>
+        p.type === PolicyType.SingleOrg &&
+        p.organizationId !== joining &&
+        p.memberType !== MemberType.Owner &&
+        p.memberType !== MemberType.Admin,
+    );
+    if (blocking)
+      throw badRequest('You may not join or create another organization: a Single Organization policy applies to you.');
+  }
+
+  async require(id: string): Promise<Organization> {
+    const org = await this.organizations.findById(id);
+    if (!org) throw notFound('Organization');
+    return org;
+  }
+
+  async update(id: string, body: z.infer<typeof updateOrganizationSchema>): Promise<Organization> {
+    await this.organizations.update(id, {
+      ...(body.name ? { name: body.name } : {}),
+      ...(body.billingEmail ? { billingEmail: body.billingEmail } : {}),
+    });
+    return this.require(id);
+  }
+
+  async delete(id: string, actorId: string, secret: z.infer<typeof secretSchema>): Promise<void> {
+    await this.accounts.requireMasterPassword(await this.users.require(actorId), secret.masterPasswordHash);
+    await this.organizations.delete(id);
+  }
+
+  async leave(membership: Membership): Promise<void> {
+    if (membership.type === MemberType.Owner && (await this.members.countOwners(membership.organizationId)) <= 1) {
+      throw badRequest('The last owner cannot leave the organization.');
+    }
+    await this.members.delete(membership.organizationId, [membership.id]);
+  }
+
+  async apiKey(id: string, actorId: string, secret: z.infer<typeof secretSchema>, rotate: boolean): Promise<string> {
+    await this.accounts.requireMasterPassword(await this.users.require(actorId), secret.masterPasswordHash);
+    if (rotate) {
+      const apiKey = newApiKey();
+      await this.organizations.update(id, { apiKey });
+      return apiKey;
+    }
+    return (await this.require(id)).apiKey;
+  }
+
+  /** Confirmed memberships with their organizations, for sync. */
+  async forUser(userId: string): Promise<{ org: Organization; membership: Membership }[]> {
+    const memberships = (await this.members.listForUser(userId)).filter((m) => m.status === MemberStatus.Confirmed);
+    const orgs = new Map(
+      (await this.organizations.findManyByIds(memberships.map((m) => m.organizationId))).map((o) => [o.id, o]),
+    );
+    return memberships.flatMap((membership) => {
+      const org = orgs.get(membership.organizationId);
+      return org ? [{ org, membership }] : [];
+    });
+  }
+}

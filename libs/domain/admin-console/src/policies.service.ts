@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { Database } from '@keyhaven/db';
+import { badRequest } from '@keyhaven/contracts';
+import { MAILER, type Mailer } from '@keyhaven/mail';
+import { Inject } from '@nestjs/common';
+import { KNOWN_POLICY_TYPES, MemberStatus, MemberType, PolicyType } from './enums';
+import { MemberRepository } from './member.repository';
+import { PolicyRepository, type Policy } from './policy.repository';
+
+export const policyRequestSchema = z.object({
+  enabled: z.boolean(),
+  data: z.record(z.string(), z.unknown()).nullish(),
+});
+
+const TWO_FACTOR_REASON =
+  'The organization requires two-step login; enable it on your account and ask an admin to restore you.';
+const SINGLE_ORG_REASON = 'The organization does not allow its members to belong to other organizations.';
+
+/** Policies are stored for every type the clients know; the server enforces the ones it can. */
+@Injectable()
+export class PoliciesService {
+  constructor(
+    private readonly db: Database,
+    private readonly policies: PolicyRepository,
+    private readonly members: MemberRepository,
+    @Inject(MAILER) private readonly mailer: Mailer,
+  ) {}
+
+  async save(organizationId: string, type: number, body: z.infer<typeof policyRequestSchema>): Promise<Policy> {
+    if (!KNOWN_POLICY_TYPES.includes(type)) throw badRequest('Unknown policy type.');
+    if (type === PolicyType.RequireSso && body.enabled) {
+      const singleOrg = await this.policies.find(organizationId, PolicyType.SingleOrg);
+      if (!singleOrg?.enabled) throw badRequest('Turn on the Single Organization policy before requiring SSO.');
+    }
+    if (type === PolicyType.SingleOrg && !body.enabled) {
+      const sso = await this.policies.find(organizationId, PolicyType.RequireSso);
+      if (sso?.enabled) throw badRequest('Turn off Require SSO before turning off Single Organization.');
+    }
+    const revoked: { email: string; reason: string }[] = [];
+    const policy = await this.db.transaction(async (tx) => {
+      const saved = await this.policies.upsert(organizationId, type, body.enabled, body.data ?? null, tx);
+      if (!body.enabled) return saved;
+      const details = await this.members.listDetails(organizationId, tx);
+      const enforceable = details.filter(
+        (m) =>
+          m.userId &&
+          m.type !== MemberType.Owner &&
+          m.type !== MemberType.Admin &&
+          (m.status === MemberStatus.Accepted || m.status === MemberStatus.Confirmed),
+      );
+      for (const member of enforceable) {
+        let reason: string | null = null;
+        if (type === PolicyType.TwoFactorAuthentication && !member.twoFactorEnabled) reason = TWO_FACTOR_REASON;
+        if (type === PolicyType.SingleOrg) {
+          const others = (await this.members.listForUser(member.userId ?? '', tx)).filter(
+            (m) => m.organizationId !== organizationId && m.status !== MemberStatus.Revoked,
+          );
+          if (others.length > 0) reason = SINGLE_ORG_REASON;
+        }
+        if (reason) {
+          await this.members.update(
+            organizationId,
+            member.id,
+            { status: MemberStatus.Revoked, revoked_reason: reason },
+            tx,
+          );
+          revoked.push({ email: member.userEmail ?? '', reason });
+        }
+      }
+      return saved;
+    });
+    for (const { email, reason } of revoked) {
+      await this.mailer.send({ to: email, subject: 'Your organization access was revoked', text: reason });
+    }
+    return policy;
+  }
+}

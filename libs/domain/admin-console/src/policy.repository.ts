@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Database, type Sql } from '@keyhaven/db';
+
+export interface Policy {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly type: number;
+  readonly data: Record<string, unknown> | null;
+  readonly enabled: boolean;
+}
+
+interface PolicyRow {
+  id: string;
+  organization_id: string;
+  type: number;
+  data: Record<string, unknown> | null;
+  enabled: boolean;
+}
+
+const toPolicy = (r: PolicyRow): Policy => ({
+  id: r.id,
+  organizationId: r.organization_id,
+  type: r.type,
+  data: r.data,
+  enabled: r.enabled,
+});
+
+@Injectable()
+export class PolicyRepository {
+  constructor(private readonly db: Database) {}
+
+  async listForOrg(organizationId: string, sql: Sql = this.db): Promise<Policy[]> {
+    return (
+      await sql.rows<PolicyRow>('SELECT * FROM policy WHERE organization_id = $1 ORDER BY type', [organizationId])
+    ).map(toPolicy);
+  }
+
+  async find(organizationId: string, type: number, sql: Sql = this.db): Promise<Policy | null> {
+    const rows = await sql.rows<PolicyRow>('SELECT * FROM policy WHERE organization_id = $1 AND type = $2', [
+      organizationId,
+      type,
+    ]);
+    return rows[0] ? toPolicy(rows[0]) : null;
+  }
+
+  async upsert(
+    organizationId: string,
+    type: number,
+    enabled: boolean,
+    data: Record<string, unknown> | null,
+    sql: Sql,
+  ): Promise<Policy> {
+    const now = new Date();
+    const rows = await sql.rows<PolicyRow>(
+      `INSERT INTO policy (id, organization_id, type, data, enabled, creation_date, revision_date) VALUES ($1, $2, $3, $4, $5, $6, $6)
+       ON CONFLICT (organization_id, type) DO UPDATE SET data = EXCLUDED.data, enabled = EXCLUDED.enabled, revision_date = EXCLUDED.revision_date
+       RETURNING *`,
+      [randomUUID(), organizationId, type, data ? JSON.stringify(data) : null, enabled, now],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('policy upsert returned nothing');
+    return toPolicy(row);
+  }
+
+  /** Enabled policies of every organization where the user is a confirmed member (sync, enforcement). */
+  async enabledForUser(userId: string, sql: Sql = this.db): Promise<(Policy & { memberType: number })[]> {
+    const rows = await sql.rows<PolicyRow & { member_type: number }>(
+      `SELECT p.*, m.type AS member_type FROM policy p
+       JOIN organization_user m ON m.organization_id = p.organization_id AND m.user_id = $1 AND m.status = 2
+       WHERE p.enabled`,
+      [userId],
+    );
+    return rows.map((r) => ({ ...toPolicy(r), memberType: r.member_type }));
+  }
+}

@@ -1,0 +1,284 @@
+import { Injectable } from '@nestjs/common';
+import { Database, type Sql } from '@keyhaven/db';
+import { USER_COLLECTION_ACCESS_SQL } from '@keyhaven/domain-admin-console';
+import type { Cipher, CipherAccess } from './cipher';
+
+interface AccessibleRow {
+  id: string;
+  user_id: string | null;
+  organization_id: string | null;
+  type: number;
+  data: Record<string, unknown>;
+  key: string | null;
+  reprompt: number;
+  creation_date: Date;
+  revision_date: Date;
+  deleted_date: Date | null;
+  archived_date: Date | null;
+  folder_id: string | null;
+  favorite: boolean | null;
+  edit: boolean;
+  view_password: boolean;
+  manage: boolean;
+  collection_ids: string[];
+}
+
+export interface AccessibleCipher {
+  readonly cipher: Cipher;
+  readonly access: CipherAccess;
+}
+
+/**
+ * Every item a user may see, with what they may do to it, in one set-based query: their own items
+ * (full rights), items in collections they reach directly or through groups (rights per collection,
+ * the most permissive path wins), and every item of organizations they administer.
+ * Unconfirmed and revoked memberships reach nothing (the access CTE takes status 2 only).
+ */
+const ACCESSIBLE_SQL = `
+  WITH access AS (${USER_COLLECTION_ACCESS_SQL}),
+  admin_orgs AS (
+    SELECT organization_id FROM organization_user WHERE user_id = $1 AND status = 2 AND type IN (0, 1)
+  ),
+  via_collections AS (
+    SELECT cc.cipher_id, bool_or(NOT a.read_only) AS edit, bool_or(NOT a.hide_passwords) AS view_password,
+           bool_or(a.manage) AS manage, array_agg(cc.collection_id ORDER BY cc.collection_id) AS collection_ids
+    FROM collection_cipher cc JOIN access a ON a.collection_id = cc.collection_id
+    GROUP BY cc.cipher_id
+  )
+  SELECT c.*, s.folder_id, s.favorite,
+    (c.user_id = $1 OR ao.organization_id IS NOT NULL OR coalesce(vc.edit, false)) AS edit,
+    (c.user_id = $1 OR ao.organization_id IS NOT NULL OR coalesce(vc.view_password, false)) AS view_password,
+    (c.user_id = $1 OR ao.organization_id IS NOT NULL OR coalesce(vc.manage, false)) AS manage,
+    coalesce(vc.collection_ids, '{}'::uuid[]) AS collection_ids
+  FROM cipher c
+  LEFT JOIN via_collections vc ON vc.cipher_id = c.id
+  LEFT JOIN admin_orgs ao ON ao.organization_id = c.organization_id
+  LEFT JOIN cipher_user_state s ON s.cipher_id = c.id AND s.user_id = $1
+  WHERE (c.user_id = $1 OR vc.cipher_id IS NOT NULL OR ao.organization_id IS NOT NULL)`;
+
+function toAccessible(r: AccessibleRow): AccessibleCipher {
+  return {
+    cipher: {
+      id: r.id,
+      userId: r.user_id,
+      organizationId: r.organization_id,
+      type: r.type,
+      data: r.data,
+      key: r.key,
+      reprompt: r.reprompt,
+      creationDate: new Date(r.creation_date),
+      revisionDate: new Date(r.revision_date),
+      deletedDate: r.deleted_date ? new Date(r.deleted_date) : null,
+      archivedDate: r.archived_date ? new Date(r.archived_date) : null,
+      folderId: r.folder_id,
+      favorite: r.favorite ?? false,
+    },
+    access: { edit: r.edit, viewPassword: r.view_password, manage: r.manage, collectionIds: r.collection_ids },
+  };
+}
+
+@Injectable()
+export class CipherAccessRepository {
+  constructor(private readonly db: Database) {}
+
+  async listForUser(userId: string, sql: Sql = this.db): Promise<AccessibleCipher[]> {
+    return (await sql.rows<AccessibleRow>(ACCESSIBLE_SQL, [userId])).map(toAccessible);
+  }
+
+  async findForUser(id: string, userId: string, sql: Sql = this.db): Promise<AccessibleCipher | null> {
+    const rows = await sql.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = $2`, [userId, id]);
+    return rows[0] ? toAccessible(rows[0]) : null;
+  }
+
+  async findManyForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<AccessibleCipher[]> {
+    if (ids.length === 0) return [];
+    return (await sql.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = ANY($2::uuid[])`, [userId, ids])).map(
+      toAccessible,
+    );
+  }
+
+  /** The admin view of an organization's items, with all their collections. */
+  async listForOrg(organizationId: string, sql: Sql = this.db): Promise<AccessibleCipher[]> {
+    const rows = await sql.rows<AccessibleRow>(
+      `SELECT c.*, NULL::uuid AS folder_id, false AS favorite, true AS edit, true AS view_password, true AS manage,
+         coalesce((SELECT array_agg(cc.collection_id ORDER BY cc.collection_id) FROM collection_cipher cc WHERE cc.cipher_id = c.id), '{}'::uuid[]) AS collection_ids
+       FROM cipher c WHERE c.organization_id = $1 ORDER BY c.creation_date`,
+      [organizationId],
+    );
+    return rows.map(toAccessible);
+  }
+}
+
+/** Ids among $2 that user $1 may edit; every write below is bounded by it. */
+const EDITABLE_IDS = `SELECT x.id FROM (${ACCESSIBLE_SQL} AND c.id = ANY($2::uuid[])) x WHERE x.edit`;
+
+/** Collections of org $3 among $4 that user $1 may put items into. */
+const WRITABLE_COLLECTIONS = `
+  SELECT c.id FROM collection c JOIN (${USER_COLLECTION_ACCESS_SQL}) a ON a.collection_id = c.id
+  WHERE c.organization_id = $3 AND c.id = ANY($4::uuid[]) AND NOT a.read_only`;
+
+export interface CipherChange {
+  readonly type: number;
+  readonly data: Record<string, unknown>;
+  readonly key: string | null;
+  readonly reprompt: number;
+  readonly archivedDate: Date | null;
+}
+
+/** Writes to items the user reaches through their own vault or an organization, scoped in SQL. */
+@Injectable()
+export class CipherWriteRepository {
+  constructor(private readonly db: Database) {}
+
+  async update(id: string, userId: string, change: CipherChange, sql: Sql = this.db): Promise<boolean> {
+    const rows = await sql.rows(
+      `UPDATE cipher SET type = $3, data = $4, key = $5, reprompt = $6, archived_date = $7, revision_date = $8
+       WHERE id IN (${EDITABLE_IDS}) RETURNING id`,
+      [
+        userId,
+        [id],
+        change.type,
+        JSON.stringify(change.data),
+        change.key,
+        change.reprompt,
+        change.archivedDate,
+        new Date(),
+      ],
+    );
+    return rows.length === 1;
+  }
+
+  async softDelete(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
+    const rows = await sql.rows<{ id: string }>(
+      `UPDATE cipher SET deleted_date = $3, revision_date = $3 WHERE id IN (${EDITABLE_IDS}) AND deleted_date IS NULL RETURNING id`,
+      [userId, ids, new Date()],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async restore(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
+    const rows = await sql.rows<{ id: string }>(
+      `UPDATE cipher SET deleted_date = NULL, revision_date = $3 WHERE id IN (${EDITABLE_IDS}) AND deleted_date IS NOT NULL RETURNING id`,
+      [userId, ids, new Date()],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async delete(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
+    const rows = await sql.rows<{ id: string }>(`DELETE FROM cipher WHERE id IN (${EDITABLE_IDS}) RETURNING id`, [
+      userId,
+      ids,
+    ]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Creates an organization item in the given collections (only those the user may write to). */
+  async insertForOrg(
+    userId: string,
+    organizationId: string,
+    id: string,
+    change: CipherChange,
+    collectionIds: string[],
+    sql: Sql,
+  ): Promise<number> {
+    const now = new Date();
+    await sql.execute(
+      `INSERT INTO cipher (id, organization_id, type, data, key, reprompt, creation_date, revision_date, archived_date)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)`,
+      [
+        id,
+        organizationId,
+        change.type,
+        JSON.stringify(change.data),
+        change.key,
+        change.reprompt,
+        now,
+        change.archivedDate,
+      ],
+    );
+    return this.addCollections(userId, organizationId, id, collectionIds, sql);
+  }
+
+  /** Moves a personal item into an organization; only its owner can, and only into writable collections. */
+  async share(userId: string, organizationId: string, id: string, change: CipherChange, sql: Sql): Promise<boolean> {
+    const moved = await sql.execute(
+      `UPDATE cipher SET user_id = NULL, organization_id = $3, type = $4, data = $5, key = $6, reprompt = $7, revision_date = $8
+       WHERE id = $2 AND user_id = $1 AND organization_id IS NULL`,
+      [userId, id, organizationId, change.type, JSON.stringify(change.data), change.key, change.reprompt, new Date()],
+    );
+    return moved === 1;
+  }
+
+  async addCollections(
+    userId: string,
+    organizationId: string,
+    cipherId: string,
+    collectionIds: string[],
+    sql: Sql,
+  ): Promise<number> {
+    if (collectionIds.length === 0) return 0;
+    return sql.execute(
+      `INSERT INTO collection_cipher (collection_id, cipher_id) SELECT w.id, $2 FROM (${WRITABLE_COLLECTIONS}) w ON CONFLICT DO NOTHING`,
+      [userId, cipherId, organizationId, collectionIds],
+    );
+  }
+
+  /** Replaces an item's collections: the user must manage the item; collections they cannot write to are kept as they were. */
+  async replaceCollections(
+    userId: string,
+    organizationId: string,
+    cipherId: string,
+    collectionIds: string[],
+    sql: Sql,
+  ): Promise<void> {
+    await sql.execute(
+      `DELETE FROM collection_cipher WHERE cipher_id = $2
+         AND collection_id IN (SELECT c.id FROM collection c JOIN (${USER_COLLECTION_ACCESS_SQL}) a ON a.collection_id = c.id
+                               WHERE c.organization_id = $3 AND NOT a.read_only)`,
+      [userId, cipherId, organizationId],
+    );
+    await this.addCollections(userId, organizationId, cipherId, collectionIds, sql);
+    await sql.execute('UPDATE cipher SET revision_date = $2 WHERE id = $1', [cipherId, new Date()]);
+  }
+
+  /** Org import: items straight into the org, with collection links by index, in one statement each. */
+  async insertManyForOrg(
+    organizationId: string,
+    ciphers: (CipherChange & { id: string })[],
+    links: { cipherId: string; collectionId: string }[],
+    sql: Sql,
+  ): Promise<void> {
+    if (ciphers.length === 0) return;
+    const now = new Date();
+    await sql.execute(
+      `INSERT INTO cipher (id, organization_id, type, data, key, reprompt, creation_date, revision_date, archived_date)
+       SELECT id, $2, type, data, key, reprompt, $1, $1, archived FROM jsonb_to_recordset($3::jsonb)
+         AS x(id uuid, type smallint, data jsonb, key text, reprompt smallint, archived timestamptz)`,
+      [
+        now,
+        organizationId,
+        JSON.stringify(
+          ciphers.map((c) => ({
+            id: c.id,
+            type: c.type,
+            data: c.data,
+            key: c.key,
+            reprompt: c.reprompt,
+            archived: c.archivedDate,
+          })),
+        ),
+      ],
+    );
+    if (links.length === 0) return;
+    await sql.execute(
+      `INSERT INTO collection_cipher (collection_id, cipher_id)
+       SELECT l.collection_id, l.cipher_id FROM jsonb_to_recordset($2::jsonb) AS l(collection_id uuid, cipher_id uuid)
+       JOIN collection c ON c.id = l.collection_id AND c.organization_id = $1 ON CONFLICT DO NOTHING`,
+      [organizationId, JSON.stringify(links.map((l) => ({ collection_id: l.collectionId, cipher_id: l.cipherId })))],
+    );
+  }
+
+  async purgeOrg(organizationId: string, sql: Sql = this.db): Promise<void> {
+    await sql.execute('DELETE FROM cipher WHERE organization_id = $1', [organizationId]);
+  }
+}
