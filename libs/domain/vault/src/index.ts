@@ -1,6 +1,7 @@
 export * from './ciphers/cipher';
 export * from './ciphers/cipher-request';
 export * from './ciphers/cipher.repository';
+export * from './ciphers/cipher-access.repository';
 export * from './folders/folder.repository';
 export * from './push';
 export * from './sync/sync.service';

@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { Database, type Sql } from '@keyhaven/db';
 import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
 import { UserRepository } from '@keyhaven/domain-auth';
+import { MemberType, OrgAccess, PolicyRepository, PolicyType } from '@keyhaven/domain-admin-console';
 import { cipherJson, type Cipher } from './ciphers/cipher';
+import {
+  CipherAccessRepository,
+  CipherWriteRepository,
+  type AccessibleCipher,
+  type CipherChange,
+} from './ciphers/cipher-access.repository';
 import { CipherRepository, type NewCipher } from './ciphers/cipher.repository';
 import { cipherData, cipherRequestSchema, type CipherRequest } from './ciphers/cipher-request';
 import { FolderRepository, type Folder } from './folders/folder.repository';
@@ -21,22 +28,52 @@ export const importRequestSchema = z.object({
   folderRelationships: z.array(z.object({ key: z.number().int().min(0), value: z.number().int().min(0) })).default([]),
 });
 
+export const orgImportSchema = z.object({
+  ciphers: z.array(cipherRequestSchema).max(50_000),
+  collections: z
+    .array(
+      z.object({
+        name: z.string().refine(isWellFormedEncString, { message: 'must be a valid encrypted string' }),
+        id: z.uuid().nullish(),
+        externalId: z.string().max(300).nullish(),
+      }),
+    )
+    .max(10_000)
+    .default([]),
+  collectionRelationships: z
+    .array(z.object({ key: z.number().int().min(0), value: z.number().int().min(0) }))
+    .default([]),
+});
+
 export const idsSchema = z.object({ ids: z.array(z.uuid()).max(10_000) });
 export const moveSchema = idsSchema.extend({ folderId: z.uuid().nullish() });
+export const shareSchema = z.object({
+  cipher: cipherRequestSchema,
+  collectionIds: z.array(z.uuid()).max(1000).default([]),
+});
+export const collectionsSchema = z.object({ collectionIds: z.array(z.uuid()).max(1000) });
 export const partialSchema = z.object({ folderId: z.uuid().nullish(), favorite: z.boolean().nullish() });
 
 export function folderJson(folder: Folder): Record<string, unknown> {
   return { id: folder.id, name: folder.name, revisionDate: folder.revisionDate.toISOString(), object: 'folder' };
 }
 
-/** The personal vault's commands. Each changes its rows in one transaction and bumps the account revision. */
+/**
+ * The vault's commands, for personal items and the organization items a user reaches. Each changes
+ * its rows in one transaction, scoped in SQL to what the caller may touch, and bumps the revision
+ * dates the clients poll.
+ */
 @Injectable()
 export class VaultService {
   constructor(
     private readonly db: Database,
     private readonly ciphers: CipherRepository,
+    private readonly access: CipherAccessRepository,
+    private readonly writes: CipherWriteRepository,
     private readonly folders: FolderRepository,
     private readonly users: UserRepository,
+    private readonly orgAccess: OrgAccess,
+    private readonly policies: PolicyRepository,
     private readonly push: PushPublisher,
   ) {}
 
@@ -60,27 +97,71 @@ export class VaultService {
     };
   }
 
-  async getCipher(userId: string, id: string): Promise<Cipher> {
-    const cipher = await this.ciphers.findForUser(id, userId);
-    if (!cipher) throw notFound('Cipher');
-    return cipher;
+  /** Personal ownership policy: members it applies to keep items in the organization only. */
+  async assertMayOwnPersonalItems(userId: string): Promise<void> {
+    const policies = await this.policies.enabledForUser(userId);
+    if (
+      policies.some(
+        (p) =>
+          p.type === PolicyType.OrganizationDataOwnership &&
+          p.memberType !== MemberType.Owner &&
+          p.memberType !== MemberType.Admin,
+      )
+    ) {
+      throw badRequest('Due to an Enterprise Policy, you are restricted from saving items to your personal vault.');
+    }
+  }
+
+  async getCipher(userId: string, id: string): Promise<AccessibleCipher> {
+    const found = await this.access.findForUser(id, userId);
+    if (!found) throw notFound('Cipher');
+    return found;
   }
 
   async createCipher(
     userId: string,
     deviceId: string | null,
     request: CipherRequest,
+    collectionIds: string[] = [],
   ): Promise<Record<string, unknown>> {
-    if (request.organizationId) throw badRequest('Organization items are created through the organization vault.');
-    const cipher = await this.db.transaction(async (tx) => {
+    if (request.organizationId)
+      return this.createOrgCipher(userId, deviceId, request.organizationId, request, collectionIds);
+    await this.assertMayOwnPersonalItems(userId);
+    const found = await this.db.transaction(async (tx) => {
       const folderId = await this.requireFolder(userId, request.folderId, tx);
       const created = this.toNewCipher(request, folderId);
       await this.ciphers.insertForUser(userId, created, tx);
       await this.users.touchAccountRevision(userId, tx);
       return this.mustFind(created.id, userId, tx);
     });
-    this.pushCipher(PushType.SyncCipherCreate, userId, deviceId, cipher);
-    return cipherJson(cipher);
+    this.pushCipher(PushType.SyncCipherCreate, userId, deviceId, found.cipher);
+    return cipherJson(found.cipher, found.access);
+  }
+
+  /** An org item needs a collection the user may write to, unless the user administers the org. */
+  private async createOrgCipher(
+    userId: string,
+    deviceId: string | null,
+    organizationId: string,
+    request: CipherRequest,
+    collectionIds: string[],
+  ): Promise<Record<string, unknown>> {
+    const membership = await this.orgAccess.require(organizationId, userId);
+    const isAdmin = membership.type === MemberType.Owner || membership.type === MemberType.Admin;
+    const found = await this.db.transaction(async (tx) => {
+      const folderId = await this.requireFolder(userId, request.folderId, tx);
+      const created = this.toNewCipher(request, folderId);
+      const linked = await this.writes.insertForOrg(userId, organizationId, created.id, created, collectionIds, tx);
+      if (linked === 0 && !isAdmin)
+        throw badRequest('Choose at least one collection you can edit.', {
+          collectionIds: ['No writable collection.'],
+        });
+      await this.ciphers.setUserState(userId, [created.id], folderId, created.favorite, tx);
+      await this.touchOrgMembers(organizationId, tx);
+      return this.mustFind(created.id, userId, tx);
+    });
+    this.pushCipher(PushType.SyncCipherCreate, userId, deviceId, found.cipher);
+    return cipherJson(found.cipher, found.access);
   }
 
   async updateCipher(
@@ -89,49 +170,102 @@ export class VaultService {
     id: string,
     request: CipherRequest,
   ): Promise<Record<string, unknown>> {
-    const cipher = await this.db.transaction(async (tx) => {
-      const existing = await this.ciphers.findForUser(id, userId, tx);
+    const found = await this.db.transaction(async (tx) => {
+      const existing = await this.access.findForUser(id, userId, tx);
       if (!existing) throw notFound('Cipher');
+      if (!existing.access.edit) throw badRequest('You do not have permission to edit this item.');
       if (request.lastKnownRevisionDate) {
         const known = new Date(request.lastKnownRevisionDate).getTime();
         // Clients send second precision at times; only a clearly newer server copy is a conflict.
-        if (Number.isFinite(known) && existing.revisionDate.getTime() - known > 1000) {
+        if (Number.isFinite(known) && existing.cipher.revisionDate.getTime() - known > 1000) {
           throw badRequest('The client copy of this cipher is out of date. Resync the client and try again.');
         }
       }
-      if (request.organizationId && request.organizationId !== existing.organizationId) {
+      if ((request.organizationId ?? null) !== existing.cipher.organizationId) {
         throw badRequest('Use the share endpoint to move an item into an organization.');
       }
       const folderId = await this.requireFolder(userId, request.folderId, tx);
       const next = this.toNewCipher(request, folderId, id);
-      await this.ciphers.updateForUser(id, userId, next, tx);
+      await this.writes.update(id, userId, next, tx);
       await this.ciphers.setUserState(userId, [id], folderId, next.favorite, tx);
-      await this.users.touchAccountRevision(userId, tx);
+      await this.touchFor(existing.cipher, userId, tx);
       return this.mustFind(id, userId, tx);
     });
-    this.pushCipher(PushType.SyncCipherUpdate, userId, deviceId, cipher);
-    return cipherJson(cipher);
+    this.pushCipher(PushType.SyncCipherUpdate, userId, deviceId, found.cipher);
+    return cipherJson(found.cipher, found.access);
   }
 
-  /** Folder and favourite only: what a user may change on an item they cannot edit. */
+  /** Folder and favourite only: what a user may change on any item they can see. */
   async partialUpdate(
     userId: string,
     id: string,
     body: z.infer<typeof partialSchema>,
   ): Promise<Record<string, unknown>> {
-    const cipher = await this.db.transaction(async (tx) => {
-      if (!(await this.ciphers.findForUser(id, userId, tx))) throw notFound('Cipher');
+    const found = await this.db.transaction(async (tx) => {
+      if (!(await this.access.findForUser(id, userId, tx))) throw notFound('Cipher');
       const folderId = await this.requireFolder(userId, body.folderId, tx);
       await this.ciphers.setUserState(userId, [id], folderId, body.favorite ?? false, tx);
-      await this.ciphers.touchForUser([id], userId, tx);
       await this.users.touchAccountRevision(userId, tx);
       return this.mustFind(id, userId, tx);
     });
-    return cipherJson(cipher);
+    return cipherJson(found.cipher, found.access);
+  }
+
+  /** Moves a personal item into an organization, re-encrypted by the client with the org key. */
+  async share(
+    userId: string,
+    deviceId: string | null,
+    id: string,
+    body: z.infer<typeof shareSchema>,
+  ): Promise<Record<string, unknown>> {
+    const organizationId = body.cipher.organizationId;
+    if (!organizationId)
+      throw badRequest('The organization is required.', { organizationId: ['The field is required.'] });
+    await this.orgAccess.require(organizationId, userId);
+    const found = await this.db.transaction(async (tx) => {
+      const change = this.toNewCipher(body.cipher, null, id);
+      if (!(await this.writes.share(userId, organizationId, id, change, tx))) throw notFound('Cipher');
+      const linked = await this.writes.addCollections(userId, organizationId, id, body.collectionIds, tx);
+      if (linked === 0)
+        throw badRequest('Choose at least one collection you can edit.', {
+          collectionIds: ['No writable collection.'],
+        });
+      await this.touchOrgMembers(organizationId, tx);
+      return this.mustFind(id, userId, tx);
+    });
+    this.pushCipher(PushType.SyncCipherUpdate, userId, deviceId, found.cipher);
+    return cipherJson(found.cipher, found.access);
+  }
+
+  async shareMany(
+    userId: string,
+    deviceId: string | null,
+    ciphers: (CipherRequest & { id?: unknown })[],
+    collectionIds: string[],
+  ): Promise<Record<string, unknown>[]> {
+    const results: Record<string, unknown>[] = [];
+    for (const cipher of ciphers) {
+      if (typeof cipher.id !== 'string') throw badRequest('Each item needs its id.');
+      results.push(await this.share(userId, deviceId, cipher.id, { cipher, collectionIds }));
+    }
+    return results;
+  }
+
+  /** Changes which collections an org item is in; the user must manage the item. */
+  async setCollections(userId: string, id: string, collectionIds: string[]): Promise<Record<string, unknown>> {
+    const found = await this.db.transaction(async (tx) => {
+      const existing = await this.access.findForUser(id, userId, tx);
+      if (!existing?.cipher.organizationId) throw notFound('Cipher');
+      if (!existing.access.manage && !existing.access.edit) throw notFound('Cipher');
+      await this.writes.replaceCollections(userId, existing.cipher.organizationId, id, collectionIds, tx);
+      await this.touchOrgMembers(existing.cipher.organizationId, tx);
+      return this.mustFind(id, userId, tx);
+    });
+    return cipherJson(found.cipher, found.access);
   }
 
   async softDelete(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
-    const changed = await this.changeMany(userId, ids, (tx) => this.ciphers.softDeleteForUser(ids, userId, tx));
+    const changed = await this.changeMany(userId, ids, (tx) => this.writes.softDelete(ids, userId, tx));
     for (const id of changed)
       this.push.publish({
         type: PushType.SyncCipherUpdate,
@@ -141,13 +275,13 @@ export class VaultService {
       });
   }
 
-  async restore(userId: string, ids: string[]): Promise<Cipher[]> {
-    const changed = await this.changeMany(userId, ids, (tx) => this.ciphers.restoreForUser(ids, userId, tx));
-    return this.ciphers.findManyForUser(changed, userId);
+  async restore(userId: string, ids: string[]): Promise<AccessibleCipher[]> {
+    const changed = await this.changeMany(userId, ids, (tx) => this.writes.restore(ids, userId, tx));
+    return this.access.findManyForUser(changed, userId);
   }
 
   async deletePermanently(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
-    const changed = await this.changeMany(userId, ids, (tx) => this.ciphers.deleteForUser(ids, userId, tx));
+    const changed = await this.changeMany(userId, ids, (tx) => this.writes.delete(ids, userId, tx));
     for (const id of changed)
       this.push.publish({
         type: PushType.SyncLoginDelete,
@@ -160,10 +294,9 @@ export class VaultService {
   async move(userId: string, ids: string[], folderId: string | null | undefined): Promise<void> {
     const changed = await this.changeMany(userId, ids, async (tx) => {
       const target = await this.requireFolder(userId, folderId, tx);
-      const owned = (await this.ciphers.findManyForUser(ids, userId, tx)).map((c) => c.id);
-      await this.ciphers.setUserState(userId, owned, target, null, tx);
-      await this.ciphers.touchForUser(owned, userId, tx);
-      return owned;
+      const visible = (await this.access.findManyForUser(ids, userId, tx)).map((c) => c.cipher.id);
+      await this.ciphers.setUserState(userId, visible, target, null, tx);
+      return visible;
     });
     if (changed.length > 0)
       this.push.publish({
@@ -188,10 +321,18 @@ export class VaultService {
     });
   }
 
+  async purgeOrganization(organizationId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.writes.purgeOrg(organizationId, tx);
+      await this.touchOrgMembers(organizationId, tx);
+    });
+  }
+
   /** Folders and items in one transaction: an import lands whole or not at all. */
   async importPersonal(userId: string, body: z.infer<typeof importRequestSchema>): Promise<void> {
     if (body.ciphers.some((c) => c.organizationId))
       throw badRequest('Organization items cannot be imported into a personal vault.');
+    await this.assertMayOwnPersonalItems(userId);
     await this.db.transaction(async (tx) => {
       const existing = new Set((await this.folders.listForUser(userId, tx)).map((f) => f.id));
       const folderIds: string[] = [];
@@ -216,6 +357,41 @@ export class VaultService {
       userId,
       contextId: null,
       payload: { UserId: userId, Date: new Date() },
+    });
+  }
+
+  /** Collections and items straight into the organization, in one transaction. */
+  async importOrganization(organizationId: string, body: z.infer<typeof orgImportSchema>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const collectionIds: string[] = [];
+      const existing = new Set(
+        (await tx.rows<{ id: string }>('SELECT id FROM collection WHERE organization_id = $1', [organizationId])).map(
+          (r) => r.id,
+        ),
+      );
+      for (const collection of body.collections) {
+        if (collection.id && existing.has(collection.id)) {
+          collectionIds.push(collection.id);
+          continue;
+        }
+        const id = randomUUID();
+        const now = new Date();
+        await tx.execute(
+          'INSERT INTO collection (id, organization_id, name, external_id, creation_date, revision_date) VALUES ($1, $2, $3, $4, $5, $5)',
+          [id, organizationId, collection.name, collection.externalId ?? null, now],
+        );
+        collectionIds.push(id);
+      }
+      const ciphers = body.ciphers.map((c) => ({ ...this.toNewCipher(c, null) }));
+      const links: { cipherId: string; collectionId: string }[] = [];
+      for (const { key, value } of body.collectionRelationships) {
+        const cipher = ciphers[key];
+        const collectionId = collectionIds[value];
+        if (!cipher || !collectionId) throw badRequest('A collection relationship points outside the import.');
+        links.push({ cipherId: cipher.id, collectionId });
+      }
+      await this.writes.insertManyForOrg(organizationId, ciphers, links, tx);
+      await this.touchOrgMembers(organizationId, tx);
     });
   }
 
@@ -266,20 +442,41 @@ export class VaultService {
     return folder;
   }
 
-  /** A bulk change in one transaction; the account revision moves only when some item really changed. */
+  /** A bulk change in one transaction; revision dates move only when some item really changed. */
   private async changeMany(userId: string, ids: string[], change: (tx: Sql) => Promise<string[]>): Promise<string[]> {
     if (ids.length === 0) throw badRequest('No items given.', { ids: ['At least one id is required.'] });
     return this.db.transaction(async (tx) => {
       const changed = await change(tx);
-      if (changed.length > 0) await this.users.touchAccountRevision(userId, tx);
+      if (changed.length > 0) {
+        await this.users.touchAccountRevision(userId, tx);
+        await tx.execute(
+          `UPDATE app_user SET account_revision_date = $2 WHERE id IN (
+             SELECT m.user_id FROM organization_user m JOIN cipher c ON c.organization_id = m.organization_id
+             WHERE c.id = ANY($1::uuid[]) AND m.user_id IS NOT NULL)`,
+          [changed, new Date()],
+        );
+      }
       return changed;
     });
   }
 
-  private async mustFind(id: string, userId: string, tx: Sql): Promise<Cipher> {
-    const cipher = await this.ciphers.findForUser(id, userId, tx);
-    if (!cipher) throw new Error('cipher vanished inside its own transaction');
-    return cipher;
+  private async touchFor(cipher: Cipher, userId: string, tx: Sql): Promise<void> {
+    if (cipher.organizationId) await this.touchOrgMembers(cipher.organizationId, tx);
+    else await this.users.touchAccountRevision(userId, tx);
+  }
+
+  /** Org items changed: every member's clients should sync. */
+  private async touchOrgMembers(organizationId: string, tx: Sql): Promise<void> {
+    await tx.execute(
+      'UPDATE app_user SET account_revision_date = $2 WHERE id IN (SELECT user_id FROM organization_user WHERE organization_id = $1 AND user_id IS NOT NULL)',
+      [organizationId, new Date()],
+    );
+  }
+
+  private async mustFind(id: string, userId: string, tx: Sql): Promise<AccessibleCipher> {
+    const found = await this.access.findForUser(id, userId, tx);
+    if (!found) throw new Error('cipher vanished inside its own transaction');
+    return found;
   }
 
   private pushCipher(type: number, userId: string, deviceId: string | null, cipher: Cipher): void {
@@ -290,7 +487,7 @@ export class VaultService {
       payload: {
         Id: cipher.id,
         UserId: userId,
-        OrganizationId: null,
+        OrganizationId: cipher.organizationId,
         CollectionIds: null,
         RevisionDate: cipher.revisionDate,
       },

@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuthDomainModule } from '@keyhaven/domain-auth';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
+import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
+import { CollectionsController, MyCollectionsController } from './organizations/collections.controller';
+import { GroupsController } from './organizations/groups.controller';
+import { MembersController } from './organizations/members.controller';
+import { OrganizationsController } from './organizations/organizations.controller';
+import { PoliciesController } from './organizations/policies.controller';
+import { UsersController } from './organizations/users.controller';
 import { AccountsController } from './accounts/accounts.controller';
 import { DevicesController } from './accounts/devices.controller';
 import { SettingsController } from './accounts/settings.controller';
@@ -12,7 +19,7 @@ import { SyncController } from './vault/sync.controller';
 
 /** The API service: accounts, vault and sync, under `/api`. */
 @Module({
-  imports: [AuthDomainModule, VaultDomainModule],
+  imports: [AuthDomainModule, VaultDomainModule, AdminConsoleDomainModule],
   controllers: [
     ConfigController,
     AccountsController,
@@ -22,6 +29,13 @@ import { SyncController } from './vault/sync.controller';
     SyncController,
     FoldersController,
     CiphersController,
+    OrganizationsController,
+    MembersController,
+    CollectionsController,
+    MyCollectionsController,
+    GroupsController,
+    PoliciesController,
+    UsersController,
   ],
 })
 export class ApiServiceModule {}

@@ -58,3 +58,8 @@ export function cipherJson(cipher: Cipher, access: CipherAccess = OWNER_ACCESS):
     object: 'cipherDetails',
   };
 }
+
+/** The JSON of an item as one user sees it. */
+export function accessibleCipherJson(found: { cipher: Cipher; access: CipherAccess }): Record<string, unknown> {
+  return cipherJson(found.cipher, found.access);
+}

@@ -1,44 +1,58 @@
 import { Injectable } from '@nestjs/common';
 import { notFound } from '@keyhaven/contracts';
 import { UserRepository, profileJson, userDecryptionJson } from '@keyhaven/domain-auth';
-import { cipherJson } from '../ciphers/cipher';
-import { CipherRepository } from '../ciphers/cipher.repository';
+import {
+  CollectionRepository,
+  OrganizationsService,
+  PolicyRepository,
+  collectionDetailsJson,
+  policyJson,
+  profileOrganizationJson,
+} from '@keyhaven/domain-admin-console';
+import { accessibleCipherJson } from '../ciphers/cipher';
+import { CipherAccessRepository } from '../ciphers/cipher-access.repository';
 import { FolderRepository } from '../folders/folder.repository';
 import { folderJson } from '../vault.service';
 
-export function domainsJson(user: {
-  equivalentDomains: string[][] | null;
-  excludedGlobalDomains: number[] | null;
-}): Record<string, unknown> {
+export function domainsJson(user: { equivalentDomains: string[][] | null; excludedGlobalDomains: number[] | null }): Record<string, unknown> {
   return { equivalentDomains: user.equivalentDomains ?? [], globalEquivalentDomains: [], object: 'domains' };
 }
 
 /**
- * `GET api/sync`: a fixed number of set-based queries whatever the vault's size
- * (user, folders, ciphers with the caller's per-item state in one join).
+ * `GET api/sync`: a fixed number of set-based queries whatever the vault's size — the user, their
+ * organizations, collections, policies, folders, and every reachable item with its access in one join.
  */
 @Injectable()
 export class SyncService {
   constructor(
     private readonly users: UserRepository,
     private readonly folders: FolderRepository,
-    private readonly ciphers: CipherRepository,
+    private readonly ciphers: CipherAccessRepository,
+    private readonly organizations: OrganizationsService,
+    private readonly collections: CollectionRepository,
+    private readonly policies: PolicyRepository,
   ) {}
 
   async sync(userId: string, excludeDomains: boolean): Promise<Record<string, unknown>> {
-    const [user, folders, ciphers] = await Promise.all([
+    const [user, folders, ciphers, orgs, collections, policies] = await Promise.all([
       this.users.findById(userId),
       this.folders.listForUser(userId),
       this.ciphers.listForUser(userId),
+      this.organizations.forUser(userId),
+      this.collections.listForUser(userId),
+      this.policies.enabledForUser(userId),
     ]);
     if (!user) throw notFound('User');
     return {
-      profile: profileJson(user),
+      profile: profileJson(
+        user,
+        orgs.map(({ org, membership }) => profileOrganizationJson(org, membership)),
+      ),
       folders: folders.map(folderJson),
-      collections: [],
-      ciphers: ciphers.map((c) => cipherJson(c)),
+      collections: collections.map(collectionDetailsJson),
+      ciphers: ciphers.map(accessibleCipherJson),
       domains: excludeDomains ? null : domainsJson(user),
-      policies: [],
+      policies: policies.map(policyJson),
       sends: [],
       userDecryption: userDecryptionJson(user),
       object: 'sync',

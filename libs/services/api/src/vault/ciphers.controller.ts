@@ -1,24 +1,36 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { parseBody } from '@keyhaven/contracts';
+import { badRequest, parseBody } from '@keyhaven/contracts';
 import { AccountsService, UserRepository } from '@keyhaven/domain-auth';
+import { OrgAccess } from '@keyhaven/domain-admin-console';
 import {
-  CipherRepository,
+  CipherAccessRepository,
   VaultService,
-  cipherJson,
+  accessibleCipherJson,
   cipherRequestSchema,
+  collectionsSchema,
   idsSchema,
   importRequestSchema,
   moveSchema,
+  orgImportSchema,
   partialSchema,
+  shareSchema,
 } from '@keyhaven/domain-vault';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
 const createWithCollectionsSchema = z.object({
   cipher: cipherRequestSchema,
-  collectionIds: z.array(z.uuid()).default([]),
+  collectionIds: z.array(z.uuid()).max(1000).default([]),
+});
+const shareManySchema = z.object({
+  ciphers: z
+    .array(cipherRequestSchema.extend({ id: z.uuid() }))
+    .min(1)
+    .max(1000),
+  collectionIds: z.array(z.uuid()).max(1000).default([]),
 });
 const purgeSchema = z.object({ masterPasswordHash: z.string().nullish() });
+const orgIdSchema = z.uuid();
 
 const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'list', continuationToken: null });
 
@@ -26,14 +38,26 @@ const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'lis
 export class CiphersController {
   constructor(
     private readonly vault: VaultService,
-    private readonly ciphers: CipherRepository,
+    private readonly ciphers: CipherAccessRepository,
     private readonly accounts: AccountsService,
     private readonly users: UserRepository,
+    private readonly orgAccess: OrgAccess,
   ) {}
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return list((await this.ciphers.listForUser(principal.userId)).map((c) => cipherJson(c)));
+    return list((await this.ciphers.listForUser(principal.userId)).map(accessibleCipherJson));
+  }
+
+  /** The admin console's view of every item of an organization. */
+  @Get('organization-details')
+  async organizationDetails(
+    @CurrentUser() principal: Principal,
+    @Query('organizationId') organizationId?: string,
+  ): Promise<Record<string, unknown>> {
+    const orgId = parseBody(orgIdSchema, organizationId);
+    await this.orgAccess.require(orgId, principal.userId, 'admin', 'editAnyCollection', 'accessImportExport');
+    return list((await this.ciphers.listForOrg(orgId)).map(accessibleCipherJson));
   }
 
   @Post()
@@ -42,21 +66,39 @@ export class CiphersController {
     return this.vault.createCipher(principal.userId, principal.deviceId, parseBody(cipherRequestSchema, body));
   }
 
-  /** The create call of clients that can pick collections; personal items have none. */
+  /** The create call of clients that can pick collections (organization items). */
   @Post('create')
   @HttpCode(200)
   createWithCollections(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    return this.vault.createCipher(
-      principal.userId,
-      principal.deviceId,
-      parseBody(createWithCollectionsSchema, body).cipher,
-    );
+    const request = parseBody(createWithCollectionsSchema, body);
+    return this.vault.createCipher(principal.userId, principal.deviceId, request.cipher, request.collectionIds);
   }
 
   @Post('import')
   @HttpCode(200)
   async import(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
     await this.vault.importPersonal(principal.userId, parseBody(importRequestSchema, body));
+  }
+
+  @Post('import-organization')
+  @HttpCode(200)
+  async importOrganization(
+    @CurrentUser() principal: Principal,
+    @Query('organizationId') organizationId: string | undefined,
+    @Body() body: unknown,
+  ): Promise<void> {
+    const orgId = parseBody(orgIdSchema, organizationId);
+    await this.orgAccess.require(orgId, principal.userId, 'admin', 'accessImportExport');
+    await this.vault.importOrganization(orgId, parseBody(orgImportSchema, body));
+  }
+
+  @Put('share')
+  @HttpCode(200)
+  async shareMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const request = parseBody(shareManySchema, body);
+    return list(
+      await this.vault.shareMany(principal.userId, principal.deviceId, request.ciphers, request.collectionIds),
+    );
   }
 
   @Put('delete')
@@ -75,7 +117,7 @@ export class CiphersController {
   @HttpCode(200)
   async restoreMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     const restored = await this.vault.restore(principal.userId, parseBody(idsSchema, body).ids);
-    return list(restored.map((c) => cipherJson(c)));
+    return list(restored.map(accessibleCipherJson));
   }
 
   @Put('move')
@@ -85,11 +127,22 @@ export class CiphersController {
     await this.vault.move(principal.userId, request.ids, request.folderId);
   }
 
+  /** The personal vault, or with `organizationId` every item of that organization (owners only). */
   @Post('purge')
   @HttpCode(200)
-  async purge(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
+  async purge(
+    @CurrentUser() principal: Principal,
+    @Query('organizationId') organizationId: string | undefined,
+    @Body() body: unknown,
+  ): Promise<void> {
     const user = await this.users.require(principal.userId);
     await this.accounts.requireMasterPassword(user, parseBody(purgeSchema, body).masterPasswordHash);
+    if (organizationId) {
+      const orgId = parseBody(orgIdSchema, organizationId);
+      await this.orgAccess.require(orgId, principal.userId, 'owner');
+      await this.vault.purgeOrganization(orgId);
+      return;
+    }
     await this.vault.purge(user.id);
   }
 
@@ -98,7 +151,7 @@ export class CiphersController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<Record<string, unknown>> {
-    return cipherJson(await this.vault.getCipher(principal.userId, id));
+    return accessibleCipherJson(await this.vault.getCipher(principal.userId, id));
   }
 
   @Put(':id')
@@ -121,10 +174,45 @@ export class CiphersController {
     return this.vault.partialUpdate(principal.userId, id, parseBody(partialSchema, body));
   }
 
+  @Put(':id/share')
+  @HttpCode(200)
+  share(
+    @CurrentUser() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    return this.vault.share(principal.userId, principal.deviceId, id, parseBody(shareSchema, body));
+  }
+
+  @Put(':id/collections')
+  @HttpCode(200)
+  collections(
+    @CurrentUser() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    return this.vault.setCollections(principal.userId, id, parseBody(collectionsSchema, body).collectionIds);
+  }
+
+  @Put(':id/collections_v2')
+  @HttpCode(200)
+  async collectionsV2(
+    @CurrentUser() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    const cipher = await this.vault.setCollections(
+      principal.userId,
+      id,
+      parseBody(collectionsSchema, body).collectionIds,
+    );
+    return { cipher, unavailable: false, object: 'optionalCipherDetails' };
+  }
+
   @Put(':id/delete')
   @HttpCode(200)
   async softDelete(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.vault.getCipher(principal.userId, id);
+    await this.requireEditable(principal.userId, id);
     await this.vault.softDelete(principal.userId, principal.deviceId, [id]);
   }
 
@@ -134,16 +222,23 @@ export class CiphersController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<Record<string, unknown>> {
-    const current = await this.vault.getCipher(principal.userId, id);
+    const current = await this.requireEditable(principal.userId, id);
     // Restoring an item that is not in the trash changes nothing and answers with the item.
     const [restored] = await this.vault.restore(principal.userId, [id]);
-    return cipherJson(restored ?? current);
+    return accessibleCipherJson(restored ?? current);
   }
 
   @Delete(':id')
   @HttpCode(200)
   async remove(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.vault.getCipher(principal.userId, id);
+    await this.requireEditable(principal.userId, id);
     await this.vault.deletePermanently(principal.userId, principal.deviceId, [id]);
+  }
+
+  /** Single-item routes answer 404 for what the caller cannot see and 400 for what they may only read. */
+  private async requireEditable(userId: string, id: string): Promise<Awaited<ReturnType<VaultService['getCipher']>>> {
+    const found = await this.vault.getCipher(userId, id);
+    if (!found.access.edit) throw badRequest('You do not have permission to change this item.');
+    return found;
   }
 }

@@ -1,0 +1,141 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { z } from 'zod';
+import { parseBody } from '@keyhaven/contracts';
+import {
+  GroupRepository,
+  GroupsService,
+  OrgAccess,
+  groupJson,
+  groupRequestSchema,
+} from '@keyhaven/domain-admin-console';
+import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
+
+const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'list', continuationToken: null });
+const memberIdsSchema = z.array(z.uuid()).max(10_000);
+const idsSchema = z.object({ ids: z.array(z.uuid()).min(1).max(500) });
+
+@Controller('organizations/:orgId/groups')
+export class GroupsController {
+  constructor(
+    private readonly service: GroupsService,
+    private readonly groups: GroupRepository,
+    private readonly access: OrgAccess,
+  ) {}
+
+  @Get()
+  async list(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+  ): Promise<Record<string, unknown>> {
+    await this.access.require(
+      orgId,
+      principal.userId,
+      'manageGroups',
+      'manageUsers',
+      'editAnyCollection',
+      'createNewCollections',
+    );
+    return list((await this.groups.listForOrg(orgId)).map((g) => groupJson(g)));
+  }
+
+  @Get('details')
+  async details(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+  ): Promise<Record<string, unknown>> {
+    await this.access.require(orgId, principal.userId, 'manageGroups');
+    const groups = await this.groups.listForOrg(orgId);
+    return list(await Promise.all(groups.map(async (g) => groupJson(g, await this.groups.collectionsOf(g.id)))));
+  }
+
+  @Post()
+  @HttpCode(200)
+  async create(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    await this.access.require(orgId, principal.userId, 'manageGroups');
+    const group = await this.service.create(orgId, parseBody(groupRequestSchema, body));
+    return groupJson(group, await this.groups.collectionsOf(group.id));
+  }
+
+  @Get(':groupId')
+  async get(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('groupId', ParseUUIDPipe) groupId: string,
+  ): Promise<Record<string, unknown>> {
+    await this.access.require(orgId, principal.userId, 'manageGroups');
+    return groupJson(await this.service.require(orgId, groupId));
+  }
+
+  @Get(':groupId/details')
+  async getDetails(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('groupId', ParseUUIDPipe) groupId: string,
+  ): Promise<Record<string, unknown>> {
+    await this.access.require(orgId, principal.userId, 'manageGroups');
+    const group = await this.service.require(orgId, groupId);
+    return groupJson(group, await this.groups.collectionsOf(group.id));
+  }
+
+  @Get(':groupId/users')
+  async members(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('groupId', ParseUUIDPipe) groupId: string,
+  ): Promise<string[]> {
+    await this.access.require(orgId, principal.userId, 'manageGroups');
+    await this.service.require(orgId, groupId);
+    return this.groups.membersOf(groupId);
+  }
+
+  @Put(':groupId/users')
+  @HttpCode(200)
+  async setMembers(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('groupId', ParseUUIDPipe) groupId: string,
+    @Body() body: unknown,
+  ): Promise<void> {
+    await this.access.require(orgId, principal.userId, 'manageGroups');
+    await this.service.setMembers(orgId, groupId, parseBody(memberIdsSchema, body));
+  }
+
+  @Put(':groupId')
+  @HttpCode(200)
+  async update(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('groupId', ParseUUIDPipe) groupId: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    await this.access.require(orgId, principal.userId, 'manageGroups');
+    const group = await this.service.update(orgId, groupId, parseBody(groupRequestSchema, body));
+    return groupJson(group, await this.groups.collectionsOf(group.id));
+  }
+
+  @Delete(':groupId')
+  @HttpCode(200)
+  async delete(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('groupId', ParseUUIDPipe) groupId: string,
+  ): Promise<void> {
+    await this.access.require(orgId, principal.userId, 'manageGroups');
+    await this.service.delete(orgId, [groupId]);
+  }
+
+  @Delete()
+  @HttpCode(200)
+  async deleteMany(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Body() body: unknown,
+  ): Promise<void> {
+    await this.access.require(orgId, principal.userId, 'manageGroups');
+    await this.service.delete(orgId, parseBody(idsSchema, body).ids);
+  }
+}

@@ -1,0 +1,55 @@
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Put } from '@nestjs/common';
+import { parseBody } from '@keyhaven/contracts';
+import {
+  OrgAccess,
+  PoliciesService,
+  PolicyRepository,
+  policyJson,
+  policyRequestSchema,
+} from '@keyhaven/domain-admin-console';
+import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
+
+const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'list', continuationToken: null });
+
+@Controller('organizations/:orgId/policies')
+export class PoliciesController {
+  constructor(
+    private readonly service: PoliciesService,
+    private readonly policies: PolicyRepository,
+    private readonly access: OrgAccess,
+  ) {}
+
+  @Get()
+  async list(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+  ): Promise<Record<string, unknown>> {
+    await this.access.require(orgId, principal.userId, 'managePolicies');
+    return list((await this.policies.listForOrg(orgId)).map(policyJson));
+  }
+
+  @Get(':type')
+  async get(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('type', ParseIntPipe) type: number,
+  ): Promise<Record<string, unknown>> {
+    await this.access.require(orgId, principal.userId, 'managePolicies');
+    const policy = await this.policies.find(orgId, type);
+    return policy
+      ? policyJson(policy)
+      : { id: null, organizationId: orgId, type, data: null, enabled: false, object: 'policy' };
+  }
+
+  @Put(':type')
+  @HttpCode(200)
+  async put(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('type', ParseIntPipe) type: number,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    await this.access.require(orgId, principal.userId, 'managePolicies');
+    return policyJson(await this.service.save(orgId, type, parseBody(policyRequestSchema, body)));
+  }
+}
