@@ -10,6 +10,7 @@ import {
   type ServerProcess,
 } from '@keyhaven/testing';
 import { cliSuite, type CliTarget } from './bw-cli.suite';
+import { orgCliSuite } from './bw-cli-org.suite';
 
 let database: Awaited<ReturnType<typeof createScratchDatabase>>;
 let router: PrefixRouter;
@@ -45,3 +46,4 @@ after(async () => {
 });
 
 cliSuite('identity and api as separate services behind a router', () => target);
+orgCliSuite('identity and api as separate services behind a router', () => target);

@@ -46,9 +46,9 @@ const ACCESSIBLE_SQL = `
     GROUP BY cc.cipher_id
   )
   SELECT c.*, s.folder_id, s.favorite,
-    (c.user_id = $1 OR ao.organization_id IS NOT NULL OR coalesce(vc.edit, false)) AS edit,
-    (c.user_id = $1 OR ao.organization_id IS NOT NULL OR coalesce(vc.view_password, false)) AS view_password,
-    (c.user_id = $1 OR ao.organization_id IS NOT NULL OR coalesce(vc.manage, false)) AS manage,
+    (coalesce(c.user_id = $1, false) OR ao.organization_id IS NOT NULL OR coalesce(vc.edit, false)) AS edit,
+    (coalesce(c.user_id = $1, false) OR ao.organization_id IS NOT NULL OR coalesce(vc.view_password, false)) AS view_password,
+    (coalesce(c.user_id = $1, false) OR ao.organization_id IS NOT NULL OR coalesce(vc.manage, false)) AS manage,
     coalesce(vc.collection_ids, '{}'::uuid[]) AS collection_ids
   FROM cipher c
   LEFT JOIN via_collections vc ON vc.cipher_id = c.id
