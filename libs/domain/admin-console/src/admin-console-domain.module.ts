@@ -1,7 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { ORGANIZATION_CREDENTIALS } from '@keyhaven/platform-auth';
+import { OrganizationCredentialsService } from './organization-credentials';
 import { AuthDomainModule } from '@keyhaven/domain-auth';
 import { CollectionRepository } from './collection.repository';
 import { CollectionsService } from './collections.service';
+import { DirectoryImportService } from './directory-import.service';
 import { GroupRepository } from './group.repository';
 import { GroupsService } from './groups.service';
 import { MemberRepository } from './member.repository';
@@ -15,6 +18,7 @@ import { PolicyRepository } from './policy.repository';
 const providers = [
   CollectionRepository,
   CollectionsService,
+  DirectoryImportService,
   GroupRepository,
   GroupsService,
   MemberRepository,
@@ -26,6 +30,18 @@ const providers = [
   PolicyRepository,
 ];
 
-/** Organizations, members, collections, groups and policies. */
-@Module({ imports: [AuthDomainModule], providers, exports: providers })
+/**
+ * Organizations, members, collections, groups and policies. Global so that the identity domain
+ * finds the organization API-key check without depending on this module.
+ */
+@Global()
+@Module({
+  imports: [AuthDomainModule],
+  providers: [
+    ...providers,
+    OrganizationCredentialsService,
+    { provide: ORGANIZATION_CREDENTIALS, useExisting: OrganizationCredentialsService },
+  ],
+  exports: [...providers, ORGANIZATION_CREDENTIALS],
+})
 export class AdminConsoleDomainModule {}

@@ -13,3 +13,5 @@ export * from './organization.repository';
 export * from './organizations.service';
 export * from './policies.service';
 export * from './policy.repository';
+export * from './organization-credentials';
+export * from './directory-import.service';

@@ -8,7 +8,15 @@ import { PushPublisher } from './push';
 import { SyncService } from './sync/sync.service';
 import { VaultService } from './vault.service';
 
-const providers = [CipherAccessRepository, CipherWriteRepository, CipherRepository, FolderRepository, PushPublisher, SyncService, VaultService];
+const providers = [
+  CipherAccessRepository,
+  CipherWriteRepository,
+  CipherRepository,
+  FolderRepository,
+  PushPublisher,
+  SyncService,
+  VaultService,
+];
 
 @Module({ imports: [AuthDomainModule, AdminConsoleDomainModule], providers, exports: providers })
 export class VaultDomainModule {}

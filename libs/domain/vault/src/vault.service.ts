@@ -10,7 +10,6 @@ import {
   CipherAccessRepository,
   CipherWriteRepository,
   type AccessibleCipher,
-  type CipherChange,
 } from './ciphers/cipher-access.repository';
 import { CipherRepository, type NewCipher } from './ciphers/cipher.repository';
 import { cipherData, cipherRequestSchema, type CipherRequest } from './ciphers/cipher-request';

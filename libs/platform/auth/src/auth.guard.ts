@@ -2,6 +2,7 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional }
 import { Reflector } from '@nestjs/core';
 import { unauthorized } from '@keyhaven/contracts';
 import { IS_PUBLIC } from './public.decorator';
+import { IS_ORGANIZATION_API } from './organization-api';
 import { TOKEN_VERIFIER, type RequestWithPrincipal, type TokenVerifier } from './principal';
 
 function bearerToken(request: RequestWithPrincipal): string | null {
@@ -35,6 +36,12 @@ export class GlobalAuthGuard implements CanActivate {
     if (!token || !this.verifier) throw unauthorized();
     const principal = await this.verifier.verify(token);
     if (!principal) throw unauthorized();
+    const organizationApi = this.reflector.getAllAndOverride<boolean | undefined>(IS_ORGANIZATION_API, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    // Organization keys reach only the public API, and people only the rest.
+    if ((organizationApi === true) !== (principal.kind === 'organization')) throw unauthorized();
     request.principal = principal;
     return true;
   }

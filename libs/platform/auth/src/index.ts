@@ -1,3 +1,4 @@
 export * from './public.decorator';
 export * from './principal';
 export * from './auth.guard';
+export * from './organization-api';

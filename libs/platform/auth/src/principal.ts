@@ -2,6 +2,9 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 
 /** Who is calling: set by the global guard from a verified access token. */
 export interface Principal {
+  /** `user` for people; `organization` for an organization's API key (public API only). */
+  readonly kind: 'user' | 'organization';
+  /** The user's id; for an organization token, the organization's id. */
   readonly userId: string;
   readonly deviceId: string | null;
   readonly clientId: string;

@@ -8,6 +8,13 @@ import { MembersController } from './organizations/members.controller';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { PoliciesController } from './organizations/policies.controller';
 import { UsersController } from './organizations/users.controller';
+import { PublicGroupsController } from './public/public-groups.controller';
+import { PublicMembersController } from './public/public-members.controller';
+import {
+  PublicCollectionsController,
+  PublicOrganizationController,
+  PublicPoliciesController,
+} from './public/public-organization.controller';
 import { AccountsController } from './accounts/accounts.controller';
 import { DevicesController } from './accounts/devices.controller';
 import { SettingsController } from './accounts/settings.controller';
@@ -36,6 +43,11 @@ import { SyncController } from './vault/sync.controller';
     GroupsController,
     PoliciesController,
     UsersController,
+    PublicMembersController,
+    PublicGroupsController,
+    PublicCollectionsController,
+    PublicPoliciesController,
+    PublicOrganizationController,
   ],
 })
 export class ApiServiceModule {}

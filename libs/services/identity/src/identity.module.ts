@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuthDomainModule } from '@keyhaven/domain-auth';
+import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
 import { IdentityAccountsController } from './accounts.controller';
 import { TokenController } from './token.controller';
 
-/** The identity service: registration, prelogin and the OAuth token endpoint, under `/identity`. */
-@Module({ imports: [AuthDomainModule], controllers: [IdentityAccountsController, TokenController] })
+/** The identity service: registration, prelogin and the OAuth token endpoint (users and organization API keys), under `/identity`. */
+@Module({
+  imports: [AuthDomainModule, AdminConsoleDomainModule],
+  controllers: [IdentityAccountsController, TokenController],
+})
 export class IdentityServiceModule {}

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ORGANIZATION_CREDENTIALS, type OrganizationCredentials } from '@keyhaven/platform-auth';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { AccessTokens } from '../tokens/access-tokens';
@@ -33,6 +34,7 @@ export class LoginService {
     private readonly twoFactor: TwoFactorService,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    @Optional() @Inject(ORGANIZATION_CREDENTIALS) private readonly organizationCredentials?: OrganizationCredentials,
   ) {}
 
   async token(rawForm: TokenForm, ip: string): Promise<Record<string, unknown>> {
@@ -158,6 +160,7 @@ export class LoginService {
     const clientId = form['client_id'] ?? '';
     const secret = form['client_secret'] ?? '';
     const invalidClient = new IdentityError(400, 'invalid_client', 'Invalid client credentials.');
+    if (clientId.startsWith('organization.')) return this.organizationGrant(clientId, secret, invalidClient);
     if (!clientId.startsWith('user.')) throw invalidClient;
     const userId = clientId.slice('user.'.length);
     if (!UUID.test(userId)) throw invalidClient;
@@ -179,6 +182,28 @@ export class LoginService {
       amr: ['Application'],
     });
     return tokenResponse(user, { accessToken: access.token, expiresIn: access.expiresIn, scope });
+  }
+
+  private async organizationGrant(
+    clientId: string,
+    secret: string,
+    invalidClient: IdentityError,
+  ): Promise<Record<string, unknown>> {
+    const organizationId = clientId.slice('organization.'.length);
+    if (!UUID.test(organizationId) || !this.organizationCredentials) throw invalidClient;
+    if (await this.accountThrottled(`org-api:${organizationId}`)) throw tooManyRequests();
+    const stamp = await this.organizationCredentials.verify(organizationId, secret);
+    if (!stamp) {
+      await this.recordFailure(`org-api:${organizationId}`, null);
+      throw invalidClient;
+    }
+    const access = await this.accessTokens.issueForOrganization(organizationId, stamp, clientId);
+    return {
+      access_token: access.token,
+      expires_in: access.expiresIn,
+      token_type: 'Bearer',
+      scope: 'api.organization',
+    };
   }
 
   private async refreshGrant(form: TokenForm): Promise<Record<string, unknown>> {

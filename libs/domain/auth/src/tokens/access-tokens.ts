@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import type { Principal, TokenVerifier } from '@keyhaven/platform-auth';
+import {
+  ORGANIZATION_CREDENTIALS,
+  type OrganizationCredentials,
+  type Principal,
+  type TokenVerifier,
+} from '@keyhaven/platform-auth';
 import { SigningKeys } from './signing-keys';
 import { UserRepository } from '../users/user.repository';
 import type { User } from '../users/user';
@@ -21,6 +26,7 @@ export interface AccessTokenSubject {
 }
 
 interface AccessClaims extends JWTPayload {
+  kind?: 'organization';
   email: string;
   sstamp: string;
   client_id: string;
@@ -37,6 +43,7 @@ export class AccessTokens implements TokenVerifier {
     private readonly keys: SigningKeys,
     private readonly users: UserRepository,
     @Inject(KEYHAVEN_CONFIG) config: KeyhavenConfig,
+    @Optional() @Inject(ORGANIZATION_CREDENTIALS) private readonly organizationCredentials?: OrganizationCredentials,
   ) {
     this.issuer = `${config.DOMAIN}/identity`;
   }
@@ -73,15 +80,53 @@ export class AccessTokens implements TokenVerifier {
   async verify(token: string): Promise<Principal | null> {
     const claims = await this.verifySignature<AccessClaims>(token, 'at+jwt');
     if (!claims?.sub || typeof claims.sstamp !== 'string') return null;
+    if (claims.kind === 'organization') {
+      const stamp = await this.organizationCredentials?.stampOf(claims.sub);
+      if (!stamp || stamp !== claims.sstamp) return null;
+      return {
+        kind: 'organization',
+        userId: claims.sub,
+        deviceId: null,
+        clientId: claims.client_id,
+        scopes: claims.scope,
+        email: '',
+      };
+    }
     const stamp = await this.users.securityStampOf(claims.sub);
     if (stamp === null || stamp !== claims.sstamp) return null;
     return {
+      kind: 'user',
       userId: claims.sub,
       deviceId: claims.device_id ?? null,
       clientId: claims.client_id,
       scopes: claims.scope,
       email: claims.email,
     };
+  }
+
+  /** A token for an organization's API key: public API only, dead once the key rotates. */
+  async issueForOrganization(
+    organizationId: string,
+    stamp: string,
+    clientId: string,
+  ): Promise<{ token: string; expiresIn: number }> {
+    const key = await this.keys.current();
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({
+      kind: 'organization',
+      sstamp: stamp,
+      client_id: clientId,
+      scope: ['api.organization'],
+    })
+      .setProtectedHeader({ alg: this.keys.algorithm, kid: key.kid, typ: 'at+jwt' })
+      .setSubject(organizationId)
+      .setIssuer(this.issuer)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ACCESS_TOKEN_LIFETIME_S)
+      .setJti(randomUUID())
+      .sign(key.privateKey);
+    return { token, expiresIn: ACCESS_TOKEN_LIFETIME_S };
   }
 
   /** Short-lived signed tokens for other purposes (e-mail verification), bound to `purpose`. */

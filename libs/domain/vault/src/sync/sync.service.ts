@@ -14,7 +14,10 @@ import { CipherAccessRepository } from '../ciphers/cipher-access.repository';
 import { FolderRepository } from '../folders/folder.repository';
 import { folderJson } from '../vault.service';
 
-export function domainsJson(user: { equivalentDomains: string[][] | null; excludedGlobalDomains: number[] | null }): Record<string, unknown> {
+export function domainsJson(user: {
+  equivalentDomains: string[][] | null;
+  excludedGlobalDomains: number[] | null;
+}): Record<string, unknown> {
   return { equivalentDomains: user.equivalentDomains ?? [], globalEquivalentDomains: [], object: 'domains' };
 }
 

@@ -1,0 +1,19 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const IS_ORGANIZATION_API = 'keyhaven:isOrganizationApi';
+
+/**
+ * Marks a route of the public API: it takes an organization's API-key token (scope
+ * `api.organization`) and refuses user tokens; every other guarded route refuses organization tokens.
+ */
+export const OrganizationApi = (): MethodDecorator & ClassDecorator => SetMetadata(IS_ORGANIZATION_API, true);
+
+/** Checks an organization's API credentials; implemented by the admin-console domain. */
+export interface OrganizationCredentials {
+  /** The credential stamp (changes when the key rotates) when the secret is right, else null. */
+  verify(organizationId: string, secret: string): Promise<string | null>;
+  /** The current stamp, or null when the organization is gone. */
+  stampOf(organizationId: string): Promise<string | null>;
+}
+
+export const ORGANIZATION_CREDENTIALS = Symbol('ORGANIZATION_CREDENTIALS');
