@@ -840,6 +840,51 @@ describe('organizations: cross-tenant and role authorization', () => {
       assertNoProblems(problems);
     });
 
+    test("changing an item's collections needs Manage on it: Edit-only members are refused and nothing moves", async () => {
+      // VaultService.setCollections / CipherWriteRepository.replaceCollections: "the user must manage the item".
+      const problems: (string | null)[] = [];
+      const cases: [Role, ItemKind][] = [
+        ['userHide', 'c1'],
+        ['grouped', 'c2'],
+      ];
+      for (const [role, kind] of cases) {
+        for (const route of ['collections', 'collections_v2'] as const) {
+          for (const collectionIds of [[], [A.c1, A.c2]]) {
+            const req: Req = {
+              method: 'PUT',
+              path: `/api/ciphers/${A.items[kind]}/${route}`,
+              json: { collectionIds },
+            };
+            problems.push(await outcome(`${role} (edit, no manage) on ${kind}`, A.members[role], req, 404));
+          }
+        }
+      }
+      assertNoProblems(problems);
+    });
+
+    test("an item's permissions.delete/restore match what the server lets the member do", async () => {
+      const problems: string[] = [];
+      for (const role of ['userEdit', 'userHide', 'userRO'] as const) {
+        const id = await createOrgItem(http(), A, A.members.owner.token, `deletable-by-${role}`, [A.c1]);
+        const shown = ok(
+          await call<{ permissions: { delete: boolean; restore: boolean } }>(
+            http(),
+            A.members[role].token,
+            'GET',
+            `/api/ciphers/${id}`,
+          ),
+          'get',
+        );
+        const deleted = await call(http(), A.members[role].token, 'PUT', `/api/ciphers/${id}/delete`);
+        if (shown.permissions.delete !== (deleted.status === 200)) {
+          problems.push(
+            `${role}: GET /api/ciphers/{id} says permissions.delete=${String(shown.permissions.delete)} but PUT /api/ciphers/{id}/delete answered ${String(deleted.status)}`,
+          );
+        }
+      }
+      assert.deepEqual(problems, [], problems.join('\n'));
+    });
+
     test('bulk item operations skip what the caller may not change', async () => {
       const problems: (string | null)[] = [];
       const ids = [...Object.values(A.items), ...Object.values(B.items)];

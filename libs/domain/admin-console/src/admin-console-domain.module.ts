@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { ORGANIZATION_CREDENTIALS } from '@keyhaven/platform-auth';
+import { LOGIN_POLICIES, ORGANIZATION_CREDENTIALS } from '@keyhaven/platform-auth';
+import { LoginPoliciesService } from './login-policies';
 import { OrganizationCredentialsService } from './organization-credentials';
 import { AuthDomainModule } from '@keyhaven/domain-auth';
 import { CollectionRepository } from './collection.repository';
@@ -32,7 +33,7 @@ const providers = [
 
 /**
  * Organizations, members, collections, groups and policies. Global so that the identity domain
- * finds the organization API-key check without depending on this module.
+ * finds the organization API-key check and login policies without depending on this module.
  */
 @Global()
 @Module({
@@ -40,8 +41,10 @@ const providers = [
   providers: [
     ...providers,
     OrganizationCredentialsService,
+    LoginPoliciesService,
     { provide: ORGANIZATION_CREDENTIALS, useExisting: OrganizationCredentialsService },
+    { provide: LOGIN_POLICIES, useExisting: LoginPoliciesService },
   ],
-  exports: [...providers, ORGANIZATION_CREDENTIALS],
+  exports: [...providers, ORGANIZATION_CREDENTIALS, LOGIN_POLICIES],
 })
 export class AdminConsoleDomainModule {}

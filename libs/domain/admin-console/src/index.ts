@@ -15,3 +15,4 @@ export * from './policies.service';
 export * from './policy.repository';
 export * from './organization-credentials';
 export * from './directory-import.service';
+export * from './login-policies';

@@ -17,3 +17,11 @@ export interface OrganizationCredentials {
 }
 
 export const ORGANIZATION_CREDENTIALS = Symbol('ORGANIZATION_CREDENTIALS');
+
+/** Organization policies the identity service returns at login; implemented by the admin-console domain. */
+export interface LoginPolicies {
+  /** The combined master password requirements of the user's organizations, or null when none apply. */
+  masterPasswordPolicy(userId: string): Promise<Record<string, unknown> | null>;
+}
+
+export const LOGIN_POLICIES = Symbol('LOGIN_POLICIES');

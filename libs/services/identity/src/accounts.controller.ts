@@ -1,8 +1,8 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseBody } from '@keyhaven/contracts';
-import { AccountsService, registerFinishSchema } from '@keyhaven/domain-auth';
+import { AccountsService, LoginService, registerFinishSchema } from '@keyhaven/domain-auth';
 import { Public } from '@keyhaven/platform-auth';
 
 const preloginSchema = z.object({ email: z.string().max(256) });
@@ -11,11 +11,15 @@ const verificationSchema = z.object({ email: z.email().max(256), name: z.string(
 @Public()
 @Controller('accounts')
 export class IdentityAccountsController {
-  constructor(private readonly accounts: AccountsService) {}
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly login: LoginService,
+  ) {}
 
   @Post(['prelogin/password', 'prelogin'])
   @HttpCode(200)
-  async prelogin(@Body() body: unknown): Promise<Record<string, unknown>> {
+  async prelogin(@Body() body: unknown, @Req() request: FastifyRequest): Promise<Record<string, unknown>> {
+    await this.login.throttleIp(request.ip);
     const kdf = await this.accounts.preloginKdf(parseBody(preloginSchema, body).email);
     return {
       kdfSettings: { kdfType: kdf.kdf, iterations: kdf.iterations, memory: kdf.memory, parallelism: kdf.parallelism },

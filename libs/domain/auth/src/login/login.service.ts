@@ -1,5 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { ORGANIZATION_CREDENTIALS, type OrganizationCredentials } from '@keyhaven/platform-auth';
+import {
+  LOGIN_POLICIES,
+  ORGANIZATION_CREDENTIALS,
+  type LoginPolicies,
+  type OrganizationCredentials,
+} from '@keyhaven/platform-auth';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { AccessTokens } from '../tokens/access-tokens';
@@ -35,6 +40,7 @@ export class LoginService {
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
     @Optional() @Inject(ORGANIZATION_CREDENTIALS) private readonly organizationCredentials?: OrganizationCredentials,
+    @Optional() @Inject(LOGIN_POLICIES) private readonly loginPolicies?: LoginPolicies,
   ) {}
 
   async token(rawForm: TokenForm, ip: string): Promise<Record<string, unknown>> {
@@ -55,7 +61,8 @@ export class LoginService {
     }
   }
 
-  private async throttleIp(ip: string): Promise<void> {
+  /** Credential attempts per client address (logins, prelogin): a sliding window in the shared limiter. */
+  async throttleIp(ip: string): Promise<void> {
     const decision = await this.cacheStore.rateLimiter.hit(
       `login-ip:${ip}`,
       this.config.LOGIN_RATE_LIMIT_PER_MINUTE,
@@ -118,6 +125,7 @@ export class LoginService {
       expiresIn: access.expiresIn,
       refreshToken,
       scope,
+      masterPasswordPolicy: (await this.loginPolicies?.masterPasswordPolicy(user.id)) ?? null,
       ...(twoFactorToken ? { twoFactorToken } : {}),
     });
   }

@@ -3,7 +3,14 @@ import type { User } from '../users/user';
 /** The password/client_credentials success body; every PascalCase field here is read by the clients. */
 export function tokenResponse(
   user: User,
-  tokens: { accessToken: string; expiresIn: number; refreshToken?: string; scope: string; twoFactorToken?: string },
+  tokens: {
+    accessToken: string;
+    expiresIn: number;
+    refreshToken?: string;
+    scope: string;
+    twoFactorToken?: string;
+    masterPasswordPolicy?: Record<string, unknown> | null;
+  },
 ): Record<string, unknown> {
   const kdf = {
     KdfType: user.kdf,
@@ -38,7 +45,7 @@ export function tokenResponse(
     ForcePasswordReset: false,
     ResetMasterPassword: false,
     ApiUseKeyConnector: false,
-    MasterPasswordPolicy: null,
+    MasterPasswordPolicy: tokens.masterPasswordPolicy ?? null,
     UserDecryptionOptions: {
       HasMasterPassword: true,
       MasterPasswordUnlock: {

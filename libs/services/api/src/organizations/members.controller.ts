@@ -13,6 +13,14 @@ import {
   updateMemberSchema,
 } from '@keyhaven/domain-admin-console';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
+import { AccountsService, UserRepository } from '@keyhaven/domain-auth';
+import { z } from 'zod';
+import { isWellFormedEncString } from '@keyhaven/contracts';
+
+const enrollmentSchema = z.object({
+  resetPasswordKey: z.string().refine(isWellFormedEncString, { message: 'must be a valid encrypted string' }).nullish(),
+  masterPasswordHash: z.string().nullish(),
+});
 
 const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'list', continuationToken: null });
 
@@ -22,6 +30,8 @@ export class MembersController {
     private readonly members: MembersService,
     private readonly repository: MemberRepository,
     private readonly access: OrgAccess,
+    private readonly accounts: AccountsService,
+    private readonly users: UserRepository,
   ) {}
 
   @Get()
@@ -136,6 +146,22 @@ export class MembersController {
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
     await this.members.confirm(actor, memberId, parseBody(confirmSchema, body).key);
+  }
+
+  /** A member enrolls in (or withdraws from) admin password reset: the org-key-wrapped user key, stored as sent. */
+  @Put(':userId/reset-password-enrollment')
+  @HttpCode(200)
+  async resetPasswordEnrollment(
+    @CurrentUser() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('userId', ParseUUIDPipe) userId: string,
+    @Body() body: unknown,
+  ): Promise<void> {
+    if (userId !== principal.userId) throw notFound('Member');
+    const membership = await this.access.require(orgId, principal.userId);
+    const request = parseBody(enrollmentSchema, body);
+    await this.accounts.requireMasterPassword(await this.users.require(principal.userId), request.masterPasswordHash);
+    await this.repository.update(orgId, membership.id, { reset_password_key: request.resetPasswordKey ?? null });
   }
 
   @Put(':memberId')
