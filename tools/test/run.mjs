@@ -51,11 +51,15 @@ let failed = 0;
 let tail = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
+  // The summary comes before the failure report, which can be long: keep plenty.
+  tail = (tail + chunk.toString()).slice(-4_000_000);
 });
 child.on('close', (code) => {
   // The spec reporter ends with `ℹ pass N` / `ℹ fail N` (and cancelled counts as failed).
-  const count = (label) => Number((tail.match(new RegExp(`^\\S* ?${label} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+  const count = (label) => {
+    const matches = [...tail.matchAll(new RegExp(`^\\S* ?${label} (\\d+)$`, 'gm'))];
+    return Number(matches.at(-1)?.[1] ?? 0);
+  };
   passed = count('pass');
   failed = count('fail') + count('cancelled');
   if (code !== 0 && failed === 0) failed = 1;
