@@ -42,7 +42,7 @@ interface Row {
 async function floorOnce(client: Pool, userId: string): Promise<number> {
   const started = performance.now();
   const [user, folders, ciphers] = await Promise.all([
-    client.query('SELECT * FROM app_user WHERE id = $1', [userId]),
+    client.query<Record<string, unknown>>('SELECT * FROM app_user WHERE id = $1', [userId]),
     client.query<{ id: string; name: string; revision_date: Date }>(
       'SELECT id, name, revision_date FROM folder WHERE user_id = $1 ORDER BY creation_date',
       [userId],

@@ -862,6 +862,29 @@ describe('organizations: cross-tenant and role authorization', () => {
       assertNoProblems(problems);
     });
 
+    test("taking an item out of the member's last collection answers without a 500 (collections_v2: unavailable)", async () => {
+      const problems: string[] = [];
+      for (const route of ['collections', 'collections_v2'] as const) {
+        const id = await createOrgItem(http(), A, A.members.owner.token, `leaving-c1-${route}`, [A.c1]);
+        const res = await call<{ unavailable?: boolean }>(
+          http(),
+          A.members.userEdit.token,
+          'PUT',
+          `/api/ciphers/${id}/${route}`,
+          { collectionIds: [] },
+        );
+        if (res.status >= 500)
+          problems.push(
+            `PUT /api/ciphers/{id}/${route} {collectionIds: []} by a C1 manager answered ${String(res.status)} ${res.text}`,
+          );
+        else if (route === 'collections_v2' && res.status === 200 && res.body.unavailable !== true)
+          problems.push(
+            `collections_v2 answered 200 without unavailable:true although the member can no longer see the item`,
+          );
+      }
+      assert.deepEqual(problems, [], problems.join('\n'));
+    });
+
     test("an item's permissions.delete/restore match what the server lets the member do", async () => {
       const problems: string[] = [];
       for (const role of ['userEdit', 'userHide', 'userRO'] as const) {
@@ -1476,6 +1499,69 @@ describe('organizations: cross-tenant and role authorization', () => {
       assert.deepEqual(sync.ciphers, []);
       const accepted = await accept(http(), A.id, person, member.memberId, member.inviteToken);
       assert.equal(accepted.status, 400);
+    });
+  });
+
+  describe('malformed requests never produce a 500 (run last: B may change)', () => {
+    test('garbage bodies on every org and item route', async () => {
+      const payloads: unknown[] = [
+        null,
+        [],
+        'string',
+        42,
+        { ids: 'x' },
+        { ids: [42] },
+        { name: { nested: true } },
+        { emails: 'x', type: '0' },
+        { keys: {} },
+        { type: 99, permissions: 'all' },
+        { collectionIds: 'x' },
+        { cipher: null },
+        { enabled: 'yes', data: 5 },
+      ];
+      const problems: string[] = [];
+      const requests = [
+        ...ROUTES.map((route) => route.build(B, B, B.members.owner)),
+        ...(Object.keys(ITEM_ROUTES) as ItemRouteName[]).map((name) => ITEM_ROUTES[name](B, B.items.c1)),
+      ].filter((req) => req.method !== 'GET');
+      for (const req of requests) {
+        for (const json of payloads) {
+          const res = await call(http(), B.members.owner.token, req.method, req.path, json);
+          if (res.status >= 500)
+            problems.push(`${req.method} ${req.path} ${JSON.stringify(json)} -> ${String(res.status)}`);
+        }
+      }
+      assert.deepEqual(problems, [], problems.join('\n'));
+    });
+
+    test('malformed ids and numbers in paths and queries are 4xx', async () => {
+      const token = B.members.owner.token;
+      const paths = [
+        '/api/organizations/not-a-uuid',
+        `${o(B)}/users/not-a-uuid`,
+        `${o(B)}/collections/not-a-uuid`,
+        `${o(B)}/groups/not-a-uuid`,
+        `${o(B)}/policies/abc`,
+        `${o(B)}/policies/40000`,
+        `${o(B)}/policies/-40000`,
+        `${o(B)}/policies/99999999999`,
+        '/api/ciphers/organization-details',
+        '/api/ciphers/organization-details?organizationId=',
+        '/api/ciphers/organization-details?organizationId=not-a-uuid',
+        `/api/ciphers/organization-details?organizationId=${B.id}&organizationId=${A.id}`,
+        '/api/ciphers/not-a-uuid',
+      ];
+      const problems: string[] = [];
+      for (const path of paths) {
+        const res = await db.unchanged(() => call(http(), token, 'GET', path), path);
+        if (res.status < 400 || res.status >= 500)
+          problems.push(`GET ${path} -> ${String(res.status)} ${res.text.slice(0, 120)}`);
+      }
+      for (const type of ['40000', '-40000', '99999999999']) {
+        const res = await db.unchanged(() => call(http(), token, 'PUT', `${o(B)}/policies/${type}`, { enabled: true }));
+        if (res.status !== 400) problems.push(`PUT policies/${type} -> ${String(res.status)}`);
+      }
+      assert.deepEqual(problems, [], problems.join('\n'));
     });
   });
 });
