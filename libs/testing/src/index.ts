@@ -6,3 +6,4 @@ export { migrationsForTest } from '@keyhaven/db';
 export * from './bw-cli';
 export * from './accounts';
 export * from './prefix-router';
+export * from './smtp-sink';
