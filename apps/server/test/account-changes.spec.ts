@@ -195,4 +195,16 @@ describe('changing credentials', () => {
       Object: 'masterPasswordPolicy',
     });
   });
+
+  test('events/collect takes client uploads from signed-in users only', async () => {
+    const account = await registerAccount(server.http, 'events@example.com', PASSWORD);
+    const session = await passwordLogin(server.http, account);
+    const events = [{ type: 1007, cipherId: null, organizationId: null, date: new Date().toISOString() }];
+    assert.equal((await server.http.post('/events/collect', { json: events })).status, 401);
+    assert.equal((await server.http.post('/events/collect', { token: session.accessToken, json: events })).status, 200);
+    assert.equal(
+      (await server.http.post('/events/collect', { token: session.accessToken, json: [{ type: 'x' }] })).status,
+      400,
+    );
+  });
 });

@@ -95,7 +95,7 @@ describe('mail through SMTP', () => {
     assert.ok(link, 'the mail carries the accept link');
     const params = new URLSearchParams(link.split('?')[1]);
     assert.equal(params.get('organizationId'), org.body.id);
-    assert.equal(params.get('organizationUserId'), invite.body.data[0]?.id);
+    assert.equal(params.get('organizationUserId'), invite.body.data[0].id);
     assert.equal(params.get('email'), 'invitee@example.com');
     assert.equal(params.get('organizationName'), 'Mailers & Co');
     assert.ok((params.get('token') ?? '').length > 20);
