@@ -170,7 +170,8 @@ export class MembersService {
     await this.orgService.assertMayJoinAnother(userId, organizationId);
     const orgPolicies = await this.policies.listForOrg(organizationId);
     const enabled = (type: number): boolean => orgPolicies.some((p) => p.type === type && p.enabled);
-    if (enabled(PolicyType.TwoFactorAuthentication) && !user.totpSecret && member.type !== MemberType.Owner) {
+    const exempt = member.type === MemberType.Owner || member.type === MemberType.Admin;
+    if (enabled(PolicyType.TwoFactorAuthentication) && !user.totpSecret && !exempt) {
       throw badRequest('You cannot join this organization until you enable two-step login on your account.');
     }
     if (enabled(PolicyType.SingleOrg) && member.type !== MemberType.Owner && member.type !== MemberType.Admin) {
@@ -199,6 +200,7 @@ export class MembersService {
     if (!member || member.status !== MemberStatus.Accepted || !member.userId)
       throw badRequest('The member has not accepted the invitation yet.');
     this.assertMayManageRole(actor, member.type, member.type);
+    await this.assertPoliciesAllow(member);
     await this.db.transaction(async (tx) => {
       await this.members.update(actor.organizationId, memberId, { key, status: MemberStatus.Confirmed }, tx);
       await this.users.touchAccountRevision(member.userId ?? '', tx);
@@ -271,7 +273,10 @@ export class MembersService {
       (m) => m.status === MemberStatus.Revoked,
     );
     if (targets.length === 0) throw notFound('Member');
-    for (const member of targets) this.assertMayManageRole(actor, member.type, member.type);
+    for (const member of targets) {
+      this.assertMayManageRole(actor, member.type, member.type);
+      await this.assertPoliciesAllow(member);
+    }
     await this.db.transaction(async (tx) => {
       for (const member of targets) {
         const status = !member.userId
@@ -303,6 +308,31 @@ export class MembersService {
       );
       for (const member of targets) if (member.userId) await this.users.touchAccountRevision(member.userId, tx);
     });
+  }
+
+  private async inOtherOrganizations(userId: string, organizationId: string): Promise<boolean> {
+    const memberships = await this.members.listForUser(userId);
+    return memberships.some((m) => m.organizationId !== organizationId && m.status !== MemberStatus.Revoked);
+  }
+
+  /**
+   * What confirming or restoring a member must respect: this org's two-step and single-org policies,
+   * and the single-org policies of the member's other organizations. Owners and admins are exempt.
+   */
+  private async assertPoliciesAllow(member: Membership): Promise<void> {
+    if (!member.userId || member.type === MemberType.Owner || member.type === MemberType.Admin) return;
+    const policies = await this.policies.listForOrg(member.organizationId);
+    const enabled = (type: number): boolean => policies.some((p) => p.type === type && p.enabled);
+    const user = await this.users.require(member.userId);
+    if (enabled(PolicyType.TwoFactorAuthentication) && !user.totpSecret) {
+      throw badRequest('This member has not enabled two-step login, which the organization requires.');
+    }
+    if (enabled(PolicyType.SingleOrg) && (await this.inOtherOrganizations(member.userId, member.organizationId))) {
+      throw badRequest(
+        'This member belongs to another organization, which the Single Organization policy does not allow.',
+      );
+    }
+    await this.orgService.assertMayJoinAnother(member.userId, member.organizationId);
   }
 
   async publicKeys(organizationId: string, ids: string[]): Promise<{ id: string; userId: string; key: string }[]> {

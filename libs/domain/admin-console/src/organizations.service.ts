@@ -88,7 +88,7 @@ export class OrganizationsService {
 
   /** A member of an org whose Single Organization policy applies to them cannot join or create another. */
   async assertMayJoinAnother(userId: string, joining?: string): Promise<void> {
-    const policies = await this.policies.enabledForUser(userId);
+    const policies = await this.policies.enabledForUser(userId, undefined, true);
     const blocking = policies.find(
       (p) =>
         p.type === PolicyType.SingleOrg &&

@@ -27,8 +27,35 @@ export class PoliciesService {
     @Inject(MAILER) private readonly mailer: Mailer,
   ) {}
 
-  async save(organizationId: string, type: number, body: z.infer<typeof policyRequestSchema>): Promise<Policy> {
+  /** Policy types as the clients number them; anything else is refused before it reaches the store. */
+  assertKnownType(type: number): void {
     if (!KNOWN_POLICY_TYPES.includes(type)) throw badRequest('Unknown policy type.');
+  }
+
+  /**
+   * A member turned two-step login off: every organization whose policy requires it revokes them
+   * (owners and admins are exempt), and they are told why.
+   */
+  async onTwoFactorDisabled(userId: string, email: string): Promise<void> {
+    const affected = await this.db.transaction(async (tx) => {
+      const rows = await tx.rows<{ id: string; organization_id: string }>(
+        `UPDATE organization_user m SET status = -1, revoked_reason = $2, revision_date = $3
+         FROM policy p
+         WHERE m.user_id = $1 AND m.status IN (1, 2) AND m.type NOT IN (0, 1)
+           AND p.organization_id = m.organization_id AND p.type = 0 AND p.enabled
+         RETURNING m.id, m.organization_id`,
+        [userId, TWO_FACTOR_REASON, new Date()],
+      );
+      if (rows.length > 0)
+        await tx.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [userId, new Date()]);
+      return rows.length;
+    });
+    if (affected > 0)
+      await this.mailer.send({ to: email, subject: 'Your organization access was revoked', text: TWO_FACTOR_REASON });
+  }
+
+  async save(organizationId: string, type: number, body: z.infer<typeof policyRequestSchema>): Promise<Policy> {
+    this.assertKnownType(type);
     if (type === PolicyType.RequireSso && body.enabled) {
       const singleOrg = await this.policies.find(organizationId, PolicyType.SingleOrg);
       if (!singleOrg?.enabled) throw badRequest('Turn on the Single Organization policy before requiring SSO.');
@@ -65,6 +92,8 @@ export class PoliciesService {
             { status: MemberStatus.Revoked, revoked_reason: reason },
             tx,
           );
+          // The member's clients must sync to drop the organization.
+          await tx.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [member.userId, new Date()]);
           revoked.push({ email: member.userEmail ?? '', reason });
         }
       }

@@ -63,13 +63,20 @@ export class PolicyRepository {
     return toPolicy(row);
   }
 
-  /** Enabled policies of every organization where the user is a confirmed member (sync, enforcement). */
-  async enabledForUser(userId: string, sql: Sql = this.db): Promise<(Policy & { memberType: number })[]> {
+  /**
+   * Enabled policies of every organization where the user is a confirmed member (sync), or with
+   * `includeAccepted` also where they accepted but await confirmation (what joining must respect).
+   */
+  async enabledForUser(
+    userId: string,
+    sql: Sql = this.db,
+    includeAccepted = false,
+  ): Promise<(Policy & { memberType: number })[]> {
     const rows = await sql.rows<PolicyRow & { member_type: number }>(
       `SELECT p.*, m.type AS member_type FROM policy p
-       JOIN organization_user m ON m.organization_id = p.organization_id AND m.user_id = $1 AND m.status = 2
+       JOIN organization_user m ON m.organization_id = p.organization_id AND m.user_id = $1 AND m.status = ANY($2::smallint[])
        WHERE p.enabled`,
-      [userId],
+      [userId, includeAccepted ? [1, 2] : [2]],
     );
     return rows.map((r) => ({ ...toPolicy(r), memberType: r.member_type }));
   }

@@ -217,50 +217,57 @@ export class VaultService {
     id: string,
     body: z.infer<typeof shareSchema>,
   ): Promise<Record<string, unknown>> {
-    const organizationId = body.cipher.organizationId;
-    if (!organizationId)
-      throw badRequest('The organization is required.', { organizationId: ['The field is required.'] });
-    await this.orgAccess.require(organizationId, userId);
-    const found = await this.db.transaction(async (tx) => {
-      const change = this.toNewCipher(body.cipher, null, id);
-      if (!(await this.writes.share(userId, organizationId, id, change, tx))) throw notFound('Cipher');
-      const linked = await this.writes.addCollections(userId, organizationId, id, body.collectionIds, tx);
-      if (linked === 0)
-        throw badRequest('Choose at least one collection you can edit.', {
-          collectionIds: ['No writable collection.'],
-        });
-      await this.touchOrgMembers(organizationId, tx);
-      return this.mustFind(id, userId, tx);
-    });
-    this.pushCipher(PushType.SyncCipherUpdate, userId, deviceId, found.cipher);
-    return cipherJson(found.cipher, found.access);
+    const [shared] = await this.shareMany(userId, deviceId, [{ ...body.cipher, id }], body.collectionIds);
+    if (!shared) throw notFound('Cipher');
+    return shared;
   }
 
+  /** Every item moves, or none does: one transaction for the whole batch. */
   async shareMany(
     userId: string,
     deviceId: string | null,
     ciphers: (CipherRequest & { id?: unknown })[],
     collectionIds: string[],
   ): Promise<Record<string, unknown>[]> {
-    const results: Record<string, unknown>[] = [];
-    for (const cipher of ciphers) {
-      if (typeof cipher.id !== 'string') throw badRequest('Each item needs its id.');
-      results.push(await this.share(userId, deviceId, cipher.id, { cipher, collectionIds }));
+    const organizationIds = new Set(ciphers.map((c) => c.organizationId));
+    const [organizationId] = organizationIds;
+    if (!organizationId || organizationIds.size !== 1) {
+      throw badRequest('Every item must name the same organization.', { organizationId: ['The field is required.'] });
     }
-    return results;
+    await this.orgAccess.require(organizationId, userId);
+    const shared = await this.db.transaction(async (tx) => {
+      const results: AccessibleCipher[] = [];
+      for (const cipher of ciphers) {
+        if (typeof cipher.id !== 'string') throw badRequest('Each item needs its id.');
+        const change = this.toNewCipher(cipher, null, cipher.id);
+        if (!(await this.writes.share(userId, organizationId, cipher.id, change, tx))) throw notFound('Cipher');
+        const linked = await this.writes.addCollections(userId, organizationId, cipher.id, collectionIds, tx);
+        if (linked === 0)
+          throw badRequest('Choose at least one collection you can edit.', {
+            collectionIds: ['No writable collection.'],
+          });
+        results.push(await this.mustFind(cipher.id, userId, tx));
+      }
+      await this.touchOrgMembers(organizationId, tx);
+      return results;
+    });
+    for (const found of shared) this.pushCipher(PushType.SyncCipherUpdate, userId, deviceId, found.cipher);
+    return shared.map((found) => cipherJson(found.cipher, found.access));
   }
 
-  /** Changes which collections an org item is in; the user must manage the item. */
-  async setCollections(userId: string, id: string, collectionIds: string[]): Promise<Record<string, unknown>> {
+  /**
+   * Changes which collections an org item is in; the user must manage the item. Null when the
+   * change took the item out of every collection the user reaches.
+   */
+  async setCollections(userId: string, id: string, collectionIds: string[]): Promise<Record<string, unknown> | null> {
     const found = await this.db.transaction(async (tx) => {
       const existing = await this.access.findForUser(id, userId, tx);
-      if (!existing?.cipher.organizationId) throw notFound('Cipher');
-      if (!existing.access.manage && !existing.access.edit) throw notFound('Cipher');
+      if (!existing?.cipher.organizationId || !existing.access.manage) throw notFound('Cipher');
       await this.writes.replaceCollections(userId, existing.cipher.organizationId, id, collectionIds, tx);
       await this.touchOrgMembers(existing.cipher.organizationId, tx);
-      return this.mustFind(id, userId, tx);
+      return this.access.findForUser(id, userId, tx);
     });
-    return cipherJson(found.cipher, found.access);
+    return found ? cipherJson(found.cipher, found.access) : null;
   }
 
   async softDelete(userId: string, deviceId: string | null, ids: string[]): Promise<void> {

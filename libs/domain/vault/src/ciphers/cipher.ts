@@ -53,7 +53,8 @@ export function cipherJson(cipher: Cipher, access: CipherAccess = OWNER_ACCESS):
     archivedDate: cipher.archivedDate ? cipher.archivedDate.toISOString() : null,
     edit: access.edit,
     viewPassword: access.viewPassword,
-    permissions: { delete: access.manage, restore: access.manage },
+    // Items may be deleted by whoever may edit them (Bitwarden's default, limitItemDeletion off).
+    permissions: { delete: access.edit, restore: access.edit },
     collectionIds: access.collectionIds,
     object: 'cipherDetails',
   };

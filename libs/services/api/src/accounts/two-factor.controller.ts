@@ -13,6 +13,7 @@ import {
   normalizeEmail,
 } from '@keyhaven/domain-auth';
 import { CurrentUser, Public, type Principal } from '@keyhaven/platform-auth';
+import { PoliciesService } from '@keyhaven/domain-admin-console';
 
 const secretSchema = z.object({ masterPasswordHash: z.string().nullish(), otp: z.string().nullish() });
 const enableSchema = secretSchema.extend({
@@ -35,6 +36,7 @@ export class TwoFactorController {
     private readonly hasher: PasswordHasher,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    private readonly policies: PoliciesService,
   ) {}
 
   @Get()
@@ -83,7 +85,10 @@ export class TwoFactorController {
     const request = parseBody(disableSchema, body);
     const user = await this.users.require(principal.userId);
     await this.accounts.requireMasterPassword(user, request.masterPasswordHash);
-    if (request.type === TwoFactorProvider.Authenticator) await this.twoFactor.disableAuthenticator(user);
+    if (request.type === TwoFactorProvider.Authenticator && user.totpSecret) {
+      await this.twoFactor.disableAuthenticator(user);
+      await this.policies.onTwoFactorDisabled(user.id, user.email);
+    }
     return { enabled: false, type: request.type, object: 'twoFactorProvider' };
   }
 

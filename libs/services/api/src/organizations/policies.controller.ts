@@ -35,6 +35,7 @@ export class PoliciesController {
     @Param('type', ParseIntPipe) type: number,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'managePolicies');
+    this.service.assertKnownType(type);
     const policy = await this.policies.find(orgId, type);
     return policy
       ? policyJson(policy)

@@ -184,14 +184,18 @@ export class CiphersController {
     return this.vault.share(principal.userId, principal.deviceId, id, parseBody(shareSchema, body));
   }
 
+  /** Without a body when the change took the item out of the caller's reach. */
   @Put(':id/collections')
   @HttpCode(200)
-  collections(
+  async collections(
     @CurrentUser() principal: Principal,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: unknown,
-  ): Promise<Record<string, unknown>> {
-    return this.vault.setCollections(principal.userId, id, parseBody(collectionsSchema, body).collectionIds);
+  ): Promise<Record<string, unknown> | undefined> {
+    return (
+      (await this.vault.setCollections(principal.userId, id, parseBody(collectionsSchema, body).collectionIds)) ??
+      undefined
+    );
   }
 
   @Put(':id/collections_v2')
@@ -206,7 +210,7 @@ export class CiphersController {
       id,
       parseBody(collectionsSchema, body).collectionIds,
     );
-    return { cipher, unavailable: false, object: 'optionalCipherDetails' };
+    return { cipher, unavailable: cipher === null, object: 'optionalCipherDetails' };
   }
 
   @Put(':id/delete')
