@@ -184,6 +184,7 @@ describe('the public API with an organization API key', () => {
       [1],
     );
     assert.equal((await server.http.put('/api/public/policies/99', { token, json: { enabled: true } })).status, 400);
+    assert.equal((await server.http.get('/api/public/policies/40000', { token })).status, 400);
   });
 
   test('organization/import syncs a directory: invites, groups, removals', async () => {

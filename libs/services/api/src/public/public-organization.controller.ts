@@ -112,6 +112,7 @@ export class PublicPoliciesController {
     @CurrentUser() principal: Principal,
     @Param('type', ParseIntPipe) type: number,
   ): Promise<Record<string, unknown>> {
+    this.service.assertKnownType(type);
     const policy = await this.policies.find(principal.userId, type);
     if (!policy) throw notFound('Policy');
     return policyJson(policy);
