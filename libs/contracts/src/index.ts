@@ -2,3 +2,4 @@ export * from './errors';
 export * from './kdf';
 export * from './enc-string';
 export * from './validate';
+export * from './push';

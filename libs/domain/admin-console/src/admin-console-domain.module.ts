@@ -3,6 +3,7 @@ import { LOGIN_POLICIES, ORGANIZATION_CREDENTIALS } from '@keyhaven/platform-aut
 import { LoginPoliciesService } from './login-policies';
 import { OrganizationCredentialsService } from './organization-credentials';
 import { AuthDomainModule } from '@keyhaven/domain-auth';
+import { PushPublisher } from '@keyhaven/bus';
 import { CollectionRepository } from './collection.repository';
 import { CollectionsService } from './collections.service';
 import { DirectoryImportService } from './directory-import.service';
@@ -17,6 +18,7 @@ import { PoliciesService } from './policies.service';
 import { PolicyRepository } from './policy.repository';
 
 const providers = [
+  PushPublisher,
   CollectionRepository,
   CollectionsService,
   DirectoryImportService,

@@ -5,6 +5,8 @@ import { Database } from '@keyhaven/db';
 import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
 import { AccessTokens, UserRepository, normalizeEmail } from '@keyhaven/domain-auth';
 import { MAILER, type Mailer } from '@keyhaven/mail';
+import { PushPublisher } from '@keyhaven/bus';
+import { PushType } from '@keyhaven/contracts';
 import { MemberStatus, MemberType, PolicyType, normalizePermissions } from './enums';
 import { MemberRepository } from './member.repository';
 import { allows, type Membership } from './membership';
@@ -70,7 +72,16 @@ export class MembersService {
     private readonly tokens: AccessTokens,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    private readonly push: PushPublisher,
   ) {}
+
+  /** Members whose access changed re-sync their organization keys and memberships. */
+  private pushOrgKeys(members: Membership[]): void {
+    this.push.publishToUsers(
+      PushType.SyncOrgKeys,
+      members.flatMap((m) => (m.userId ? [m.userId] : [])),
+    );
+  }
 
   /** Only owners grant or touch the owner role; a Custom manager cannot make admins. */
   private assertMayManageRole(actor: Membership, targetType: number, currentType?: number): void {
@@ -205,6 +216,7 @@ export class MembersService {
       await this.members.update(actor.organizationId, memberId, { key, status: MemberStatus.Confirmed }, tx);
       await this.users.touchAccountRevision(member.userId ?? '', tx);
     });
+    this.pushOrgKeys([member]);
   }
 
   async confirmMany(actor: Membership, keys: { id: string; key: string }[]): Promise<{ id: string; error: string }[]> {
@@ -245,6 +257,7 @@ export class MembersService {
       if (body.groups) await this.members.setGroups(actor.organizationId, memberId, body.groups, tx);
       if (member.userId) await this.users.touchAccountRevision(member.userId, tx);
     });
+    this.pushOrgKeys([member]);
   }
 
   async revoke(actor: Membership, ids: string[], reason: string | null = null): Promise<void> {
@@ -265,6 +278,7 @@ export class MembersService {
         if (member.userId) await this.users.touchAccountRevision(member.userId, tx);
       }
     });
+    this.pushOrgKeys(targets);
   }
 
   /** A restored member returns to where they were: invited, accepted, or confirmed (with their key). */
@@ -288,6 +302,7 @@ export class MembersService {
         if (member.userId) await this.users.touchAccountRevision(member.userId, tx);
       }
     });
+    this.pushOrgKeys(targets);
   }
 
   async remove(actor: Membership, ids: string[]): Promise<void> {
@@ -308,6 +323,7 @@ export class MembersService {
       );
       for (const member of targets) if (member.userId) await this.users.touchAccountRevision(member.userId, tx);
     });
+    this.pushOrgKeys(targets);
   }
 
   private async inOtherOrganizations(userId: string, organizationId: string): Promise<boolean> {

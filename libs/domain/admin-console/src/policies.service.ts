@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { Database } from '@keyhaven/db';
 import { badRequest } from '@keyhaven/contracts';
 import { MAILER, type Mailer } from '@keyhaven/mail';
+import { PushPublisher } from '@keyhaven/bus';
+import { PushType } from '@keyhaven/contracts';
 import { Inject } from '@nestjs/common';
 import { KNOWN_POLICY_TYPES, MemberStatus, MemberType, PolicyType } from './enums';
 import { MemberRepository } from './member.repository';
@@ -25,6 +27,7 @@ export class PoliciesService {
     private readonly policies: PolicyRepository,
     private readonly members: MemberRepository,
     @Inject(MAILER) private readonly mailer: Mailer,
+    private readonly push: PushPublisher,
   ) {}
 
   /** Policy types as the clients number them; anything else is refused before it reaches the store. */
@@ -99,6 +102,11 @@ export class PoliciesService {
       }
       return saved;
     });
+    const members = await this.members.listDetails(organizationId);
+    this.push.publishToUsers(
+      PushType.PolicyChanged,
+      members.flatMap((m) => (m.userId ? [m.userId] : [])),
+    );
     for (const { email, reason } of revoked) {
       await this.mailer.send({ to: email, subject: 'Your organization access was revoked', text: reason });
     }

@@ -4,7 +4,7 @@ import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
 import { CipherAccessRepository, CipherWriteRepository } from './ciphers/cipher-access.repository';
 import { CipherRepository } from './ciphers/cipher.repository';
 import { FolderRepository } from './folders/folder.repository';
-import { PushPublisher } from './push';
+import { PushPublisher } from '@keyhaven/bus';
 import { SyncService } from './sync/sync.service';
 import { VaultService } from './vault.service';
 

@@ -14,7 +14,8 @@ import {
 import { CipherRepository, type NewCipher } from './ciphers/cipher.repository';
 import { cipherData, cipherRequestSchema, type CipherRequest } from './ciphers/cipher-request';
 import { FolderRepository, type Folder } from './folders/folder.repository';
-import { PushPublisher, PushType } from './push';
+import { PushPublisher } from '@keyhaven/bus';
+import { PushType } from '@keyhaven/contracts';
 
 export const folderRequestSchema = z.object({
   name: z.string().max(10_000).refine(isWellFormedEncString, { message: 'must be a valid encrypted string' }),

@@ -5,3 +5,4 @@ export { topicMatches } from './internal/topic-pattern';
 export * from './in-process/in-process-event-bus';
 export { type AmqpConnector, DEFAULT_EXCHANGE, type RabbitMqEventBusOptions } from './rabbitmq/options';
 export * from './rabbitmq/rabbitmq-event-bus';
+export * from './push-publisher';

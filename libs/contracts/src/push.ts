@@ -1,6 +1,3 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { EVENT_BUS, type EventBus } from '@keyhaven/bus';
-
 /** Bitwarden's push types, as the notifications hub sends them to clients. */
 export const PushType = {
   SyncCipherUpdate: 0,
@@ -9,13 +6,18 @@ export const PushType = {
   SyncFolderDelete: 3,
   SyncCiphers: 4,
   SyncVault: 5,
+  SyncOrgKeys: 6,
   SyncFolderCreate: 7,
   SyncFolderUpdate: 8,
   SyncCipherDelete: 9,
   SyncSettings: 10,
   LogOut: 11,
+  SyncOrganizations: 17,
+  SyncOrganizationStatusChanged: 18,
+  PolicyChanged: 25,
 } as const;
 
+/** A change one user's clients should hear about; the notifications service delivers it. */
 export interface PushMessage {
   readonly type: number;
   readonly userId: string;
@@ -25,17 +27,3 @@ export interface PushMessage {
 }
 
 export const PUSH_TOPIC = 'push.user';
-
-/** Publishes vault changes for the notifications service; a bus failure never fails the write. */
-@Injectable()
-export class PushPublisher {
-  private readonly logger = new Logger('push');
-
-  constructor(@Inject(EVENT_BUS) private readonly bus: EventBus) {}
-
-  publish(message: PushMessage): void {
-    this.bus.publish(PUSH_TOPIC, message).catch((error: unknown) => {
-      this.logger.warn(`push not published: ${error instanceof Error ? error.message : String(error)}`);
-    });
-  }
-}
