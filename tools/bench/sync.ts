@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { createScratchDatabase, passwordLogin, registerAccount, startServer } from '@keyhaven/testing';
-import { cipherJson, folderJson, type Cipher } from '@keyhaven/domain-vault';
+import { cipherFromRow, cipherJson, folderJson, type CipherRow } from '@keyhaven/domain-vault';
 import { encryptCipher, encryptFolder } from '@keyhaven/vault-crypto';
 
 const ROUNDS = 30;
@@ -20,22 +20,6 @@ const WARMUP = 3;
 function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-interface Row {
-  id: string;
-  user_id: string | null;
-  organization_id: string | null;
-  type: number;
-  data: Record<string, unknown>;
-  key: string | null;
-  reprompt: number;
-  creation_date: Date;
-  revision_date: Date;
-  deleted_date: Date | null;
-  archived_date: Date | null;
-  folder_id: string | null;
-  favorite: boolean | null;
 }
 
 /** The same three reads the server makes, and the same serialisation, in one process. */
@@ -47,7 +31,7 @@ async function floorOnce(client: Pool, userId: string): Promise<number> {
       'SELECT id, name, revision_date FROM folder WHERE user_id = $1 ORDER BY creation_date',
       [userId],
     ),
-    client.query<Row>(
+    client.query<CipherRow>(
       `SELECT c.*, s.folder_id, s.favorite FROM cipher c
        LEFT JOIN cipher_user_state s ON s.cipher_id = c.id AND s.user_id = $1 WHERE c.user_id = $1`,
       [userId],
@@ -56,24 +40,7 @@ async function floorOnce(client: Pool, userId: string): Promise<number> {
   const body = JSON.stringify({
     profile: user.rows[0],
     folders: folders.rows.map((f) => folderJson({ id: f.id, name: f.name, revisionDate: new Date(f.revision_date) })),
-    ciphers: ciphers.rows.map((r) => {
-      const cipher: Cipher = {
-        id: r.id,
-        userId: r.user_id,
-        organizationId: r.organization_id,
-        type: r.type,
-        data: r.data,
-        key: r.key,
-        reprompt: r.reprompt,
-        creationDate: new Date(r.creation_date),
-        revisionDate: new Date(r.revision_date),
-        deletedDate: r.deleted_date ? new Date(r.deleted_date) : null,
-        archivedDate: r.archived_date ? new Date(r.archived_date) : null,
-        folderId: r.folder_id,
-        favorite: r.favorite ?? false,
-      };
-      return cipherJson(cipher);
-    }),
+    ciphers: ciphers.rows.map((r) => cipherJson(cipherFromRow(r))),
   });
   if (body.length === 0) throw new Error('empty');
   return performance.now() - started;

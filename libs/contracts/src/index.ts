@@ -3,3 +3,4 @@ export * from './kdf';
 export * from './enc-string';
 export * from './validate';
 export * from './push';
+export * from './list';

@@ -2,6 +2,7 @@ export * from './ciphers/cipher';
 export * from './ciphers/cipher-request';
 export * from './ciphers/cipher.repository';
 export * from './ciphers/cipher-access.repository';
+export * from './ciphers/cipher-row';
 export * from './folders/folder.repository';
 export * from './sync/sync.service';
 export * from './vault.service';

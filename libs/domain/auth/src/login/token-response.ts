@@ -1,4 +1,5 @@
 import type { User } from '../users/user';
+import { accountKeysJson } from '../users/profile';
 
 /** The password/client_credentials success body; every PascalCase field here is read by the clients. */
 export function tokenResponse(
@@ -26,18 +27,7 @@ export function tokenResponse(
     scope: tokens.scope,
     Key: user.key,
     PrivateKey: user.privateKey,
-    AccountKeys: user.privateKey
-      ? {
-          publicKeyEncryptionKeyPair: {
-            wrappedPrivateKey: user.privateKey,
-            publicKey: user.publicKey,
-            signedPublicKey: null,
-          },
-          signatureKeyPair: null,
-          securityState: null,
-          object: 'privateKeys',
-        }
-      : null,
+    AccountKeys: accountKeysJson(user),
     Kdf: user.kdf,
     KdfIterations: user.kdfIterations,
     KdfMemory: user.kdfMemory,

@@ -1,5 +1,20 @@
 import type { User } from './user';
 
+/** The account's key pair as the clients read it (V1 accounts: no signature keys, no security state). */
+export function accountKeysJson(user: User): Record<string, unknown> | null {
+  if (!user.privateKey) return null;
+  return {
+    publicKeyEncryptionKeyPair: {
+      wrappedPrivateKey: user.privateKey,
+      publicKey: user.publicKey,
+      signedPublicKey: null,
+    },
+    signatureKeyPair: null,
+    securityState: null,
+    object: 'privateKeys',
+  };
+}
+
 /** `GET accounts/profile` and sync's `profile`; organizations are filled in by the caller. */
 export function profileJson(user: User, organizations: unknown[] = []): Record<string, unknown> {
   return {
@@ -13,18 +28,7 @@ export function profileJson(user: User, organizations: unknown[] = []): Record<s
     twoFactorEnabled: user.totpSecret !== null,
     key: user.key,
     privateKey: user.privateKey,
-    accountKeys: user.privateKey
-      ? {
-          publicKeyEncryptionKeyPair: {
-            wrappedPrivateKey: user.privateKey,
-            publicKey: user.publicKey,
-            signedPublicKey: null,
-          },
-          signatureKeyPair: null,
-          securityState: null,
-          object: 'privateKeys',
-        }
-      : null,
+    accountKeys: accountKeysJson(user),
     securityStamp: user.securityStamp,
     forcePasswordReset: false,
     usesKeyConnector: false,

@@ -2,21 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Database, type Sql } from '@keyhaven/db';
 import { USER_COLLECTION_ACCESS_SQL } from '@keyhaven/domain-admin-console';
 import type { Cipher, CipherAccess } from './cipher';
+import { cipherFromRow, type CipherRow } from './cipher-row';
 
-interface AccessibleRow {
-  id: string;
-  user_id: string | null;
-  organization_id: string | null;
-  type: number;
-  data: Record<string, unknown>;
-  key: string | null;
-  reprompt: number;
-  creation_date: Date;
-  revision_date: Date;
-  deleted_date: Date | null;
-  archived_date: Date | null;
-  folder_id: string | null;
-  favorite: boolean | null;
+interface AccessibleRow extends CipherRow {
   edit: boolean;
   view_password: boolean;
   manage: boolean;
@@ -58,21 +46,7 @@ const ACCESSIBLE_SQL = `
 
 function toAccessible(r: AccessibleRow): AccessibleCipher {
   return {
-    cipher: {
-      id: r.id,
-      userId: r.user_id,
-      organizationId: r.organization_id,
-      type: r.type,
-      data: r.data,
-      key: r.key,
-      reprompt: r.reprompt,
-      creationDate: new Date(r.creation_date),
-      revisionDate: new Date(r.revision_date),
-      deletedDate: r.deleted_date ? new Date(r.deleted_date) : null,
-      archivedDate: r.archived_date ? new Date(r.archived_date) : null,
-      folderId: r.folder_id,
-      favorite: r.favorite ?? false,
-    },
+    cipher: cipherFromRow(r),
     access: { edit: r.edit, viewPassword: r.view_password, manage: r.manage, collectionIds: r.collection_ids },
   };
 }

@@ -1,43 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Sql } from '@keyhaven/db';
-import type { Cipher } from './cipher';
-
-interface CipherRow {
-  id: string;
-  user_id: string | null;
-  organization_id: string | null;
-  type: number;
-  data: Record<string, unknown>;
-  key: string | null;
-  reprompt: number;
-  creation_date: Date;
-  revision_date: Date;
-  deleted_date: Date | null;
-  archived_date: Date | null;
-  folder_id: string | null;
-  favorite: boolean | null;
-}
-
-const toCipher = (r: CipherRow): Cipher => ({
-  id: r.id,
-  userId: r.user_id,
-  organizationId: r.organization_id,
-  type: r.type,
-  data: r.data,
-  key: r.key,
-  reprompt: r.reprompt,
-  creationDate: new Date(r.creation_date),
-  revisionDate: new Date(r.revision_date),
-  deletedDate: r.deleted_date ? new Date(r.deleted_date) : null,
-  archivedDate: r.archived_date ? new Date(r.archived_date) : null,
-  folderId: r.folder_id,
-  favorite: r.favorite ?? false,
-});
-
-const SELECT_PERSONAL = `
-  SELECT c.*, s.folder_id, s.favorite
-  FROM cipher c LEFT JOIN cipher_user_state s ON s.cipher_id = c.id AND s.user_id = $1
-  WHERE c.user_id = $1`;
 
 export interface NewCipher {
   readonly id: string;
@@ -50,24 +12,13 @@ export interface NewCipher {
   readonly archivedDate: Date | null;
 }
 
-/** The personal vault. Every statement is bounded by `user_id`: someone else's id matches nothing. */
+/**
+ * Writes to the personal vault and the per-user item state. Every statement is bounded by `user_id`;
+ * reads and writes of items a user reaches through organizations live in cipher-access.repository.
+ */
 @Injectable()
 export class CipherRepository {
   constructor(private readonly db: Database) {}
-
-  async listForUser(userId: string, sql: Sql = this.db): Promise<Cipher[]> {
-    return (await sql.rows<CipherRow>(SELECT_PERSONAL, [userId])).map(toCipher);
-  }
-
-  async findForUser(id: string, userId: string, sql: Sql = this.db): Promise<Cipher | null> {
-    const rows = await sql.rows<CipherRow>(`${SELECT_PERSONAL} AND c.id = $2`, [userId, id]);
-    return rows[0] ? toCipher(rows[0]) : null;
-  }
-
-  async findManyForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<Cipher[]> {
-    if (ids.length === 0) return [];
-    return (await sql.rows<CipherRow>(`${SELECT_PERSONAL} AND c.id = ANY($2::uuid[])`, [userId, ids])).map(toCipher);
-  }
 
   async insertForUser(userId: string, cipher: NewCipher, sql: Sql = this.db, now = new Date()): Promise<void> {
     await sql.execute(
@@ -116,35 +67,6 @@ export class CipherRepository {
     );
   }
 
-  async updateForUser(
-    id: string,
-    userId: string,
-    change: {
-      type: number;
-      data: Record<string, unknown>;
-      key: string | null;
-      reprompt: number;
-      archivedDate: Date | null;
-    },
-    sql: Sql = this.db,
-  ): Promise<boolean> {
-    const updated = await sql.execute(
-      `UPDATE cipher SET type = $3, data = $4, key = $5, reprompt = $6, archived_date = $7, revision_date = $8
-       WHERE id = $1 AND user_id = $2`,
-      [
-        id,
-        userId,
-        change.type,
-        JSON.stringify(change.data),
-        change.key,
-        change.reprompt,
-        change.archivedDate,
-        new Date(),
-      ],
-    );
-    return updated === 1;
-  }
-
   /** Folder and favourite are the caller's own view of an item. */
   async setUserState(
     userId: string,
@@ -161,41 +83,6 @@ export class CipherRepository {
          favorite = COALESCE($4, cipher_user_state.favorite)`,
       [userId, cipherIds, folderId, favorite],
     );
-  }
-
-  async touchForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<void> {
-    await sql.execute('UPDATE cipher SET revision_date = $3 WHERE id = ANY($1::uuid[]) AND user_id = $2', [
-      ids,
-      userId,
-      new Date(),
-    ]);
-  }
-
-  /** Each bulk change returns the ids it really changed: ids of other owners match nothing. */
-  async softDeleteForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
-    const rows = await sql.rows<{ id: string }>(
-      `UPDATE cipher SET deleted_date = $3, revision_date = $3
-       WHERE id = ANY($1::uuid[]) AND user_id = $2 AND deleted_date IS NULL RETURNING id`,
-      [ids, userId, new Date()],
-    );
-    return rows.map((r) => r.id);
-  }
-
-  async restoreForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
-    const rows = await sql.rows<{ id: string }>(
-      `UPDATE cipher SET deleted_date = NULL, revision_date = $3
-       WHERE id = ANY($1::uuid[]) AND user_id = $2 AND deleted_date IS NOT NULL RETURNING id`,
-      [ids, userId, new Date()],
-    );
-    return rows.map((r) => r.id);
-  }
-
-  async deleteForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
-    const rows = await sql.rows<{ id: string }>(
-      'DELETE FROM cipher WHERE id = ANY($1::uuid[]) AND user_id = $2 RETURNING id',
-      [ids, userId],
-    );
-    return rows.map((r) => r.id);
   }
 
   async deleteAllForUser(userId: string, sql: Sql = this.db): Promise<void> {

@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { notFound } from '@keyhaven/contracts';
+import { notFound, listJson } from '@keyhaven/contracts';
 import { DeviceRepository, normalizeEmail, type Device } from '@keyhaven/domain-auth';
 import { CurrentUser, Public, type Principal } from '@keyhaven/platform-auth';
 
@@ -23,7 +23,7 @@ export class DevicesController {
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
     const data = (await this.devices.listForUser(principal.userId)).map(deviceJson);
-    return { data, object: 'list', continuationToken: null };
+    return listJson(data);
   }
 
   /** Asked before login: `X-Request-Email` is the base64url email. */

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { badRequest, parseBody, rateLimited } from '@keyhaven/contracts';
+import { badRequest, parseBody, rateLimited, listJson } from '@keyhaven/contracts';
 import {
   AccountsService,
   PasswordHasher,
@@ -45,7 +45,7 @@ export class TwoFactorController {
     const data = user.totpSecret
       ? [{ enabled: true, type: TwoFactorProvider.Authenticator, object: 'twoFactorProvider' }]
       : [];
-    return { data, object: 'list', continuationToken: null };
+    return listJson(data);
   }
 
   @Post('get-authenticator')

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { notFound, parseBody } from '@keyhaven/contracts';
+import { notFound, parseBody, listJson } from '@keyhaven/contracts';
 import {
   CollectionRepository,
   CollectionsService,
@@ -12,7 +12,6 @@ import {
 } from '@keyhaven/domain-admin-console';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
-const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'list', continuationToken: null });
 const idsSchema = z.object({ ids: z.array(z.uuid()).min(1).max(500) });
 const COLLECTION_ADMIN = ['admin', 'createNewCollections', 'editAnyCollection', 'deleteAnyCollection'] as const;
 
@@ -23,7 +22,7 @@ export class MyCollectionsController {
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return list((await this.collections.listForUser(principal.userId)).map(collectionDetailsJson));
+    return listJson((await this.collections.listForUser(principal.userId)).map(collectionDetailsJson));
   }
 }
 
@@ -42,10 +41,10 @@ export class CollectionsController {
     @Param('orgId', ParseUUIDPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     const admin = await this.access.find(orgId, principal.userId, ...COLLECTION_ADMIN);
-    if (admin) return list((await this.collections.listForOrg(orgId)).map(collectionJson));
+    if (admin) return listJson((await this.collections.listForOrg(orgId)).map(collectionJson));
     await this.access.require(orgId, principal.userId);
     const mine = (await this.collections.listForUser(principal.userId)).filter((c) => c.organizationId === orgId);
-    return list(mine.map(collectionJson));
+    return listJson(mine.map(collectionJson));
   }
 
   @Get('details')
@@ -56,7 +55,7 @@ export class CollectionsController {
     await this.access.require(orgId, principal.userId, ...COLLECTION_ADMIN);
     const mine = new Map((await this.collections.listForUser(principal.userId)).map((c) => [c.id, c]));
     const all = await this.collections.listForOrg(orgId);
-    return list(
+    return listJson(
       await Promise.all(
         all.map(async (c) => collectionAccessJson(c, await this.collections.accessOf(c.id), mine.get(c.id))),
       ),

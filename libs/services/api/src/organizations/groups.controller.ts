@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { parseBody } from '@keyhaven/contracts';
+import { parseBody, listJson } from '@keyhaven/contracts';
 import {
   GroupRepository,
   GroupsService,
@@ -10,7 +10,6 @@ import {
 } from '@keyhaven/domain-admin-console';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
-const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'list', continuationToken: null });
 const memberIdsSchema = z.array(z.uuid()).max(10_000);
 const idsSchema = z.object({ ids: z.array(z.uuid()).min(1).max(500) });
 
@@ -35,7 +34,7 @@ export class GroupsController {
       'editAnyCollection',
       'createNewCollections',
     );
-    return list((await this.groups.listForOrg(orgId)).map((g) => groupJson(g)));
+    return listJson((await this.groups.listForOrg(orgId)).map((g) => groupJson(g)));
   }
 
   @Get('details')
@@ -45,7 +44,7 @@ export class GroupsController {
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageGroups');
     const groups = await this.groups.listForOrg(orgId);
-    return list(await Promise.all(groups.map(async (g) => groupJson(g, await this.groups.collectionsOf(g.id)))));
+    return listJson(await Promise.all(groups.map(async (g) => groupJson(g, await this.groups.collectionsOf(g.id)))));
   }
 
   @Post()

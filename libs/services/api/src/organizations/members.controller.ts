@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
-import { notFound, parseBody } from '@keyhaven/contracts';
+import { notFound, parseBody, listJson } from '@keyhaven/contracts';
 import {
   MemberRepository,
   MembersService,
@@ -22,8 +22,6 @@ const enrollmentSchema = z.object({
   masterPasswordHash: z.string().nullish(),
 });
 
-const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'list', continuationToken: null });
-
 @Controller('organizations/:orgId/users')
 export class MembersController {
   constructor(
@@ -41,7 +39,7 @@ export class MembersController {
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageUsers', 'manageGroups');
     const details = await this.repository.listDetails(orgId);
-    return list(
+    return listJson(
       await Promise.all(
         details.map(async (m) =>
           memberJson(m, await this.repository.collectionsOf(m.id), await this.repository.groupsOf(m.id)),
@@ -75,7 +73,7 @@ export class MembersController {
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
-    return list(await this.members.invite(actor, parseBody(inviteSchema, body)));
+    return listJson(await this.members.invite(actor, parseBody(inviteSchema, body)));
   }
 
   @Post('reinvite')
@@ -86,7 +84,7 @@ export class MembersController {
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
-    return list(await this.members.reinvite(actor, parseBody(idsSchema, body).ids));
+    return listJson(await this.members.reinvite(actor, parseBody(idsSchema, body).ids));
   }
 
   @Post(':memberId/reinvite')
@@ -97,7 +95,7 @@ export class MembersController {
     @Param('memberId', ParseUUIDPipe) memberId: string,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
-    return list(await this.members.reinvite(actor, [memberId]));
+    return listJson(await this.members.reinvite(actor, [memberId]));
   }
 
   /** Called by the invited user, not an admin: the token is the proof. */
@@ -121,7 +119,7 @@ export class MembersController {
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageUsers');
     const keys = await this.members.publicKeys(orgId, parseBody(idsSchema, body).ids);
-    return list(keys.map((k) => ({ ...k, object: 'organizationUserPublicKeyResponseModel' })));
+    return listJson(keys.map((k) => ({ ...k, object: 'organizationUserPublicKeyResponseModel' })));
   }
 
   @Post('confirm')
@@ -133,7 +131,7 @@ export class MembersController {
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
     const results = await this.members.confirmMany(actor, parseBody(bulkConfirmSchema, body).keys);
-    return list(results.map((r) => ({ ...r, object: 'OrganizationBulkConfirmResponseModel' })));
+    return listJson(results.map((r) => ({ ...r, object: 'OrganizationBulkConfirmResponseModel' })));
   }
 
   @Post(':memberId/confirm')

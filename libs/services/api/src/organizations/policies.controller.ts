@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Put } from '@nestjs/common';
-import { parseBody } from '@keyhaven/contracts';
+import { parseBody, listJson } from '@keyhaven/contracts';
 import {
   OrgAccess,
   PoliciesService,
@@ -8,8 +8,6 @@ import {
   policyRequestSchema,
 } from '@keyhaven/domain-admin-console';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
-
-const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'list', continuationToken: null });
 
 @Controller('organizations/:orgId/policies')
 export class PoliciesController {
@@ -25,7 +23,7 @@ export class PoliciesController {
     @Param('orgId', ParseUUIDPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'managePolicies');
-    return list((await this.policies.listForOrg(orgId)).map(policyJson));
+    return listJson((await this.policies.listForOrg(orgId)).map(policyJson));
   }
 
   @Get(':type')

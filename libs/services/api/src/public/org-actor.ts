@@ -26,5 +26,3 @@ export function organizationActor(principal: Principal): Membership {
     revisionDate: now,
   };
 }
-
-export const list = (data: unknown[]): Record<string, unknown> => ({ object: 'list', data, continuationToken: null });

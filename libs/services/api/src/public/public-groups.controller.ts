@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { parseBody } from '@keyhaven/contracts';
+import { parseBody, listJson } from '@keyhaven/contracts';
 import { GroupRepository, GroupsService, type Group } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
-import { list } from './org-actor';
 
 const collection = z.object({
   id: z.uuid(),
@@ -38,7 +37,7 @@ export class PublicGroupsController {
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return list(await Promise.all((await this.groups.listForOrg(principal.userId)).map((g) => this.json(g))));
+    return listJson(await Promise.all((await this.groups.listForOrg(principal.userId)).map((g) => this.json(g))));
   }
 
   @Get(':id')

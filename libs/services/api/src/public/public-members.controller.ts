@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { notFound, parseBody } from '@keyhaven/contracts';
+import { notFound, parseBody, listJson } from '@keyhaven/contracts';
 import { MemberRepository, MembersService, type MemberDetails } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
-import { list, organizationActor } from './org-actor';
+import { organizationActor } from './org-actor';
 
 const collection = z.object({
   id: z.uuid(),
@@ -58,7 +58,7 @@ export class PublicMembersController {
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
     const members = await this.repository.listDetails(principal.userId);
-    return list(
+    return listJson(
       await Promise.all(members.map(async (m) => publicMemberJson(m, await this.repository.collectionsOf(m.id)))),
     );
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { notFound, parseBody } from '@keyhaven/contracts';
+import { notFound, parseBody, listJson } from '@keyhaven/contracts';
 import {
   CollectionRepository,
   CollectionsService,
@@ -13,7 +13,7 @@ import {
   type Policy,
 } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
-import { list, organizationActor } from './org-actor';
+import { organizationActor } from './org-actor';
 
 const access = z.object({
   id: z.uuid(),
@@ -53,7 +53,7 @@ export class PublicCollectionsController {
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return list(await Promise.all((await this.collections.listForOrg(principal.userId)).map((c) => this.json(c))));
+    return listJson(await Promise.all((await this.collections.listForOrg(principal.userId)).map((c) => this.json(c))));
   }
 
   @Get(':id')
@@ -104,7 +104,7 @@ export class PublicPoliciesController {
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return list((await this.policies.listForOrg(principal.userId)).map(policyJson));
+    return listJson((await this.policies.listForOrg(principal.userId)).map(policyJson));
   }
 
   @Get(':type')

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { badRequest, parseBody } from '@keyhaven/contracts';
+import { badRequest, parseBody, listJson } from '@keyhaven/contracts';
 import { AccountsService, UserRepository } from '@keyhaven/domain-auth';
 import { OrgAccess } from '@keyhaven/domain-admin-console';
 import {
@@ -32,8 +32,6 @@ const shareManySchema = z.object({
 const purgeSchema = z.object({ masterPasswordHash: z.string().nullish() });
 const orgIdSchema = z.uuid();
 
-const list = (data: unknown[]): Record<string, unknown> => ({ data, object: 'list', continuationToken: null });
-
 @Controller('ciphers')
 export class CiphersController {
   constructor(
@@ -46,7 +44,7 @@ export class CiphersController {
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return list((await this.ciphers.listForUser(principal.userId)).map(accessibleCipherJson));
+    return listJson((await this.ciphers.listForUser(principal.userId)).map(accessibleCipherJson));
   }
 
   /** The admin console's view of every item of an organization. */
@@ -57,7 +55,7 @@ export class CiphersController {
   ): Promise<Record<string, unknown>> {
     const orgId = parseBody(orgIdSchema, organizationId);
     await this.orgAccess.require(orgId, principal.userId, 'admin', 'editAnyCollection', 'accessImportExport');
-    return list((await this.ciphers.listForOrg(orgId)).map(accessibleCipherJson));
+    return listJson((await this.ciphers.listForOrg(orgId)).map(accessibleCipherJson));
   }
 
   @Post()
@@ -96,7 +94,7 @@ export class CiphersController {
   @HttpCode(200)
   async shareMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     const request = parseBody(shareManySchema, body);
-    return list(
+    return listJson(
       await this.vault.shareMany(principal.userId, principal.deviceId, request.ciphers, request.collectionIds),
     );
   }
@@ -117,7 +115,7 @@ export class CiphersController {
   @HttpCode(200)
   async restoreMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     const restored = await this.vault.restore(principal.userId, parseBody(idsSchema, body).ids);
-    return list(restored.map(accessibleCipherJson));
+    return listJson(restored.map(accessibleCipherJson));
   }
 
   @Put('move')

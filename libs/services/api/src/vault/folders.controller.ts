@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
-import { parseBody } from '@keyhaven/contracts';
+import { parseBody, listJson } from '@keyhaven/contracts';
 import { FolderRepository, VaultService, folderJson, folderRequestSchema } from '@keyhaven/domain-vault';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
@@ -13,7 +13,7 @@ export class FoldersController {
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
     const data = (await this.folders.listForUser(principal.userId)).map(folderJson);
-    return { data, object: 'list', continuationToken: null };
+    return listJson(data);
   }
 
   @Get(':id')
