@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { startServer, type ServerProcess } from '@keyhaven/testing';
-import { createAccount, pbkdf2Kdf } from '@keyhaven/vault-crypto';
+import { createAccount, decryptFolderName, encryptCipher, encryptFolder, pbkdf2Kdf } from '@keyhaven/vault-crypto';
+import { passwordLogin, registerAccount } from '@keyhaven/testing';
 
 interface Health {
   status: string;
@@ -67,6 +68,42 @@ describe('all-in-one server on embedded defaults', () => {
     const unauthenticated = await server.http.get('/api/sync');
     assert.equal(unauthenticated.status, 401);
     assert.equal((unauthenticated.body as { object: string }).object, 'error');
+  });
+
+  test('50 concurrent imports on PGlite, a third failing mid-transaction, leave exactly the successful ones', async () => {
+    const account = await registerAccount(server.http, 'concurrent@example.com', 'concurrent imports password');
+    const { accessToken: token } = await passwordLogin(server.http, account);
+    // Bodies are built first so that the 50 requests reach the server together and their transactions overlap.
+    const imports = Array.from({ length: 50 }, (_, n) => ({
+      n,
+      fail: n % 3 === 0,
+      body: {
+        folders: [encryptFolder(account.userKey, `folder ${n}`)],
+        ciphers: Array.from({ length: 40 }, (_, i) =>
+          encryptCipher(account.userKey, { type: 2, name: `item ${n}.${i}`, secureNote: { type: 0 } }),
+        ),
+        // Each import writes a folder first; a relationship pointing outside the import then fails it.
+        folderRelationships: [
+          { key: 0, value: 0 },
+          { key: n % 3 === 0 ? 99 : 1, value: 0 },
+        ],
+      },
+    }));
+    const results = await Promise.all(
+      imports.map(async ({ n, fail, body }) => ({
+        n,
+        fail,
+        status: (await server.http.post('/api/ciphers/import', { token, json: body })).status,
+      })),
+    );
+    for (const r of results) assert.equal(r.status, r.fail ? 400 : 200, `import ${r.n}`);
+    const sync = await server.http.get<{ folders: { name: string }[]; ciphers: unknown[] }>('/api/sync', { token });
+    const expected = results
+      .filter((r) => !r.fail)
+      .map((r) => `folder ${r.n}`)
+      .sort();
+    assert.deepEqual(sync.body.folders.map((f) => decryptFolderName(account.userKey, f)).sort(), expected);
+    assert.equal(sync.body.ciphers.length, expected.length * 40);
   });
 });
 
