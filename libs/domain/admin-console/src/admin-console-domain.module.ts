@@ -7,6 +7,7 @@ import { PushPublisher } from '@keyhaven/bus';
 import { CollectionRepository } from './collection.repository';
 import { CollectionsService } from './collections.service';
 import { DirectoryImportService } from './directory-import.service';
+import { GrantRules } from './grant-rules';
 import { GroupRepository } from './group.repository';
 import { GroupsService } from './groups.service';
 import { MemberRepository } from './member.repository';
@@ -22,6 +23,7 @@ const providers = [
   CollectionRepository,
   CollectionsService,
   DirectoryImportService,
+  GrantRules,
   GroupRepository,
   GroupsService,
   MemberRepository,

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
 import { notFound } from '@keyhaven/contracts';
+import { GrantRules } from './grant-rules';
 import { GroupRepository, type Group } from './group.repository';
+import type { Membership } from './membership';
 
 const access = z.object({
   id: z.uuid(),
@@ -23,6 +25,7 @@ export class GroupsService {
   constructor(
     private readonly db: Database,
     private readonly groups: GroupRepository,
+    private readonly grants: GrantRules,
   ) {}
 
   async require(organizationId: string, id: string): Promise<Group> {
@@ -31,7 +34,21 @@ export class GroupsService {
     return group;
   }
 
-  async create(organizationId: string, body: z.infer<typeof groupRequestSchema>): Promise<Group> {
+  /** What a group change may hand out: collections the actor manages, and never the actor themself. */
+  private async assertMayGrant(
+    actor: Membership,
+    body: { collections?: { id: string }[] | null; users?: string[] | null },
+  ): Promise<void> {
+    await this.grants.assertMayGrantCollections(
+      actor,
+      (body.collections ?? []).map((c) => c.id),
+    );
+    this.grants.assertNotSelf(actor, body.users ?? []);
+  }
+
+  async create(actor: Membership, body: z.infer<typeof groupRequestSchema>): Promise<Group> {
+    const organizationId = actor.organizationId;
+    await this.assertMayGrant(actor, body);
     return this.db.transaction(async (tx) => {
       const group = await this.groups.insert(organizationId, body.name, body.externalId ?? null, tx);
       await this.groups.setCollections(organizationId, group.id, body.collections ?? [], tx);
@@ -40,8 +57,10 @@ export class GroupsService {
     });
   }
 
-  async update(organizationId: string, id: string, body: z.infer<typeof groupRequestSchema>): Promise<Group> {
+  async update(actor: Membership, id: string, body: z.infer<typeof groupRequestSchema>): Promise<Group> {
+    const organizationId = actor.organizationId;
     await this.require(organizationId, id);
+    await this.assertMayGrant(actor, body);
     await this.db.transaction(async (tx) => {
       await this.groups.update(organizationId, id, body.name, body.externalId ?? null, tx);
       if (body.collections) await this.groups.setCollections(organizationId, id, body.collections, tx);
@@ -50,8 +69,10 @@ export class GroupsService {
     return this.require(organizationId, id);
   }
 
-  async setMembers(organizationId: string, id: string, memberIds: string[]): Promise<void> {
+  async setMembers(actor: Membership, id: string, memberIds: string[]): Promise<void> {
+    const organizationId = actor.organizationId;
     await this.require(organizationId, id);
+    this.grants.assertNotSelf(actor, memberIds);
     await this.db.transaction((tx) => this.groups.setMembers(organizationId, id, memberIds, tx));
   }
 

@@ -16,3 +16,4 @@ export * from './policy.repository';
 export * from './organization-credentials';
 export * from './directory-import.service';
 export * from './login-policies';
+export * from './grant-rules';

@@ -8,6 +8,7 @@ import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
 import { PushType } from '@keyhaven/contracts';
 import { MemberStatus, MemberType, PolicyType, normalizePermissions } from './enums';
+import { GrantRules } from './grant-rules';
 import { MemberRepository } from './member.repository';
 import { allows, type Membership } from './membership';
 import { OrganizationRepository } from './organization.repository';
@@ -73,6 +74,7 @@ export class MembersService {
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
     private readonly push: PushPublisher,
+    private readonly grants: GrantRules,
   ) {}
 
   /** Members whose access changed re-sync their organization keys and memberships. */
@@ -88,12 +90,20 @@ export class MembersService {
     const involvesOwner = targetType === MemberType.Owner || currentType === MemberType.Owner;
     if (involvesOwner && !allows(actor, 'owner')) throw notFound('Organization');
     const involvesAdmin =
-      targetType === MemberType.Admin || targetType === MemberType.Custom || currentType === MemberType.Admin;
+      targetType === MemberType.Admin ||
+      targetType === MemberType.Custom ||
+      currentType === MemberType.Admin ||
+      currentType === MemberType.Custom;
     if (involvesAdmin && !allows(actor, 'admin')) throw notFound('Organization');
   }
 
   async invite(actor: Membership, body: z.infer<typeof inviteSchema>): Promise<InviteResult[]> {
     this.assertMayManageRole(actor, body.type);
+    await this.grants.assertMayGrantCollections(
+      actor,
+      body.collections.map((c) => c.id),
+    );
+    this.grants.assertMayAssignGroups(actor, body.groups);
     const orgId = actor.organizationId;
     const org = await this.organizations.findById(orgId);
     if (!org) throw notFound('Organization');
@@ -136,6 +146,7 @@ export class MembersService {
       (m) => m.status === MemberStatus.Invited && m.email,
     );
     if (pending.length === 0) throw notFound('Member');
+    for (const member of pending) this.assertMayManageRole(actor, member.type, member.type);
     return Promise.all(pending.map((m) => this.sendInvite(org.id, org.name, m.id, m.email ?? '')));
   }
 
@@ -236,6 +247,13 @@ export class MembersService {
     const member = await this.members.findInOrg(actor.organizationId, memberId);
     if (!member) throw notFound('Member');
     this.assertMayManageRole(actor, body.type, member.type);
+    this.grants.assertNotSelf(actor, [memberId]);
+    if (body.collections)
+      await this.grants.assertMayGrantCollections(
+        actor,
+        body.collections.map((c) => c.id),
+      );
+    if (body.groups) this.grants.assertMayAssignGroups(actor, body.groups);
     if (
       member.type === MemberType.Owner &&
       body.type !== MemberType.Owner &&

@@ -54,8 +54,8 @@ export class GroupsController {
     @Param('orgId', ParseUUIDPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'manageGroups');
-    const group = await this.service.create(orgId, parseBody(groupRequestSchema, body));
+    const actor = await this.access.require(orgId, principal.userId, 'manageGroups');
+    const group = await this.service.create(actor, parseBody(groupRequestSchema, body));
     return groupJson(group, await this.groups.collectionsOf(group.id));
   }
 
@@ -99,8 +99,8 @@ export class GroupsController {
     @Param('groupId', ParseUUIDPipe) groupId: string,
     @Body() body: unknown,
   ): Promise<void> {
-    await this.access.require(orgId, principal.userId, 'manageGroups');
-    await this.service.setMembers(orgId, groupId, parseBody(memberIdsSchema, body));
+    const actor = await this.access.require(orgId, principal.userId, 'manageGroups');
+    await this.service.setMembers(actor, groupId, parseBody(memberIdsSchema, body));
   }
 
   @Put(':groupId')
@@ -111,8 +111,8 @@ export class GroupsController {
     @Param('groupId', ParseUUIDPipe) groupId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'manageGroups');
-    const group = await this.service.update(orgId, groupId, parseBody(groupRequestSchema, body));
+    const actor = await this.access.require(orgId, principal.userId, 'manageGroups');
+    const group = await this.service.update(actor, groupId, parseBody(groupRequestSchema, body));
     return groupJson(group, await this.groups.collectionsOf(group.id));
   }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseBody, listJson } from '@keyhaven/contracts';
 import { GroupRepository, GroupsService, type Group } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
+import { organizationActor } from './org-actor';
 
 const collection = z.object({
   id: z.uuid(),
@@ -51,7 +52,7 @@ export class PublicGroupsController {
   @Post()
   @HttpCode(200)
   async create(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    return this.json(await this.service.create(principal.userId, parseBody(groupSchema, body)));
+    return this.json(await this.service.create(organizationActor(principal), parseBody(groupSchema, body)));
   }
 
   @Put(':id')
@@ -61,7 +62,7 @@ export class PublicGroupsController {
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    return this.json(await this.service.update(principal.userId, id, parseBody(groupSchema, body)));
+    return this.json(await this.service.update(organizationActor(principal), id, parseBody(groupSchema, body)));
   }
 
   @Delete(':id')
@@ -83,6 +84,6 @@ export class PublicGroupsController {
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: unknown,
   ): Promise<void> {
-    await this.service.setMembers(principal.userId, id, parseBody(memberIdsSchema, body).memberIds);
+    await this.service.setMembers(organizationActor(principal), id, parseBody(memberIdsSchema, body).memberIds);
   }
 }
