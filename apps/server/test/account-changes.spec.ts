@@ -121,7 +121,7 @@ describe('changing credentials', () => {
     );
   });
 
-  test('remember this device skips the second step next time, and only for that account', async () => {
+  test('remember this device skips the second step until sessions are ended', async () => {
     const account = await registerAccount(server.http, 'remember@example.com', PASSWORD);
     const session = await passwordLogin(server.http, account);
     const secret = await enableTotp(server.http, account, session.accessToken);
@@ -151,6 +151,17 @@ describe('changing credentials', () => {
       form: { ...form, twoFactorToken: totpCode(secret, Date.now() + 30_000), twoFactorProvider: '0' },
     });
     assert.equal(replayCode.status, 400, 'a code is accepted once');
+    // A password change forgets remembered devices: the stale token now gets the challenge, not an error.
+    const rotate = await server.http.post('/api/accounts/security-stamp', {
+      token: session.accessToken,
+      json: { masterPasswordHash: account.masterPasswordHash },
+    });
+    assert.equal(rotate.status, 200);
+    const stale = await server.http.post<{ TwoFactorProviders2?: unknown }>('/identity/connect/token', {
+      form: { ...form, twoFactorToken: remember, twoFactorProvider: '5' },
+    });
+    assert.equal(stale.status, 400);
+    assert.deepEqual(stale.body.TwoFactorProviders2, { '0': null }, 'a forgotten device is asked for a code');
   });
 
   test('the master password policy of an organization is returned at login', async () => {
@@ -206,5 +217,47 @@ describe('changing credentials', () => {
       (await server.http.post('/events/collect', { token: session.accessToken, json: [{ type: 'x' }] })).status,
       400,
     );
+  });
+});
+
+describe('rate limits per client address', () => {
+  let server: ServerProcess;
+
+  before(async () => {
+    server = await startServer({ env: { LOGIN_RATE_LIMIT_PER_MINUTE: '5' } });
+  });
+
+  after(async () => {
+    await server.stop('SIGKILL');
+    server.cleanup();
+  });
+
+  test('prelogin, registration and logins share the per-address budget and answer 429 past it', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      statuses.push(
+        (await server.http.post('/identity/accounts/prelogin/password', { json: { email: `probe${i}@example.com` } }))
+          .status,
+      );
+    }
+    statuses.push(
+      (
+        await server.http.post('/identity/accounts/register/send-verification-email', {
+          json: { email: 'late@example.com' },
+        })
+      ).status,
+    );
+    statuses.push(
+      (await server.http.post('/identity/accounts/prelogin/password', { json: { email: 'one-too-many@example.com' } }))
+        .status,
+    );
+    statuses.push(
+      (
+        await server.http.post('/identity/connect/token', {
+          form: { grant_type: 'password', username: 'x@example.com', password: 'eA==', client_id: 'cli' },
+        })
+      ).status,
+    );
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
   });
 });

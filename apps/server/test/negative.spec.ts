@@ -292,6 +292,20 @@ describe('requests that must fail, and leave nothing behind', () => {
       assertApiError(res, 400);
       assert.ok((res.body as { validationErrors: unknown }).validationErrors, `${name}: validationErrors present`);
     }
+    const nul = await unchanged(() =>
+      server.http.post('/api/ciphers', { token, json: { ...valid, unknownField: 'a\u0000b' } }),
+    );
+    assertApiError(nul, 400);
+    const badDate = await unchanged(() =>
+      server.http.post('/api/ciphers', { token, json: { ...valid, archivedDate: 'garbage' } }),
+    );
+    assertApiError(badDate, 400);
+    const nulLogin = await unchanged(() =>
+      server.http.post('/identity/connect/token', {
+        form: { grant_type: 'password', username: 'a\u0000@example.com', password: 'eA==', client_id: 'cli' },
+      }),
+    );
+    assert.equal(nulLogin.status, 400);
     const notJson = await unchanged(() =>
       server.http.post('/api/ciphers', { token, rawBody: '{"type": 1,', contentType: 'application/json' }),
     );

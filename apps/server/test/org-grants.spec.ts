@@ -154,4 +154,13 @@ describe('who may grant access', () => {
     assert.equal(res.status, 200, res.text);
     assert.equal((await call(server.http, userManager.token, 'GET', `/api/ciphers/${secretItem}`)).status, 200);
   });
+
+  test("deleting an org item for good moves every member's revision date, so their clients drop it", async () => {
+    const before = await call<number>(server.http, userManager.token, 'GET', '/api/accounts/revision-date');
+    await new Promise((r) => setTimeout(r, 5));
+    const res = await call(server.http, org.owner.token, 'DELETE', `/api/ciphers/${secretItem}`);
+    assert.equal(res.status, 200, res.text);
+    const after = await call<number>(server.http, userManager.token, 'GET', '/api/accounts/revision-date');
+    assert.ok(after.body > before.body, 'the member who could see the item must resync');
+  });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database } from '@keyhaven/db';
@@ -63,6 +63,8 @@ export interface InviteResult {
 /** Membership lifecycle: invite → accept → confirm, role changes, revoke/restore, removal. */
 @Injectable()
 export class MembersService {
+  private readonly logger = new Logger('members');
+
   constructor(
     private readonly db: Database,
     private readonly members: MemberRepository,
@@ -165,12 +167,20 @@ export class MembersService {
       token,
     });
     const url = `${this.config.DOMAIN}/#/accept-organization?${params.toString()}`;
-    await this.mailer.send({
+    const message = {
       to: email,
       subject: `Join ${organizationName} on Keyhaven`,
       text: `You have been invited to join ${organizationName}.\n\nAccept the invitation: ${url}\n\nThe link is valid for 5 days and works once.`,
-    });
-    return { id: memberId, email, inviteUrl: this.mailer.delivers ? null : url };
+    };
+    let delivered = false;
+    try {
+      await this.mailer.send(message);
+      delivered = this.mailer.delivers;
+    } catch (error) {
+      // The member is saved either way; an undelivered invitation falls back to the link for the admin.
+      this.logger.warn(`invitation mail not sent: ${error instanceof Error ? error.message : 'unknown error'}`);
+    }
+    return { id: memberId, email, inviteUrl: delivered ? null : url };
   }
 
   /** The invited user, logged in, presents the token from the mail; it works once and for that email only. */

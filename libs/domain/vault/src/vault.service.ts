@@ -453,15 +453,16 @@ export class VaultService {
   private async changeMany(userId: string, ids: string[], change: (tx: Sql) => Promise<string[]>): Promise<string[]> {
     if (ids.length === 0) throw badRequest('No items given.', { ids: ['At least one id is required.'] });
     return this.db.transaction(async (tx) => {
+      // Read the owning organizations first: a permanent delete takes the rows with it.
+      const owners = await tx.rows<{ id: string; organization_id: string }>(
+        'SELECT id, organization_id FROM cipher WHERE id = ANY($1::uuid[]) AND organization_id IS NOT NULL',
+        [ids],
+      );
       const changed = await change(tx);
       if (changed.length > 0) {
         await this.users.touchAccountRevision(userId, tx);
-        await tx.execute(
-          `UPDATE app_user SET account_revision_date = $2 WHERE id IN (
-             SELECT m.user_id FROM organization_user m JOIN cipher c ON c.organization_id = m.organization_id
-             WHERE c.id = ANY($1::uuid[]) AND m.user_id IS NOT NULL)`,
-          [changed, new Date()],
-        );
+        const organizations = new Set(owners.filter((o) => changed.includes(o.id)).map((o) => o.organization_id));
+        for (const organizationId of organizations) await this.touchOrgMembers(organizationId, tx);
       }
       return changed;
     });

@@ -38,9 +38,15 @@ function parseJson(
     done(null, {});
     return;
   }
+  const text = body.toString('utf8');
+  // PostgreSQL cannot store NUL in text; refusing it here keeps it a 400 rather than a failed write.
+  if (text.includes('\\u0000') || text.includes('\0')) {
+    done(Object.assign(new Error('NUL in body'), { statusCode: 400, code: 'KEYHAVEN_NUL_IN_BODY' }));
+    return;
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     done(Object.assign(new Error('invalid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }));
     return;

@@ -45,9 +45,28 @@ export function mapError(error: unknown, logger: Logger, requestId: string): Map
     return { status: statusCode, body: errorBody(clientErrorMessage(statusCode, error)) };
   }
   const errorId = randomUUID();
-  logger.error({ err: error, errorId, reqId: requestId }, 'unhandled error');
+  logger.error({ err: loggableError(error), errorId, reqId: requestId }, 'unhandled error');
   const body: ErrorResponseBody = { ...errorBody('An unexpected error occurred.'), errorId };
   return { status: 500, body };
+}
+
+/**
+ * What of an unexpected error may reach the log: name, message, code and stack. Database errors carry
+ * the statement and its parameters (hashes, keys, vault data), which must never be logged.
+ */
+export function loggableError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: 'non-error thrown' };
+  const code = (error as { code?: unknown }).code;
+  const isQueryError = 'query' in error || 'parameters' in error || 'driverError' in error;
+  return {
+    name: error.name,
+    message: isQueryError ? 'database query failed' : error.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    stack: error.stack
+      ?.split('\n')
+      .slice(isQueryError ? 1 : 0)
+      .join('\n'),
+  };
 }
 
 function clientErrorMessage(status: number, error: unknown): string {
@@ -55,6 +74,7 @@ function clientErrorMessage(status: number, error: unknown): string {
   if (status === 413) return 'The request body is too large.';
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'Unsupported content type.';
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'The request body is empty.';
+  if (code === 'KEYHAVEN_NUL_IN_BODY') return 'Text may not contain NUL characters.';
   if (status === 400) return 'The request body is not valid JSON.';
   return 'The request could not be processed.';
 }

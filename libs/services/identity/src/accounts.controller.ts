@@ -33,7 +33,12 @@ export class IdentityAccountsController {
 
   /** 200 with the token as a JSON string when no mail is sent; 204 after mailing it. */
   @Post('register/send-verification-email')
-  async sendVerificationEmail(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+  async sendVerificationEmail(
+    @Body() body: unknown,
+    @Req() httpRequest: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await this.login.throttleIp(httpRequest.ip);
     const request = parseBody(verificationSchema, body);
     const token = await this.accounts.sendVerificationEmail(request.email, request.name ?? null);
     if (token === null) await reply.status(204).send();
@@ -42,7 +47,11 @@ export class IdentityAccountsController {
 
   @Post('register/finish')
   @HttpCode(200)
-  async registerFinish(@Body() body: unknown): Promise<{ object: 'registerFinish'; captchaBypassToken: null }> {
+  async registerFinish(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<{ object: 'registerFinish'; captchaBypassToken: null }> {
+    await this.login.throttleIp(request.ip);
     await this.accounts.register(parseBody(registerFinishSchema, body), true);
     return { object: 'registerFinish', captchaBypassToken: null };
   }
@@ -50,7 +59,11 @@ export class IdentityAccountsController {
   /** The pre-2024 registration call; still used by scripts and older clients. */
   @Post('register')
   @HttpCode(200)
-  async registerLegacy(@Body() body: unknown): Promise<{ object: 'register'; captchaBypassToken: null }> {
+  async registerLegacy(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<{ object: 'register'; captchaBypassToken: null }> {
+    await this.login.throttleIp(request.ip);
     await this.accounts.register(parseBody(registerFinishSchema, body), false);
     return { object: 'register', captchaBypassToken: null };
   }

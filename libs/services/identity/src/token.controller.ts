@@ -7,7 +7,10 @@ import { Public } from '@keyhaven/platform-auth';
 function formOf(body: unknown): TokenForm {
   if (typeof body !== 'object' || body === null) return {};
   return Object.fromEntries(
-    Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
+    Object.entries(body as Record<string, unknown>).map(([k, v]) => [
+      k,
+      typeof v === 'string' && !v.includes('\0') ? v : undefined,
+    ]),
   );
 }
 

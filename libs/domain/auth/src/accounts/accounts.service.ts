@@ -8,11 +8,14 @@ import { PasswordHasher } from '../password-hasher';
 import { newApiKey } from '../secrets';
 import { AccessTokens } from '../tokens/access-tokens';
 import { RefreshTokens } from '../tokens/refresh-tokens';
+import { TwoFactorService } from '../two-factor/two-factor.service';
 import { kdfOf, normalizeEmail, type User } from '../users/user';
 import { UserRepository } from '../users/user.repository';
 import { toRegistration, type RegisterFinishRequest } from './registration';
 
 const VERIFICATION_LIFETIME_S = 24 * 3600;
+const emailTaken = (email: string): Error =>
+  badRequest(`Email '${email}' is already taken.`, { email: ['Email is already taken.'] });
 const REGISTRATION_CLOSED = 'Registration has been disabled by the system administrator.';
 
 export const passwordChangeSchema = z.object({
@@ -52,6 +55,7 @@ export class AccountsService {
     private readonly hasher: PasswordHasher,
     private readonly tokens: AccessTokens,
     private readonly refreshTokens: RefreshTokens,
+    private readonly twoFactor: TwoFactorService,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
@@ -73,6 +77,12 @@ export class AccountsService {
 
   async register(body: RegisterFinishRequest, requireVerification: boolean): Promise<User> {
     if (!this.config.SIGNUPS_ALLOWED) throw badRequest(REGISTRATION_CLOSED);
+    // With mail configured, an address must be proven: the unverified legacy route is closed.
+    if (!requireVerification && this.mailer.delivers) {
+      throw badRequest(
+        'Registration requires email verification: start with accounts/register/send-verification-email.',
+      );
+    }
     const registration = toRegistration(body);
     if (requireVerification) {
       const claims = body.emailVerificationToken
@@ -81,6 +91,8 @@ export class AccountsService {
       if (!claims || claims['email'] !== registration.email)
         throw badRequest('The email verification token is invalid or has expired.');
     }
+    // Checked before the (deliberately slow) hash, so a taken address costs no CPU.
+    if (await this.users.findByEmail(registration.email)) throw emailTaken(registration.email);
     const id = randomUUID();
     const inserted = await this.users.insert({
       id,
@@ -127,7 +139,7 @@ export class AccountsService {
       key: body.key,
       security_stamp: randomUUID(),
     });
-    await this.refreshTokens.revokeAll(user.id);
+    await this.endSessions(user.id);
   }
 
   async changeKdf(user: User, body: z.infer<typeof kdfChangeSchema>): Promise<void> {
@@ -161,13 +173,19 @@ export class AccountsService {
       kdf_parallelism: settings.parallelism,
       security_stamp: randomUUID(),
     });
-    await this.refreshTokens.revokeAll(user.id);
+    await this.endSessions(user.id);
   }
 
   /** "Log out everywhere": every access and refresh token issued so far stops working. */
   async rotateSecurityStamp(user: User): Promise<void> {
     await this.users.update(user.id, { security_stamp: randomUUID() });
-    await this.refreshTokens.revokeAll(user.id);
+    await this.endSessions(user.id);
+  }
+
+  /** Every refresh token and remembered device goes; access tokens die with the new stamp. */
+  private async endSessions(userId: string): Promise<void> {
+    await this.refreshTokens.revokeAll(userId);
+    await this.twoFactor.forgetRememberedDevices(userId);
   }
 
   async rotateApiKey(user: User): Promise<string> {

@@ -23,6 +23,15 @@ export type TokenForm = Record<string, string | undefined>;
 const FAILURE_WINDOW_MS = 15 * 60 * 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The answer that makes a client ask for a second factor. */
+function twoFactorChallenge(): IdentityError {
+  return invalidGrant('Two factor required.', {
+    TwoFactorProviders: [String(TwoFactorProvider.Authenticator)],
+    TwoFactorProviders2: { [String(TwoFactorProvider.Authenticator)]: null },
+    MasterPasswordPolicy: null,
+  });
+}
+
 function tooManyRequests(): IdentityError {
   return new IdentityError(429, 'too_many_requests', 'Too many login attempts. Try again later.');
 }
@@ -49,10 +58,10 @@ export class LoginService {
     switch (form['grant_type']) {
       case 'password':
         await this.throttleIp(ip);
-        return this.passwordGrant(form);
+        return this.passwordGrant(form, ip);
       case 'client_credentials':
         await this.throttleIp(ip);
-        return this.clientCredentialsGrant(form);
+        return this.clientCredentialsGrant(form, ip);
       case 'refresh_token':
         return this.refreshGrant(form);
       case undefined:
@@ -71,37 +80,50 @@ export class LoginService {
     if (!decision.allowed) throw tooManyRequests();
   }
 
-  private async accountThrottled(userKey: string): Promise<boolean> {
-    const count = (await this.cacheStore.cache.get<number>(`login-failures:${userKey}`)) ?? 0;
-    return count >= this.config.LOGIN_FAILURES_PER_ACCOUNT;
+  /**
+   * Counts an attempt against each key atomically (before the secret is checked, so parallel guesses
+   * all count) and refuses with 429 once any key is over its limit. A success clears the keys.
+   * Keys pair the account with the client address, so a stranger elsewhere cannot lock the owner out;
+   * a looser account-wide key still caps guessing spread over many addresses.
+   */
+  private async attempt(account: string, ip: string | null): Promise<string[]> {
+    const perAccount = this.config.LOGIN_FAILURES_PER_ACCOUNT;
+    const keys: [string, number][] = ip
+      ? [
+          [`attempts:${account}:${ip}`, perAccount],
+          [`attempts:${account}`, perAccount * 10],
+        ]
+      : [[`attempts:${account}`, perAccount]];
+    for (const [key, limit] of keys) {
+      const decision = await this.cacheStore.rateLimiter.hit(key, limit, FAILURE_WINDOW_MS);
+      if (!decision.allowed) throw tooManyRequests();
+    }
+    return keys.map(([key]) => key);
   }
 
-  private async recordFailure(userKey: string, user: User | null): Promise<void> {
-    const key = `login-failures:${userKey}`;
-    const count = ((await this.cacheStore.cache.get<number>(key)) ?? 0) + 1;
-    await this.cacheStore.cache.set(key, count, FAILURE_WINDOW_MS);
-    if (user) await this.users.recordFailedLogin(user.id);
+  private async succeeded(keys: string[]): Promise<void> {
+    for (const key of keys) await this.cacheStore.rateLimiter.reset(key);
   }
 
-  private async passwordGrant(form: TokenForm): Promise<Record<string, unknown>> {
+  private async passwordGrant(form: TokenForm, ip: string): Promise<Record<string, unknown>> {
     const email = normalizeEmail(form['username'] ?? '');
     const password = form['password'] ?? '';
     if (!email || !password) throw invalidGrant(WRONG_CREDENTIALS);
-    if (await this.accountThrottled(email)) throw tooManyRequests();
+    const attempts = await this.attempt(`login:${email}`, ip);
 
     const user = await this.users.findByEmail(email);
     const passwordOk = user
       ? await this.hasher.verify(user.masterPasswordHash, password)
       : await this.hasher.verifyNothing(password);
     if (!user || !passwordOk) {
-      await this.recordFailure(email, user);
+      if (user) await this.users.recordFailedLogin(user.id);
       throw invalidGrant(WRONG_CREDENTIALS);
     }
 
     const twoFactorToken = await this.checkTwoFactor(user, form);
     const device = await this.deviceFrom(user, form);
     await this.users.clearFailedLogins(user.id);
-    await this.cacheStore.cache.delete(`login-failures:${email}`);
+    await this.succeeded(attempts);
 
     const clientId = form['client_id'] ?? 'web';
     const scope = form['scope'] ?? 'api offline_access';
@@ -135,25 +157,26 @@ export class LoginService {
     if (!user.totpSecret) return undefined;
     const token = form['twofactortoken'];
     const provider = Number(form['twofactorprovider']);
-    if (!token) {
-      throw invalidGrant('Two factor required.', {
-        TwoFactorProviders: [String(TwoFactorProvider.Authenticator)],
-        TwoFactorProviders2: { [String(TwoFactorProvider.Authenticator)]: null },
-        MasterPasswordPolicy: null,
-      });
+    if (!token) throw twoFactorChallenge();
+    // A remembered device that is no longer remembered (expired, 2FA re-enrolled) gets the challenge,
+    // which is what makes clients drop the stale token and ask for a code.
+    if (provider === TwoFactorProvider.Remember) {
+      if (!(await this.twoFactor.checkRememberToken(user.id, token))) throw twoFactorChallenge();
+      return undefined;
     }
-    if (await this.accountThrottled(`2fa:${user.id}`)) throw tooManyRequests();
+    // Reached only with the right password, so an account-wide cap locks out no stranger.
+    const attempts = await this.attempt(`2fa:${user.id}`, null);
     let ok = false;
     if (provider === TwoFactorProvider.Authenticator)
       ok = await this.twoFactor.verifyTotp(user.id, user.totpSecret, token);
-    else if (provider === TwoFactorProvider.Remember) ok = await this.twoFactor.checkRememberToken(user.id, token);
     else if (provider === TwoFactorProvider.RecoveryCode) ok = await this.twoFactor.recover(user, token);
     if (!ok) {
-      await this.recordFailure(`2fa:${user.id}`, user);
+      await this.users.recordFailedLogin(user.id);
       throw invalidGrant(WRONG_TWO_FACTOR);
     }
+    await this.succeeded(attempts);
     const remember = form['twofactorremember'] === '1' || form['twofactorremember'] === 'true';
-    return remember && provider !== TwoFactorProvider.Remember ? this.twoFactor.issueRememberToken(user.id) : undefined;
+    return remember ? this.twoFactor.issueRememberToken(user.id) : undefined;
   }
 
   private async deviceFrom(user: User, form: TokenForm): Promise<Device | null> {
@@ -164,20 +187,21 @@ export class LoginService {
     return this.devices.upsert(user.id, identifier.slice(0, 100), Number.isInteger(type) ? type : 14, name);
   }
 
-  private async clientCredentialsGrant(form: TokenForm): Promise<Record<string, unknown>> {
+  private async clientCredentialsGrant(form: TokenForm, ip: string): Promise<Record<string, unknown>> {
     const clientId = form['client_id'] ?? '';
     const secret = form['client_secret'] ?? '';
     const invalidClient = new IdentityError(400, 'invalid_client', 'Invalid client credentials.');
-    if (clientId.startsWith('organization.')) return this.organizationGrant(clientId, secret, invalidClient);
+    if (clientId.startsWith('organization.')) return this.organizationGrant(clientId, secret, invalidClient, ip);
     if (!clientId.startsWith('user.')) throw invalidClient;
     const userId = clientId.slice('user.'.length);
     if (!UUID.test(userId)) throw invalidClient;
-    if (await this.accountThrottled(`api:${userId}`)) throw tooManyRequests();
+    const attempts = await this.attempt(`api:${userId}`, ip);
     const user = await this.users.findById(userId);
     if (!user || !constantTimeEquals(user.apiKey, secret)) {
-      await this.recordFailure(`api:${userId}`, user);
+      if (user) await this.users.recordFailedLogin(user.id);
       throw invalidClient;
     }
+    await this.succeeded(attempts);
     const device = await this.deviceFrom(user, form);
     const scope = form['scope'] ?? 'api';
     const access = await this.accessTokens.issue({
@@ -196,15 +220,14 @@ export class LoginService {
     clientId: string,
     secret: string,
     invalidClient: IdentityError,
+    ip: string,
   ): Promise<Record<string, unknown>> {
     const organizationId = clientId.slice('organization.'.length);
     if (!UUID.test(organizationId) || !this.organizationCredentials) throw invalidClient;
-    if (await this.accountThrottled(`org-api:${organizationId}`)) throw tooManyRequests();
+    const attempts = await this.attempt(`org-api:${organizationId}`, ip);
     const stamp = await this.organizationCredentials.verify(organizationId, secret);
-    if (!stamp) {
-      await this.recordFailure(`org-api:${organizationId}`, null);
-      throw invalidClient;
-    }
+    if (!stamp) throw invalidClient;
+    await this.succeeded(attempts);
     const access = await this.accessTokens.issueForOrganization(organizationId, stamp, clientId);
     return {
       access_token: access.token,

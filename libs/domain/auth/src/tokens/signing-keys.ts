@@ -8,6 +8,7 @@ const ALGORITHM = 'ES256';
 const ROTATE_AFTER_MS = 30 * 24 * 3600 * 1000;
 const RETIRE_AFTER_MS = 60 * 24 * 3600 * 1000;
 const RELOAD_AFTER_MS = 5 * 60 * 1000;
+const UNKNOWN_KID_RELOAD_MS = 30 * 1000;
 const KEY_CREATION_LOCK = 7_245_160_102;
 
 interface KeyRow {
@@ -54,7 +55,8 @@ export class SigningKeys {
   async byKid(kid: string): Promise<CryptoKey | null> {
     await this.fresh();
     let key = this.keys.find((k) => k.kid === kid);
-    if (!key) {
+    // At most one reload per interval for unknown kids, so forged tokens cannot hammer the database.
+    if (!key && Date.now() - this.loadedAt > UNKNOWN_KID_RELOAD_MS) {
       await this.reload();
       key = this.keys.find((k) => k.kid === kid);
     }

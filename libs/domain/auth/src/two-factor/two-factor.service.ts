@@ -49,7 +49,12 @@ export class TwoFactorService {
 
   async disableAuthenticator(user: User): Promise<void> {
     await this.users.update(user.id, { totp_secret: null });
-    await this.db.execute('DELETE FROM two_factor_remember WHERE user_id = $1', [user.id]);
+    await this.forgetRememberedDevices(user.id);
+  }
+
+  /** Remembered devices skip the second step; credential changes and sign-outs must end that. */
+  async forgetRememberedDevices(userId: string): Promise<void> {
+    await this.db.execute('DELETE FROM two_factor_remember WHERE user_id = $1', [userId]);
   }
 
   /** The recovery code is shown once; only its digest is kept. */
@@ -69,6 +74,7 @@ export class TwoFactorService {
     const normalized = code.replace(/\s+/g, '').toUpperCase();
     if (!constantTimeEquals(tokenDigest(normalized), user.recoveryCodeHash)) return false;
     await this.users.update(user.id, { totp_secret: null, recovery_code_hash: null });
+    await this.forgetRememberedDevices(user.id);
     return true;
   }
 

@@ -4,6 +4,10 @@ import { isWellFormedEncString } from '@keyhaven/contracts';
 const enc = z.string().max(200_000).refine(isWellFormedEncString, { message: 'must be a valid encrypted string' });
 const encOpt = enc.nullish();
 const uuid = z.uuid();
+const isoDate = z
+  .string()
+  .max(64)
+  .refine((v) => !Number.isNaN(Date.parse(v)), { message: 'must be a date' });
 
 const uri = z.looseObject({ uri: encOpt, uriChecksum: encOpt, match: z.number().int().nullish() });
 const login = z.looseObject({
@@ -73,8 +77,8 @@ export const cipherRequestSchema = z.looseObject({
   sshKey: sshKey.nullish(),
   fields: z.array(field).max(500).nullish(),
   passwordHistory: z.array(passwordHistory).max(500).nullish(),
-  lastKnownRevisionDate: z.string().nullish(),
-  archivedDate: z.string().nullish(),
+  lastKnownRevisionDate: isoDate.nullish(),
+  archivedDate: isoDate.nullish(),
 });
 
 export type CipherRequest = z.infer<typeof cipherRequestSchema>;
