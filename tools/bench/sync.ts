@@ -87,7 +87,7 @@ async function benchSize(size: number): Promise<void> {
     let bytes = 0;
     for (let i = 0; i < WARMUP + ROUNDS; i++) {
       const started = performance.now();
-      const res = await server.http.get('/api/sync?excludeDomains=true', { token: session.accessToken });
+      const res = await server.http.get('/api/sync?excludeDomains=true', { token: session.accessToken, parse: false });
       const elapsed = performance.now() - started;
       if (res.status !== 200) throw new Error(`sync failed: ${res.status}`);
       bytes = res.text.length;

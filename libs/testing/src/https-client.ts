@@ -16,6 +16,8 @@ export interface RequestOptions {
   readonly contentType?: string;
   readonly token?: string;
   readonly headers?: Record<string, string>;
+  /** false: keep the body as text (benchmarks time the transfer, not the client's JSON.parse). */
+  readonly parse?: boolean;
 }
 
 /** A small HTTP(S) client that trusts a given CA file: the harness talks to the server as a client would. */
@@ -57,7 +59,7 @@ export class HttpClient {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           let body: unknown = text;
-          if ((res.headers['content-type'] ?? '').includes('json') && text.length > 0) {
+          if (options.parse !== false && (res.headers['content-type'] ?? '').includes('json') && text.length > 0) {
             try {
               body = JSON.parse(text);
             } catch {
