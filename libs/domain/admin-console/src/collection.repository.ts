@@ -17,6 +17,13 @@ export interface AccessSelection {
   readonly manage: boolean;
 }
 
+/** Access selections as the JSON that `jsonb_to_recordset(… AS a(id, read_only, hide_passwords, manage))` reads. */
+export function accessRowsJson(list: readonly AccessSelection[]): string {
+  return JSON.stringify(
+    list.map((a) => ({ id: a.id, read_only: a.readOnly, hide_passwords: a.hidePasswords, manage: a.manage })),
+  );
+}
+
 /** A collection as one user sees it: the access that user really has, through assignments and groups. */
 export interface CollectionForUser extends Collection {
   readonly readOnly: boolean;
@@ -145,10 +152,6 @@ export class CollectionRepository {
     groups: AccessSelection[],
     sql: Sql,
   ): Promise<void> {
-    const toJson = (list: AccessSelection[]): string =>
-      JSON.stringify(
-        list.map((a) => ({ id: a.id, read_only: a.readOnly, hide_passwords: a.hidePasswords, manage: a.manage })),
-      );
     await sql.execute('DELETE FROM collection_user WHERE collection_id = $1', [collectionId]);
     await sql.execute('DELETE FROM collection_group WHERE collection_id = $1', [collectionId]);
     await sql.execute(
@@ -156,14 +159,14 @@ export class CollectionRepository {
        SELECT $2, a.id, a.read_only, a.hide_passwords, a.manage
        FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, read_only boolean, hide_passwords boolean, manage boolean)
        JOIN organization_user m ON m.id = a.id AND m.organization_id = $1`,
-      [organizationId, collectionId, toJson(users)],
+      [organizationId, collectionId, accessRowsJson(users)],
     );
     await sql.execute(
       `INSERT INTO collection_group (collection_id, group_id, read_only, hide_passwords, manage)
        SELECT $2, a.id, a.read_only, a.hide_passwords, a.manage
        FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, read_only boolean, hide_passwords boolean, manage boolean)
        JOIN org_group g ON g.id = a.id AND g.organization_id = $1`,
-      [organizationId, collectionId, toJson(groups)],
+      [organizationId, collectionId, accessRowsJson(groups)],
     );
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Database, type Sql } from '@keyhaven/db';
-import type { AccessSelection } from './collection.repository';
+import { accessRowsJson, type AccessSelection } from './collection.repository';
 
 export interface Group {
   readonly id: string;
@@ -94,13 +94,7 @@ export class GroupRepository {
        SELECT a.id, $2, a.read_only, a.hide_passwords, a.manage
        FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, read_only boolean, hide_passwords boolean, manage boolean)
        JOIN collection c ON c.id = a.id AND c.organization_id = $1`,
-      [
-        organizationId,
-        groupId,
-        JSON.stringify(
-          access.map((a) => ({ id: a.id, read_only: a.readOnly, hide_passwords: a.hidePasswords, manage: a.manage })),
-        ),
-      ],
+      [organizationId, groupId, accessRowsJson(access)],
     );
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Database, type Sql } from '@keyhaven/db';
 import { normalizePermissions, type Permissions } from './enums';
+import { accessRowsJson } from './collection.repository';
 import type { Membership } from './membership';
 
 interface MemberRow {
@@ -201,13 +202,7 @@ export class MemberRepository {
        SELECT a.id, $2, a.read_only, a.hide_passwords, a.manage
        FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, read_only boolean, hide_passwords boolean, manage boolean)
        JOIN collection c ON c.id = a.id AND c.organization_id = $1`,
-      [
-        organizationId,
-        memberId,
-        JSON.stringify(
-          access.map((a) => ({ id: a.id, read_only: a.readOnly, hide_passwords: a.hidePasswords, manage: a.manage })),
-        ),
-      ],
+      [organizationId, memberId, accessRowsJson(access)],
     );
   }
 

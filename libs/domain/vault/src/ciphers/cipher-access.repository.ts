@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database, type Sql } from '@keyhaven/db';
 import { USER_COLLECTION_ACCESS_SQL } from '@keyhaven/domain-admin-console';
 import type { Cipher, CipherAccess } from './cipher';
-import { cipherFromRow, type CipherRow } from './cipher-row';
+import { cipherFromRow, insertCipherRows, type CipherRow } from './cipher-row';
 
 interface AccessibleRow extends CipherRow {
   edit: boolean;
@@ -222,27 +222,7 @@ export class CipherWriteRepository {
     links: { cipherId: string; collectionId: string }[],
     sql: Sql,
   ): Promise<void> {
-    if (ciphers.length === 0) return;
-    const now = new Date();
-    await sql.execute(
-      `INSERT INTO cipher (id, organization_id, type, data, key, reprompt, creation_date, revision_date, archived_date)
-       SELECT id, $2, type, data, key, reprompt, $1, $1, archived FROM jsonb_to_recordset($3::jsonb)
-         AS x(id uuid, type smallint, data jsonb, key text, reprompt smallint, archived timestamptz)`,
-      [
-        now,
-        organizationId,
-        JSON.stringify(
-          ciphers.map((c) => ({
-            id: c.id,
-            type: c.type,
-            data: c.data,
-            key: c.key,
-            reprompt: c.reprompt,
-            archived: c.archivedDate,
-          })),
-        ),
-      ],
-    );
+    await insertCipherRows(sql, { organizationId }, ciphers, new Date());
     if (links.length === 0) return;
     await sql.execute(
       `INSERT INTO collection_cipher (collection_id, cipher_id)

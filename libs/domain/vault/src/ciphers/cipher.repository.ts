@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Sql } from '@keyhaven/db';
+import { insertCipherRows } from './cipher-row';
 
 export interface NewCipher {
   readonly id: string;
@@ -41,25 +42,7 @@ export class CipherRepository {
   /** Inserts many items with two statements, whatever their number (imports). */
   async insertManyForUser(userId: string, ciphers: NewCipher[], sql: Sql, now = new Date()): Promise<void> {
     if (ciphers.length === 0) return;
-    await sql.execute(
-      `INSERT INTO cipher (id, user_id, type, data, key, reprompt, creation_date, revision_date, archived_date)
-       SELECT id, $2, type, data, key, reprompt, $1, $1, archived FROM jsonb_to_recordset($3::jsonb)
-         AS x(id uuid, type smallint, data jsonb, key text, reprompt smallint, archived timestamptz)`,
-      [
-        now,
-        userId,
-        JSON.stringify(
-          ciphers.map((c) => ({
-            id: c.id,
-            type: c.type,
-            data: c.data,
-            key: c.key,
-            reprompt: c.reprompt,
-            archived: c.archivedDate,
-          })),
-        ),
-      ],
-    );
+    await insertCipherRows(sql, { userId }, ciphers, now);
     await sql.execute(
       `INSERT INTO cipher_user_state (user_id, cipher_id, folder_id, favorite)
        SELECT $1, cipher_id, folder_id, favorite FROM jsonb_to_recordset($2::jsonb) AS x(cipher_id uuid, folder_id uuid, favorite boolean)`,
