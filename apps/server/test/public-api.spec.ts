@@ -214,6 +214,30 @@ describe('the public API with an organization API key', () => {
     assert.deepEqual(members.body.data.map((m) => m.email).sort(), ['ada@example.com', 'owner@example.com']);
   });
 
+  test('a directory import that fails midway changes nothing', async () => {
+    const res = await server.http.post('/api/public/organization/import', {
+      token,
+      json: {
+        members: [
+          { email: 'ada@example.com', externalId: 'ada', deleted: true },
+          { email: 'twice@example.com', externalId: 'twice-1', deleted: false },
+          { email: 'twice@example.com', externalId: 'twice-2', deleted: false },
+        ],
+        groups: [{ name: 'Never', externalId: 'never', memberExternalIds: ['twice-1'] }],
+        overwriteExisting: false,
+      },
+    });
+    assert.equal(res.status, 400, res.text);
+    const members = await server.http.get<{ data: { email: string }[] }>('/api/public/members', { token });
+    assert.deepEqual(
+      members.body.data.map((m) => m.email).sort(),
+      ['ada@example.com', 'owner@example.com'],
+      'ada was not removed',
+    );
+    const groups = await server.http.get<{ data: { name: string }[] }>('/api/public/groups', { token });
+    assert.ok(!groups.body.data.some((g) => g.name === 'Never'));
+  });
+
   test('rotating the API key ends the tokens issued with the old one', async () => {
     const rotated = await server.http.post<{ apiKey: string }>(`/api/organizations/${orgId}/rotate-api-key`, {
       token: ownerSession.accessToken,

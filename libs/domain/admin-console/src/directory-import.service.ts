@@ -54,57 +54,53 @@ export class DirectoryImportService {
 
   async import(actor: Membership, body: z.infer<typeof directoryImportSchema>): Promise<DirectoryImportResult> {
     const orgId = actor.organizationId;
-    const existing = await this.members.listDetails(orgId);
-    const byExternal = new Map(existing.filter((m) => m.externalId).map((m) => [m.externalId ?? '', m]));
-    const byEmail = new Map(existing.map((m) => [m.userEmail ?? m.email ?? '', m]));
+    // One transaction for removals, invitations and groups: a failure anywhere leaves the org as it was.
+    const { removed, created } = await this.db.transaction(async (tx) => {
+      const existing = await this.members.listDetails(orgId, tx);
+      const byExternal = new Map(existing.filter((m) => m.externalId).map((m) => [m.externalId ?? '', m]));
+      const byEmail = new Map(existing.map((m) => [m.userEmail ?? m.email ?? '', m]));
 
-    let removed = 0;
-    const toRemove = new Set<string>();
-    for (const entry of body.members.filter((m) => m.deleted)) {
-      const member =
-        byExternal.get(entry.externalId) ?? (entry.email ? byEmail.get(normalizeEmail(entry.email)) : undefined);
-      if (member && member.type !== MemberType.Owner) toRemove.add(member.id);
-    }
-    if (body.overwriteExisting) {
-      const listed = new Set(body.members.filter((m) => !m.deleted).map((m) => m.externalId));
-      for (const member of existing)
-        if (member.externalId && !listed.has(member.externalId) && member.type !== MemberType.Owner)
-          toRemove.add(member.id);
-    }
-    if (toRemove.size > 0) {
-      await this.members.delete(orgId, [...toRemove]);
-      removed = toRemove.size;
-    }
-
-    let invited = 0;
-    for (const entry of body.members.filter((m) => !m.deleted)) {
-      const email = entry.email ? normalizeEmail(entry.email) : null;
-      const match = byExternal.get(entry.externalId) ?? (email ? byEmail.get(email) : undefined);
-      if (match) {
-        if (match.externalId !== entry.externalId)
-          await this.members.update(orgId, match.id, { external_id: entry.externalId });
-        continue;
+      const toRemove = new Set<string>();
+      for (const entry of body.members.filter((m) => m.deleted)) {
+        const member =
+          byExternal.get(entry.externalId) ?? (entry.email ? byEmail.get(normalizeEmail(entry.email)) : undefined);
+        if (member && member.type !== MemberType.Owner) toRemove.add(member.id);
       }
-      if (!email) continue;
-      const [created] = await this.membersService.invite(actor, {
-        emails: [email],
-        type: MemberType.User,
-        permissions: null,
-        collections: [],
-        groups: [],
-      });
-      if (created) {
-        await this.members.update(orgId, created.id, { external_id: entry.externalId });
-        invited++;
+      if (body.overwriteExisting) {
+        const listed = new Set(body.members.filter((m) => !m.deleted).map((m) => m.externalId));
+        for (const member of existing) {
+          if (member.externalId && !listed.has(member.externalId) && member.type !== MemberType.Owner)
+            toRemove.add(member.id);
+        }
       }
-    }
+      if (toRemove.size > 0) await this.members.delete(orgId, [...toRemove], tx);
 
-    const current = await this.members.listDetails(orgId);
-    const memberByExternal = new Map(current.filter((m) => m.externalId).map((m) => [m.externalId ?? '', m.id]));
-    const existingGroups = new Map(
-      (await this.groups.listForOrg(orgId)).filter((g) => g.externalId).map((g) => [g.externalId ?? '', g]),
-    );
-    await this.db.transaction(async (tx) => {
+      const newMembers: { id: string; email: string }[] = [];
+      for (const entry of body.members.filter((m) => !m.deleted)) {
+        const email = entry.email ? normalizeEmail(entry.email) : null;
+        const match = byExternal.get(entry.externalId) ?? (email ? byEmail.get(email) : undefined);
+        if (match && !toRemove.has(match.id)) {
+          if (match.externalId !== entry.externalId)
+            await this.members.update(orgId, match.id, { external_id: entry.externalId }, tx);
+          continue;
+        }
+        if (!email) continue;
+        const [invited] = await this.membersService.insertInvites(
+          actor,
+          { emails: [email], type: MemberType.User, permissions: null, collections: [], groups: [] },
+          tx,
+        );
+        if (invited) {
+          await this.members.update(orgId, invited.id, { external_id: entry.externalId }, tx);
+          newMembers.push(invited);
+        }
+      }
+
+      const current = await this.members.listDetails(orgId, tx);
+      const memberByExternal = new Map(current.filter((m) => m.externalId).map((m) => [m.externalId ?? '', m.id]));
+      const existingGroups = new Map(
+        (await this.groups.listForOrg(orgId, tx)).filter((g) => g.externalId).map((g) => [g.externalId ?? '', g]),
+      );
       for (const entry of body.groups) {
         const group =
           existingGroups.get(entry.externalId) ?? (await this.groups.insert(orgId, entry.name, entry.externalId, tx));
@@ -112,7 +108,10 @@ export class DirectoryImportService {
         const memberIds = entry.memberExternalIds.flatMap((id) => memberByExternal.get(id) ?? []);
         await this.groups.setMembers(orgId, group.id, memberIds, tx);
       }
+      return { removed: toRemove.size, created: newMembers };
     });
+    await this.membersService.sendInvites(orgId, created);
+    const invited = created.length;
     return { invited, removed, groups: body.groups.length };
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { Database } from '@keyhaven/db';
+import { Database, type Sql } from '@keyhaven/db';
 import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
 import { AccessTokens, UserRepository, normalizeEmail } from '@keyhaven/domain-auth';
 import { MAILER, type Mailer } from '@keyhaven/mail';
@@ -100,6 +100,19 @@ export class MembersService {
   }
 
   async invite(actor: Membership, body: z.infer<typeof inviteSchema>): Promise<InviteResult[]> {
+    const invited = await this.db.transaction((tx) => this.insertInvites(actor, body, tx));
+    return this.sendInvites(actor.organizationId, invited);
+  }
+
+  /**
+   * The database half of an invitation, inside the caller's transaction (the directory import runs
+   * several steps in one); `sendInvites` after commit delivers them.
+   */
+  async insertInvites(
+    actor: Membership,
+    body: z.infer<typeof inviteSchema>,
+    tx: Sql,
+  ): Promise<{ id: string; email: string }[]> {
     this.assertMayManageRole(actor, body.type);
     await this.grants.assertMayGrantCollections(
       actor,
@@ -107,38 +120,41 @@ export class MembersService {
     );
     this.grants.assertMayAssignGroups(actor, body.groups);
     const orgId = actor.organizationId;
-    const org = await this.organizations.findById(orgId);
+    const org = await this.organizations.findById(orgId, tx);
     if (!org) throw notFound('Organization');
     const emails = [...new Set(body.emails.map(normalizeEmail))];
-    if (org.seats !== null && (await this.members.countSeatsUsed(orgId)) + emails.length > org.seats) {
+    if (org.seats !== null && (await this.members.countSeatsUsed(orgId, tx)) + emails.length > org.seats) {
       throw badRequest(`This organization has ${org.seats} seats; remove members or raise the limit first.`);
     }
-    const invited = await this.db.transaction(async (tx) => {
-      const existing = await this.members.listDetails(orgId, tx);
-      const results: { id: string; email: string }[] = [];
-      for (const email of emails) {
-        if (existing.some((m) => (m.userEmail ?? m.email) === email))
-          throw badRequest(`${email} is already a member of this organization.`);
-        const id = await this.members.insert(
-          {
-            organizationId: orgId,
-            userId: null,
-            email,
-            key: null,
-            status: MemberStatus.Invited,
-            type: body.type,
-            permissions: body.type === MemberType.Custom ? normalizePermissions(body.permissions) : null,
-          },
-          tx,
-        );
-        if (!id) throw badRequest(`${email} is already invited.`);
-        await this.members.setCollections(orgId, id, body.collections, tx);
-        await this.members.setGroups(orgId, id, body.groups, tx);
-        results.push({ id, email });
-      }
-      return results;
-    });
-    return Promise.all(invited.map((m) => this.sendInvite(orgId, org.name, m.id, m.email)));
+    const existing = await this.members.listDetails(orgId, tx);
+    const results: { id: string; email: string }[] = [];
+    for (const email of emails) {
+      if (existing.some((m) => (m.userEmail ?? m.email) === email))
+        throw badRequest(`${email} is already a member of this organization.`);
+      const id = await this.members.insert(
+        {
+          organizationId: orgId,
+          userId: null,
+          email,
+          key: null,
+          status: MemberStatus.Invited,
+          type: body.type,
+          permissions: body.type === MemberType.Custom ? normalizePermissions(body.permissions) : null,
+        },
+        tx,
+      );
+      if (!id) throw badRequest(`${email} is already invited.`);
+      await this.members.setCollections(orgId, id, body.collections, tx);
+      await this.members.setGroups(orgId, id, body.groups, tx);
+      results.push({ id, email });
+    }
+    return results;
+  }
+
+  async sendInvites(organizationId: string, invited: { id: string; email: string }[]): Promise<InviteResult[]> {
+    const org = await this.organizations.findById(organizationId);
+    if (!org) throw notFound('Organization');
+    return Promise.all(invited.map((m) => this.sendInvite(org.id, org.name, m.id, m.email)));
   }
 
   async reinvite(actor: Membership, ids: string[]): Promise<InviteResult[]> {
