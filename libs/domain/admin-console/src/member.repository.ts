@@ -81,7 +81,12 @@ export class MemberRepository {
     );
   }
 
-  async listDetails(organizationId: string, sql: Sql = this.db): Promise<MemberDetails[]> {
+  /** Members with their account details; `memberIds` narrows the list (null: everyone). */
+  async listDetails(
+    organizationId: string,
+    sql: Sql = this.db,
+    memberIds: string[] | null = null,
+  ): Promise<MemberDetails[]> {
     const rows = await sql.rows<
       MemberRow & {
         name: string | null;
@@ -92,8 +97,8 @@ export class MemberRepository {
     >(
       `SELECT m.*, u.name, u.email AS user_email, u.totp_secret, u.public_key
        FROM organization_user m LEFT JOIN app_user u ON u.id = m.user_id
-       WHERE m.organization_id = $1 ORDER BY m.creation_date`,
-      [organizationId],
+       WHERE m.organization_id = $1 AND ($2::uuid[] IS NULL OR m.id = ANY($2::uuid[])) ORDER BY m.creation_date`,
+      [organizationId, memberIds],
     );
     return rows.map((r) => ({
       ...toMembership(r),

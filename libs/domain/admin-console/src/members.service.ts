@@ -396,7 +396,7 @@ export class MembersService {
   }
 
   async publicKeys(organizationId: string, ids: string[]): Promise<{ id: string; userId: string; key: string }[]> {
-    const details = await this.members.listDetails(organizationId);
+    const details = await this.members.listDetails(organizationId, undefined, ids);
     return details
       .filter((m) => ids.includes(m.id) && m.userId && m.publicKey)
       .map((m) => ({ id: m.id, userId: m.userId ?? '', key: m.publicKey ?? '' }));
