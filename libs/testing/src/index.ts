@@ -7,3 +7,4 @@ export * from './bw-cli';
 export * from './accounts';
 export * from './prefix-router';
 export * from './smtp-sink';
+export * from './silent-server';

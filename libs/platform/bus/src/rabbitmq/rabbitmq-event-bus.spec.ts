@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { type ChannelModel, type SocketOptions, connect } from 'amqplib';
-import { requireServices, serviceUrls } from '@keyhaven/testing';
+import { requireServices, serviceUrls, silentServer } from '@keyhaven/testing';
 import type { BusMessage } from '../event-bus.port';
 import { describeEventBusContract } from '../testing/event-bus.contract';
 import { recordingLogger, settle, succeeds, until } from '../testing/helpers';
@@ -327,27 +327,6 @@ void describe('RabbitMqEventBus on RabbitMQ', () => {
     assert.deepEqual([...origins].sort(), ['instance-a', 'instance-b']);
   });
 });
-
-/** A TCP server that accepts and never answers, like a wedged broker or a wrong port behind a proxy. */
-async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  return {
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}
 
 void describe('connectRabbitMq', () => {
   void it('fails fast with a short, credential-free error when nothing listens', async () => {

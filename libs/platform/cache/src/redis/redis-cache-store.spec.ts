@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { requireServices, serviceUrls } from '@keyhaven/testing';
+import { requireServices, serviceUrls, silentServer } from '@keyhaven/testing';
 import { describeCacheStoreContract } from '../testing/cache-store.contract';
 import { RedisConnectError, connectRedis } from './connect-redis';
 import { RedisCacheStore } from './redis-cache-store';
@@ -44,27 +43,6 @@ describeCacheStoreContract('RedisCacheStore', {
     return (await openAll()).stores;
   },
 });
-
-/** A TCP server that accepts and never answers, like a wedged Redis or a wrong port behind a proxy. */
-async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  return {
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}
 
 void describe('connectRedis', () => {
   void it('fails fast with a clear error when nothing listens', async () => {
