@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every *.spec.ts (or those under the given paths) with node's test runner, TypeScript compiled by SWC,
 // and ends with the line `N passed, N failed` that CI reads.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -23,6 +23,13 @@ const targets = args.length > 0 ? args : ['apps', 'libs', 'tools'];
 const specs = targets.flatMap((t) => (t.endsWith('.spec.ts') ? [t] : findSpecs(resolve(root, t), []))).sort();
 if (specs.length === 0) {
   console.error('no spec files found under', targets.join(' '));
+  process.exit(1);
+}
+
+// The specs boot the apps from dist/ (libs/testing/src/server-process.ts): build it first if it is missing or stale.
+const built = spawnSync(process.execPath, [join(root, 'tools/build/build.mjs'), '--if-stale'], { stdio: 'inherit' });
+if (built.status !== 0) {
+  console.log('0 passed, 1 failed');
   process.exit(1);
 }
 
