@@ -4,3 +4,4 @@ export * from './mutex';
 export { migrationsForTest } from './migrations';
 export * from './entities';
 export * from './database';
+export { onLongLease, NestedConnectionError, type LongLease } from './pglite-driver';

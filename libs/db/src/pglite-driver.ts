@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { PGliteOptions, Results } from '@electric-sql/pglite';
 import { PGliteDriver, getPGliteInstance } from 'typeorm-pglite';
 import { Mutex } from './mutex';
+import { transactionHolder } from './transaction-holder';
 
 type Release = () => void;
 type ConnectCallback = (error: unknown, client: LeasedClient | null, release: Release) => void;
@@ -24,6 +25,46 @@ interface PgShapedResult {
  */
 const lease = new Mutex();
 const LEASE_TIMEOUT_MS = 30_000;
+/** A lease held longer than this is reported with the code that took it. */
+const LONG_LEASE_MS = 3_000;
+
+export interface LongLease {
+  readonly heldMs: number;
+  /** Stack frames of the code that took the lease (no SQL, no parameters). */
+  readonly holder: string;
+}
+
+const longLeaseListeners = new Set<(lease: LongLease) => void>();
+
+/** Called once per lease that stays held past LONG_LEASE_MS (the runtime logs it). */
+export function onLongLease(listener: (lease: LongLease) => void): () => void {
+  longLeaseListeners.add(listener);
+  return () => longLeaseListeners.delete(listener);
+}
+
+/** Thrown instead of waiting when a transaction asks for a second embedded connection. */
+export class NestedConnectionError extends Error {
+  constructor() {
+    super(
+      'a statement asked for a new embedded database connection from inside a transaction that holds the only one; ' +
+        'run it through Database (which uses the open transaction) instead of the DataSource',
+    );
+    this.name = 'NestedConnectionError';
+  }
+}
+
+function watchLease(holder: string): () => void {
+  if (longLeaseListeners.size === 0) return () => undefined;
+  const started = Date.now();
+  const timer = setTimeout(() => {
+    const heldMs = Date.now() - started;
+    for (const listener of longLeaseListeners) listener({ heldMs, holder });
+  }, LONG_LEASE_MS);
+  timer.unref();
+  return () => {
+    clearTimeout(timer);
+  };
+}
 
 class LeasedClient extends EventEmitter {
   private revoked = false;
@@ -67,11 +108,27 @@ async function runQuery(sql: string, values: unknown[] | undefined): Promise<PgS
   };
 }
 
+/** The caller's frames, without this driver's and TypeORM's own. */
+function leaseHolderFrames(): string {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  return frames
+    .filter((frame) => !frame.includes('node_modules') && !frame.includes('pglite-driver') && !frame.includes('node:'))
+    .slice(0, 8)
+    .map((frame) => frame.trim())
+    .join('\n');
+}
+
 /** typeorm-pglite's own pool; used only to close the process-wide instance. */
 let closer: { end(callback: (error: unknown) => void): void } | undefined;
 
 class LeasedPGlitePool extends EventEmitter {
   connect(callback: ConnectCallback): void {
+    const holding = transactionHolder.getStore();
+    if (holding && !holding.isReleased) {
+      callback(new NestedConnectionError(), null, () => undefined);
+      return;
+    }
+    const holder = longLeaseListeners.size > 0 ? leaseHolderFrames() : '';
     lease.acquire(LEASE_TIMEOUT_MS, 'the embedded database connection').then(
       async (release) => {
         try {
@@ -82,7 +139,9 @@ class LeasedPGlitePool extends EventEmitter {
           return;
         }
         const client = new LeasedClient();
+        const unwatch = watchLease(holder);
         callback(null, client, () => {
+          unwatch();
           client.revoke();
           release();
         });

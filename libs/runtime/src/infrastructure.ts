@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { StartupError, type KeyhavenConfig } from '@keyhaven/config';
-import { createDataSource, databaseKind, runMigrations, entities } from '@keyhaven/db';
+import { createDataSource, databaseKind, runMigrations, entities, onLongLease } from '@keyhaven/db';
 import { InProcessEventBus, connectRabbitMq, type EventBus } from '@keyhaven/bus';
 import { MemoryCacheStore, RedisCacheStore, type CacheStore } from '@keyhaven/cache';
 import { LocalBlobStore, S3BlobStore, type BlobStore } from '@keyhaven/storage';
@@ -46,6 +46,11 @@ export async function connectInfrastructure(config: KeyhavenConfig, logger: Logg
     const dataSource = createDataSource({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, entities });
     await step(dbVariable, () => dataSource.initialize());
     opened.push({ close: () => dataSource.destroy() });
+    // The embedded store has one connection: whoever keeps it long stalls every other request.
+    const stopWatchingLeases = onLongLease(({ heldMs, holder }) => {
+      logger.warn({ heldMs, holder }, 'embedded database connection held long');
+    });
+    opened.push({ close: () => Promise.resolve(void stopWatchingLeases()) });
     const migrated = await step(dbVariable, () => runMigrations(dataSource));
     if (migrated.applied.length > 0) logger.info({ migrations: migrated.applied }, 'database migrated');
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 
 export interface Collection {
   readonly id: string;
@@ -71,16 +71,16 @@ export const USER_COLLECTION_ACCESS_SQL = `
 export class CollectionRepository {
   constructor(private readonly db: Database) {}
 
-  async listForOrg(organizationId: string, sql: Sql = this.db): Promise<Collection[]> {
+  async listForOrg(organizationId: string): Promise<Collection[]> {
     return (
-      await sql.rows<CollectionRow>('SELECT * FROM collection WHERE organization_id = $1 ORDER BY creation_date', [
+      await this.db.rows<CollectionRow>('SELECT * FROM collection WHERE organization_id = $1 ORDER BY creation_date', [
         organizationId,
       ])
     ).map(toCollection);
   }
 
-  async findInOrg(organizationId: string, id: string, sql: Sql = this.db): Promise<Collection | null> {
-    const rows = await sql.rows<CollectionRow>('SELECT * FROM collection WHERE organization_id = $1 AND id = $2', [
+  async findInOrg(organizationId: string, id: string): Promise<Collection | null> {
+    const rows = await this.db.rows<CollectionRow>('SELECT * FROM collection WHERE organization_id = $1 AND id = $2', [
       organizationId,
       id,
     ]);
@@ -88,17 +88,17 @@ export class CollectionRepository {
   }
 
   /** Ids among `ids` that belong to the organization. */
-  async existingInOrg(organizationId: string, ids: string[], sql: Sql = this.db): Promise<string[]> {
+  async existingInOrg(organizationId: string, ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows = await sql.rows<{ id: string }>(
+    const rows = await this.db.rows<{ id: string }>(
       'SELECT id FROM collection WHERE organization_id = $1 AND id = ANY($2::uuid[])',
       [organizationId, ids],
     );
     return rows.map((r) => r.id);
   }
 
-  async listForUser(userId: string, sql: Sql = this.db): Promise<CollectionForUser[]> {
-    const rows = await sql.rows<CollectionRow & { read_only: boolean; hide_passwords: boolean; manage: boolean }>(
+  async listForUser(userId: string): Promise<CollectionForUser[]> {
+    const rows = await this.db.rows<CollectionRow & { read_only: boolean; hide_passwords: boolean; manage: boolean }>(
       `WITH access AS (${USER_COLLECTION_ACCESS_SQL})
        SELECT c.*, a.read_only, a.hide_passwords, a.manage FROM collection c JOIN access a ON a.collection_id = c.id ORDER BY c.creation_date`,
       [userId],
@@ -111,33 +111,27 @@ export class CollectionRepository {
     }));
   }
 
-  async insert(organizationId: string, name: string, externalId: string | null, sql: Sql): Promise<Collection> {
+  async insert(organizationId: string, name: string, externalId: string | null): Promise<Collection> {
     const id = randomUUID();
     const now = new Date();
-    await sql.execute(
+    await this.db.execute(
       'INSERT INTO collection (id, organization_id, name, external_id, creation_date, revision_date) VALUES ($1, $2, $3, $4, $5, $5)',
       [id, organizationId, name, externalId, now],
     );
     return { id, organizationId, name, externalId, revisionDate: now };
   }
 
-  async update(
-    organizationId: string,
-    id: string,
-    name: string,
-    externalId: string | null,
-    sql: Sql,
-  ): Promise<boolean> {
+  async update(organizationId: string, id: string, name: string, externalId: string | null): Promise<boolean> {
     return (
-      (await sql.execute(
+      (await this.db.execute(
         'UPDATE collection SET name = $3, external_id = $4, revision_date = $5 WHERE organization_id = $1 AND id = $2',
         [organizationId, id, name, externalId, new Date()],
       )) === 1
     );
   }
 
-  async delete(organizationId: string, ids: string[], sql: Sql = this.db): Promise<string[]> {
-    const rows = await sql.rows<{ id: string }>(
+  async delete(organizationId: string, ids: string[]): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
       'DELETE FROM collection WHERE organization_id = $1 AND id = ANY($2::uuid[]) RETURNING id',
       [organizationId, ids],
     );
@@ -150,18 +144,17 @@ export class CollectionRepository {
     collectionId: string,
     users: AccessSelection[],
     groups: AccessSelection[],
-    sql: Sql,
   ): Promise<void> {
-    await sql.execute('DELETE FROM collection_user WHERE collection_id = $1', [collectionId]);
-    await sql.execute('DELETE FROM collection_group WHERE collection_id = $1', [collectionId]);
-    await sql.execute(
+    await this.db.execute('DELETE FROM collection_user WHERE collection_id = $1', [collectionId]);
+    await this.db.execute('DELETE FROM collection_group WHERE collection_id = $1', [collectionId]);
+    await this.db.execute(
       `INSERT INTO collection_user (collection_id, organization_user_id, read_only, hide_passwords, manage)
        SELECT $2, a.id, a.read_only, a.hide_passwords, a.manage
        FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, read_only boolean, hide_passwords boolean, manage boolean)
        JOIN organization_user m ON m.id = a.id AND m.organization_id = $1`,
       [organizationId, collectionId, accessRowsJson(users)],
     );
-    await sql.execute(
+    await this.db.execute(
       `INSERT INTO collection_group (collection_id, group_id, read_only, hide_passwords, manage)
        SELECT $2, a.id, a.read_only, a.hide_passwords, a.manage
        FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, read_only boolean, hide_passwords boolean, manage boolean)
@@ -170,10 +163,7 @@ export class CollectionRepository {
     );
   }
 
-  async accessOf(
-    collectionId: string,
-    sql: Sql = this.db,
-  ): Promise<{ users: AccessSelection[]; groups: AccessSelection[] }> {
+  async accessOf(collectionId: string): Promise<{ users: AccessSelection[]; groups: AccessSelection[] }> {
     type Row = { id: string; read_only: boolean; hide_passwords: boolean; manage: boolean };
     const map = (r: Row): AccessSelection => ({
       id: r.id,
@@ -181,11 +171,11 @@ export class CollectionRepository {
       hidePasswords: r.hide_passwords,
       manage: r.manage,
     });
-    const users = await sql.rows<Row>(
+    const users = await this.db.rows<Row>(
       'SELECT organization_user_id AS id, read_only, hide_passwords, manage FROM collection_user WHERE collection_id = $1',
       [collectionId],
     );
-    const groups = await sql.rows<Row>(
+    const groups = await this.db.rows<Row>(
       'SELECT group_id AS id, read_only, hide_passwords, manage FROM collection_group WHERE collection_id = $1',
       [collectionId],
     );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 import { isWellFormedEncString, notFound } from '@keyhaven/contracts';
 import { CollectionRepository, type AccessSelection, type Collection } from './collection.repository';
 import { allows, type Membership } from './membership';
@@ -41,15 +41,15 @@ export class CollectionsService {
   }
 
   async create(actor: Membership, body: z.infer<typeof collectionRequestSchema>): Promise<Collection> {
-    return this.db.transaction(async (tx) => {
-      const collection = await this.collections.insert(actor.organizationId, body.name, body.externalId ?? null, tx);
+    return this.db.transaction(async () => {
+      const collection = await this.collections.insert(actor.organizationId, body.name, body.externalId ?? null);
       const users: AccessSelection[] = body.users ?? [];
       // A creator without org-wide rights must be able to manage what they just made.
       if (!allows(actor, 'editAnyCollection') && !users.some((u) => u.id === actor.id)) {
         users.push({ id: actor.id, readOnly: false, hidePasswords: false, manage: true });
       }
-      await this.collections.setAccess(actor.organizationId, collection.id, users, body.groups ?? [], tx);
-      await this.touchOrg(actor.organizationId, tx);
+      await this.collections.setAccess(actor.organizationId, collection.id, users, body.groups ?? []);
+      await this.touchOrg(actor.organizationId);
       return collection;
     });
   }
@@ -60,20 +60,19 @@ export class CollectionsService {
     body: z.infer<typeof collectionRequestSchema>,
   ): Promise<Collection> {
     await this.requireManageable(actor, collectionId, 'editAnyCollection');
-    return this.db.transaction(async (tx) => {
-      await this.collections.update(actor.organizationId, collectionId, body.name, body.externalId ?? null, tx);
+    return this.db.transaction(async () => {
+      await this.collections.update(actor.organizationId, collectionId, body.name, body.externalId ?? null);
       if (body.users || body.groups) {
-        const current = await this.collections.accessOf(collectionId, tx);
+        const current = await this.collections.accessOf(collectionId);
         await this.collections.setAccess(
           actor.organizationId,
           collectionId,
           body.users ?? current.users,
           body.groups ?? current.groups,
-          tx,
         );
       }
-      await this.touchOrg(actor.organizationId, tx);
-      const updated = await this.collections.findInOrg(actor.organizationId, collectionId, tx);
+      await this.touchOrg(actor.organizationId);
+      const updated = await this.collections.findInOrg(actor.organizationId, collectionId);
       if (!updated) throw notFound('Collection');
       return updated;
     });
@@ -81,15 +80,15 @@ export class CollectionsService {
 
   async delete(actor: Membership, collectionIds: string[]): Promise<void> {
     for (const id of collectionIds) await this.requireManageable(actor, id, 'deleteAnyCollection');
-    await this.db.transaction(async (tx) => {
-      await this.collections.delete(actor.organizationId, collectionIds, tx);
-      await this.touchOrg(actor.organizationId, tx);
+    await this.db.transaction(async () => {
+      await this.collections.delete(actor.organizationId, collectionIds);
+      await this.touchOrg(actor.organizationId);
     });
   }
 
   /** Collections and access changed: every confirmed member's clients should sync. */
-  private async touchOrg(organizationId: string, tx: Sql): Promise<void> {
-    await tx.execute(
+  private async touchOrg(organizationId: string): Promise<void> {
+    await this.db.execute(
       'UPDATE app_user SET account_revision_date = $2 WHERE id IN (SELECT user_id FROM organization_user WHERE organization_id = $1 AND user_id IS NOT NULL)',
       [organizationId, new Date()],
     );

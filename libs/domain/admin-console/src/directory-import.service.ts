@@ -55,8 +55,8 @@ export class DirectoryImportService {
   async import(actor: Membership, body: z.infer<typeof directoryImportSchema>): Promise<DirectoryImportResult> {
     const orgId = actor.organizationId;
     // One transaction for removals, invitations and groups: a failure anywhere leaves the org as it was.
-    const { removed, created } = await this.db.transaction(async (tx) => {
-      const existing = await this.members.listDetails(orgId, tx);
+    const { removed, created } = await this.db.transaction(async () => {
+      const existing = await this.members.listDetails(orgId);
       const byExternal = new Map(existing.filter((m) => m.externalId).map((m) => [m.externalId ?? '', m]));
       const byEmail = new Map(existing.map((m) => [m.userEmail ?? m.email ?? '', m]));
 
@@ -73,7 +73,7 @@ export class DirectoryImportService {
             toRemove.add(member.id);
         }
       }
-      if (toRemove.size > 0) await this.members.delete(orgId, [...toRemove], tx);
+      if (toRemove.size > 0) await this.members.delete(orgId, [...toRemove]);
 
       const newMembers: { id: string; email: string }[] = [];
       for (const entry of body.members.filter((m) => !m.deleted)) {
@@ -81,32 +81,34 @@ export class DirectoryImportService {
         const match = byExternal.get(entry.externalId) ?? (email ? byEmail.get(email) : undefined);
         if (match && !toRemove.has(match.id)) {
           if (match.externalId !== entry.externalId)
-            await this.members.update(orgId, match.id, { external_id: entry.externalId }, tx);
+            await this.members.update(orgId, match.id, { external_id: entry.externalId });
           continue;
         }
         if (!email) continue;
-        const [invited] = await this.membersService.insertInvites(
-          actor,
-          { emails: [email], type: MemberType.User, permissions: null, collections: [], groups: [] },
-          tx,
-        );
+        const [invited] = await this.membersService.insertInvites(actor, {
+          emails: [email],
+          type: MemberType.User,
+          permissions: null,
+          collections: [],
+          groups: [],
+        });
         if (invited) {
-          await this.members.update(orgId, invited.id, { external_id: entry.externalId }, tx);
+          await this.members.update(orgId, invited.id, { external_id: entry.externalId });
           newMembers.push(invited);
         }
       }
 
-      const current = await this.members.listDetails(orgId, tx);
+      const current = await this.members.listDetails(orgId);
       const memberByExternal = new Map(current.filter((m) => m.externalId).map((m) => [m.externalId ?? '', m.id]));
       const existingGroups = new Map(
-        (await this.groups.listForOrg(orgId, tx)).filter((g) => g.externalId).map((g) => [g.externalId ?? '', g]),
+        (await this.groups.listForOrg(orgId)).filter((g) => g.externalId).map((g) => [g.externalId ?? '', g]),
       );
       for (const entry of body.groups) {
         const group =
-          existingGroups.get(entry.externalId) ?? (await this.groups.insert(orgId, entry.name, entry.externalId, tx));
-        if (group.name !== entry.name) await this.groups.update(orgId, group.id, entry.name, entry.externalId, tx);
+          existingGroups.get(entry.externalId) ?? (await this.groups.insert(orgId, entry.name, entry.externalId));
+        if (group.name !== entry.name) await this.groups.update(orgId, group.id, entry.name, entry.externalId);
         const memberIds = entry.memberExternalIds.flatMap((id) => memberByExternal.get(id) ?? []);
-        await this.groups.setMembers(orgId, group.id, memberIds, tx);
+        await this.groups.setMembers(orgId, group.id, memberIds);
       }
       return { removed: toRemove.size, created: newMembers };
     });

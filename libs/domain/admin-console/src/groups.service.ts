@@ -49,10 +49,10 @@ export class GroupsService {
   async create(actor: Membership, body: z.infer<typeof groupRequestSchema>): Promise<Group> {
     const organizationId = actor.organizationId;
     await this.assertMayGrant(actor, body);
-    return this.db.transaction(async (tx) => {
-      const group = await this.groups.insert(organizationId, body.name, body.externalId ?? null, tx);
-      await this.groups.setCollections(organizationId, group.id, body.collections ?? [], tx);
-      await this.groups.setMembers(organizationId, group.id, body.users ?? [], tx);
+    return this.db.transaction(async () => {
+      const group = await this.groups.insert(organizationId, body.name, body.externalId ?? null);
+      await this.groups.setCollections(organizationId, group.id, body.collections ?? []);
+      await this.groups.setMembers(organizationId, group.id, body.users ?? []);
       return group;
     });
   }
@@ -61,10 +61,10 @@ export class GroupsService {
     const organizationId = actor.organizationId;
     await this.require(organizationId, id);
     await this.assertMayGrant(actor, body);
-    await this.db.transaction(async (tx) => {
-      await this.groups.update(organizationId, id, body.name, body.externalId ?? null, tx);
-      if (body.collections) await this.groups.setCollections(organizationId, id, body.collections, tx);
-      if (body.users) await this.groups.setMembers(organizationId, id, body.users, tx);
+    await this.db.transaction(async () => {
+      await this.groups.update(organizationId, id, body.name, body.externalId ?? null);
+      if (body.collections) await this.groups.setCollections(organizationId, id, body.collections);
+      if (body.users) await this.groups.setMembers(organizationId, id, body.users);
     });
     return this.require(organizationId, id);
   }
@@ -73,7 +73,7 @@ export class GroupsService {
     const organizationId = actor.organizationId;
     await this.require(organizationId, id);
     this.grants.assertNotSelf(actor, memberIds);
-    await this.db.transaction((tx) => this.groups.setMembers(organizationId, id, memberIds, tx));
+    await this.db.transaction(() => this.groups.setMembers(organizationId, id, memberIds));
   }
 
   async delete(organizationId: string, ids: string[]): Promise<void> {

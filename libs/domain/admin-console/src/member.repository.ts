@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 import { normalizePermissions, type Permissions } from './enums';
 import { accessRowsJson } from './collection.repository';
 import type { Membership } from './membership';
@@ -50,44 +50,40 @@ export interface MemberDetails extends Membership {
 export class MemberRepository {
   constructor(private readonly db: Database) {}
 
-  async findByUser(organizationId: string, userId: string, sql: Sql = this.db): Promise<Membership | null> {
-    const rows = await sql.rows<MemberRow>(
+  async findByUser(organizationId: string, userId: string): Promise<Membership | null> {
+    const rows = await this.db.rows<MemberRow>(
       'SELECT * FROM organization_user WHERE organization_id = $1 AND user_id = $2',
       [organizationId, userId],
     );
     return rows[0] ? toMembership(rows[0]) : null;
   }
 
-  async findInOrg(organizationId: string, id: string, sql: Sql = this.db): Promise<Membership | null> {
-    const rows = await sql.rows<MemberRow>('SELECT * FROM organization_user WHERE organization_id = $1 AND id = $2', [
-      organizationId,
-      id,
-    ]);
+  async findInOrg(organizationId: string, id: string): Promise<Membership | null> {
+    const rows = await this.db.rows<MemberRow>(
+      'SELECT * FROM organization_user WHERE organization_id = $1 AND id = $2',
+      [organizationId, id],
+    );
     return rows[0] ? toMembership(rows[0]) : null;
   }
 
-  async findManyInOrg(organizationId: string, ids: string[], sql: Sql = this.db): Promise<Membership[]> {
+  async findManyInOrg(organizationId: string, ids: string[]): Promise<Membership[]> {
     if (ids.length === 0) return [];
-    const rows = await sql.rows<MemberRow>(
+    const rows = await this.db.rows<MemberRow>(
       'SELECT * FROM organization_user WHERE organization_id = $1 AND id = ANY($2::uuid[])',
       [organizationId, ids],
     );
     return rows.map(toMembership);
   }
 
-  async listForUser(userId: string, sql: Sql = this.db): Promise<Membership[]> {
-    return (await sql.rows<MemberRow>('SELECT * FROM organization_user WHERE user_id = $1', [userId])).map(
+  async listForUser(userId: string): Promise<Membership[]> {
+    return (await this.db.rows<MemberRow>('SELECT * FROM organization_user WHERE user_id = $1', [userId])).map(
       toMembership,
     );
   }
 
   /** Members with their account details; `memberIds` narrows the list (null: everyone). */
-  async listDetails(
-    organizationId: string,
-    sql: Sql = this.db,
-    memberIds: string[] | null = null,
-  ): Promise<MemberDetails[]> {
-    const rows = await sql.rows<
+  async listDetails(organizationId: string, memberIds: string[] | null = null): Promise<MemberDetails[]> {
+    const rows = await this.db.rows<
       MemberRow & {
         name: string | null;
         user_email: string | null;
@@ -109,38 +105,35 @@ export class MemberRepository {
     }));
   }
 
-  async countOwners(organizationId: string, sql: Sql = this.db): Promise<number> {
-    const rows = await sql.rows<{ n: number }>(
+  async countOwners(organizationId: string): Promise<number> {
+    const rows = await this.db.rows<{ n: number }>(
       'SELECT count(*)::int AS n FROM organization_user WHERE organization_id = $1 AND type = 0 AND status = 2',
       [organizationId],
     );
     return rows[0]?.n ?? 0;
   }
 
-  async countSeatsUsed(organizationId: string, sql: Sql = this.db): Promise<number> {
-    const rows = await sql.rows<{ n: number }>(
+  async countSeatsUsed(organizationId: string): Promise<number> {
+    const rows = await this.db.rows<{ n: number }>(
       'SELECT count(*)::int AS n FROM organization_user WHERE organization_id = $1 AND status <> -1',
       [organizationId],
     );
     return rows[0]?.n ?? 0;
   }
 
-  async insert(
-    member: {
-      organizationId: string;
-      userId: string | null;
-      email: string | null;
-      key: string | null;
-      status: number;
-      type: number;
-      permissions: Permissions | null;
-      externalId?: string | null;
-    },
-    sql: Sql,
-  ): Promise<string | null> {
+  async insert(member: {
+    organizationId: string;
+    userId: string | null;
+    email: string | null;
+    key: string | null;
+    status: number;
+    type: number;
+    permissions: Permissions | null;
+    externalId?: string | null;
+  }): Promise<string | null> {
     const id = randomUUID();
     const now = new Date();
-    const rows = await sql.rows<{ id: string }>(
+    const rows = await this.db.rows<{ id: string }>(
       `INSERT INTO organization_user (id, organization_id, user_id, email, key, status, type, permissions, external_id, creation_date, revision_date)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT DO NOTHING RETURNING id`,
       [
@@ -173,20 +166,19 @@ export class MemberRepository {
       reset_password_key: string | null;
       external_id: string | null;
     }>,
-    sql: Sql = this.db,
   ): Promise<boolean> {
     const entries = Object.entries(change);
     const sets = entries.map(([column], i) => `${column} = $${i + 3}`);
     sets.push(`revision_date = $${entries.length + 3}`);
-    const changed = await sql.execute(
+    const changed = await this.db.execute(
       `UPDATE organization_user SET ${sets.join(', ')} WHERE organization_id = $1 AND id = $2`,
       [organizationId, id, ...entries.map(([, v]) => v), new Date()],
     );
     return changed === 1;
   }
 
-  async delete(organizationId: string, ids: string[], sql: Sql = this.db): Promise<string[]> {
-    const rows = await sql.rows<{ id: string }>(
+  async delete(organizationId: string, ids: string[]): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
       'DELETE FROM organization_user WHERE organization_id = $1 AND id = ANY($2::uuid[]) RETURNING id',
       [organizationId, ids],
     );
@@ -198,11 +190,10 @@ export class MemberRepository {
     organizationId: string,
     memberId: string,
     access: { id: string; readOnly: boolean; hidePasswords: boolean; manage: boolean }[],
-    sql: Sql,
   ): Promise<void> {
-    await sql.execute('DELETE FROM collection_user WHERE organization_user_id = $1', [memberId]);
+    await this.db.execute('DELETE FROM collection_user WHERE organization_user_id = $1', [memberId]);
     if (access.length === 0) return;
-    await sql.execute(
+    await this.db.execute(
       `INSERT INTO collection_user (collection_id, organization_user_id, read_only, hide_passwords, manage)
        SELECT a.id, $2, a.read_only, a.hide_passwords, a.manage
        FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, read_only boolean, hide_passwords boolean, manage boolean)
@@ -212,10 +203,10 @@ export class MemberRepository {
   }
 
   /** Replaces a member's groups; groups of other orgs are ignored. */
-  async setGroups(organizationId: string, memberId: string, groupIds: string[], sql: Sql): Promise<void> {
-    await sql.execute('DELETE FROM group_user WHERE organization_user_id = $1', [memberId]);
+  async setGroups(organizationId: string, memberId: string, groupIds: string[]): Promise<void> {
+    await this.db.execute('DELETE FROM group_user WHERE organization_user_id = $1', [memberId]);
     if (groupIds.length === 0) return;
-    await sql.execute(
+    await this.db.execute(
       `INSERT INTO group_user (group_id, organization_user_id)
        SELECT g.id, $2 FROM org_group g WHERE g.organization_id = $1 AND g.id = ANY($3::uuid[])`,
       [organizationId, memberId, groupIds],
@@ -224,9 +215,8 @@ export class MemberRepository {
 
   async collectionsOf(
     memberId: string,
-    sql: Sql = this.db,
   ): Promise<{ id: string; readOnly: boolean; hidePasswords: boolean; manage: boolean }[]> {
-    const rows = await sql.rows<{
+    const rows = await this.db.rows<{
       collection_id: string;
       read_only: boolean;
       hide_passwords: boolean;
@@ -240,9 +230,9 @@ export class MemberRepository {
     }));
   }
 
-  async groupsOf(memberId: string, sql: Sql = this.db): Promise<string[]> {
+  async groupsOf(memberId: string): Promise<string[]> {
     return (
-      await sql.rows<{ group_id: string }>('SELECT group_id FROM group_user WHERE organization_user_id = $1', [
+      await this.db.rows<{ group_id: string }>('SELECT group_id FROM group_user WHERE organization_user_id = $1', [
         memberId,
       ])
     ).map((r) => r.group_id);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
 import { AccessTokens, UserRepository, normalizeEmail } from '@keyhaven/domain-auth';
 import { MAILER, type Mailer } from '@keyhaven/mail';
@@ -100,7 +100,7 @@ export class MembersService {
   }
 
   async invite(actor: Membership, body: z.infer<typeof inviteSchema>): Promise<InviteResult[]> {
-    const invited = await this.db.transaction((tx) => this.insertInvites(actor, body, tx));
+    const invited = await this.db.transaction(() => this.insertInvites(actor, body));
     return this.sendInvites(actor.organizationId, invited);
   }
 
@@ -108,11 +108,7 @@ export class MembersService {
    * The database half of an invitation, inside the caller's transaction (the directory import runs
    * several steps in one); `sendInvites` after commit delivers them.
    */
-  async insertInvites(
-    actor: Membership,
-    body: z.infer<typeof inviteSchema>,
-    tx: Sql,
-  ): Promise<{ id: string; email: string }[]> {
+  async insertInvites(actor: Membership, body: z.infer<typeof inviteSchema>): Promise<{ id: string; email: string }[]> {
     this.assertMayManageRole(actor, body.type);
     await this.grants.assertMayGrantCollections(
       actor,
@@ -120,32 +116,29 @@ export class MembersService {
     );
     this.grants.assertMayAssignGroups(actor, body.groups);
     const orgId = actor.organizationId;
-    const org = await this.organizations.findById(orgId, tx);
+    const org = await this.organizations.findById(orgId);
     if (!org) throw notFound('Organization');
     const emails = [...new Set(body.emails.map(normalizeEmail))];
-    if (org.seats !== null && (await this.members.countSeatsUsed(orgId, tx)) + emails.length > org.seats) {
+    if (org.seats !== null && (await this.members.countSeatsUsed(orgId)) + emails.length > org.seats) {
       throw badRequest(`This organization has ${org.seats} seats; remove members or raise the limit first.`);
     }
-    const existing = await this.members.listDetails(orgId, tx);
+    const existing = await this.members.listDetails(orgId);
     const results: { id: string; email: string }[] = [];
     for (const email of emails) {
       if (existing.some((m) => (m.userEmail ?? m.email) === email))
         throw badRequest(`${email} is already a member of this organization.`);
-      const id = await this.members.insert(
-        {
-          organizationId: orgId,
-          userId: null,
-          email,
-          key: null,
-          status: MemberStatus.Invited,
-          type: body.type,
-          permissions: body.type === MemberType.Custom ? normalizePermissions(body.permissions) : null,
-        },
-        tx,
-      );
+      const id = await this.members.insert({
+        organizationId: orgId,
+        userId: null,
+        email,
+        key: null,
+        status: MemberStatus.Invited,
+        type: body.type,
+        permissions: body.type === MemberType.Custom ? normalizePermissions(body.permissions) : null,
+      });
       if (!id) throw badRequest(`${email} is already invited.`);
-      await this.members.setCollections(orgId, id, body.collections, tx);
-      await this.members.setGroups(orgId, id, body.groups, tx);
+      await this.members.setCollections(orgId, id, body.collections);
+      await this.members.setGroups(orgId, id, body.groups);
       results.push({ id, email });
     }
     return results;
@@ -229,14 +222,13 @@ export class MembersService {
       if (others.length > 0)
         throw badRequest('You cannot join this organization because you are a member of another one.');
     }
-    const updated = await this.db.transaction(async (tx) => {
-      const changed = await this.members.update(
-        organizationId,
-        memberId,
-        { user_id: userId, email: null, status: MemberStatus.Accepted },
-        tx,
-      );
-      await this.users.touchAccountRevision(userId, tx);
+    const updated = await this.db.transaction(async () => {
+      const changed = await this.members.update(organizationId, memberId, {
+        user_id: userId,
+        email: null,
+        status: MemberStatus.Accepted,
+      });
+      await this.users.touchAccountRevision(userId);
       return changed;
     });
     if (!updated) throw badRequest('This invitation has already been used.');
@@ -249,9 +241,9 @@ export class MembersService {
       throw badRequest('The member has not accepted the invitation yet.');
     this.assertMayManageRole(actor, member.type, member.type);
     await this.assertPoliciesAllow(member);
-    await this.db.transaction(async (tx) => {
-      await this.members.update(actor.organizationId, memberId, { key, status: MemberStatus.Confirmed }, tx);
-      await this.users.touchAccountRevision(member.userId ?? '', tx);
+    await this.db.transaction(async () => {
+      await this.members.update(actor.organizationId, memberId, { key, status: MemberStatus.Confirmed });
+      await this.users.touchAccountRevision(member.userId ?? '');
     });
     this.pushOrgKeys([member]);
   }
@@ -287,19 +279,14 @@ export class MembersService {
     ) {
       throw badRequest('An organization needs at least one owner.');
     }
-    await this.db.transaction(async (tx) => {
-      await this.members.update(
-        actor.organizationId,
-        memberId,
-        {
-          type: body.type,
-          permissions: body.type === MemberType.Custom ? JSON.stringify(normalizePermissions(body.permissions)) : null,
-        },
-        tx,
-      );
-      if (body.collections) await this.members.setCollections(actor.organizationId, memberId, body.collections, tx);
-      if (body.groups) await this.members.setGroups(actor.organizationId, memberId, body.groups, tx);
-      if (member.userId) await this.users.touchAccountRevision(member.userId, tx);
+    await this.db.transaction(async () => {
+      await this.members.update(actor.organizationId, memberId, {
+        type: body.type,
+        permissions: body.type === MemberType.Custom ? JSON.stringify(normalizePermissions(body.permissions)) : null,
+      });
+      if (body.collections) await this.members.setCollections(actor.organizationId, memberId, body.collections);
+      if (body.groups) await this.members.setGroups(actor.organizationId, memberId, body.groups);
+      if (member.userId) await this.users.touchAccountRevision(member.userId);
     });
     this.pushOrgKeys([member]);
   }
@@ -311,15 +298,13 @@ export class MembersService {
       if (member.id === actor.id) throw badRequest('You cannot revoke yourself.');
       this.assertMayManageRole(actor, member.type, member.type);
     }
-    await this.db.transaction(async (tx) => {
+    await this.db.transaction(async () => {
       for (const member of targets) {
-        await this.members.update(
-          actor.organizationId,
-          member.id,
-          { status: MemberStatus.Revoked, revoked_reason: reason },
-          tx,
-        );
-        if (member.userId) await this.users.touchAccountRevision(member.userId, tx);
+        await this.members.update(actor.organizationId, member.id, {
+          status: MemberStatus.Revoked,
+          revoked_reason: reason,
+        });
+        if (member.userId) await this.users.touchAccountRevision(member.userId);
       }
     });
     this.pushOrgKeys(targets);
@@ -335,15 +320,15 @@ export class MembersService {
       this.assertMayManageRole(actor, member.type, member.type);
       await this.assertPoliciesAllow(member);
     }
-    await this.db.transaction(async (tx) => {
+    await this.db.transaction(async () => {
       for (const member of targets) {
         const status = !member.userId
           ? MemberStatus.Invited
           : member.key
             ? MemberStatus.Confirmed
             : MemberStatus.Accepted;
-        await this.members.update(actor.organizationId, member.id, { status, revoked_reason: null }, tx);
-        if (member.userId) await this.users.touchAccountRevision(member.userId, tx);
+        await this.members.update(actor.organizationId, member.id, { status, revoked_reason: null });
+        if (member.userId) await this.users.touchAccountRevision(member.userId);
       }
     });
     this.pushOrgKeys(targets);
@@ -359,13 +344,12 @@ export class MembersService {
     if (removingOwners > 0 && (await this.members.countOwners(actor.organizationId)) - removingOwners < 1) {
       throw badRequest('An organization needs at least one owner.');
     }
-    await this.db.transaction(async (tx) => {
+    await this.db.transaction(async () => {
       await this.members.delete(
         actor.organizationId,
         targets.map((m) => m.id),
-        tx,
       );
-      for (const member of targets) if (member.userId) await this.users.touchAccountRevision(member.userId, tx);
+      for (const member of targets) if (member.userId) await this.users.touchAccountRevision(member.userId);
     });
     this.pushOrgKeys(targets);
   }
@@ -396,7 +380,7 @@ export class MembersService {
   }
 
   async publicKeys(organizationId: string, ids: string[]): Promise<{ id: string; userId: string; key: string }[]> {
-    const details = await this.members.listDetails(organizationId, undefined, ids);
+    const details = await this.members.listDetails(organizationId, ids);
     return details
       .filter((m) => ids.includes(m.id) && m.userId && m.publicKey)
       .map((m) => ({ id: m.id, userId: m.userId ?? '', key: m.publicKey ?? '' }));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 
 export interface Organization {
   readonly id: string;
@@ -47,21 +47,21 @@ const toOrganization = (r: OrganizationRow): Organization => ({
 export class OrganizationRepository {
   constructor(private readonly db: Database) {}
 
-  async findById(id: string, sql: Sql = this.db): Promise<Organization | null> {
-    const rows = await sql.rows<OrganizationRow>('SELECT * FROM organization WHERE id = $1', [id]);
+  async findById(id: string): Promise<Organization | null> {
+    const rows = await this.db.rows<OrganizationRow>('SELECT * FROM organization WHERE id = $1', [id]);
     return rows[0] ? toOrganization(rows[0]) : null;
   }
 
-  async findManyByIds(ids: string[], sql: Sql = this.db): Promise<Organization[]> {
+  async findManyByIds(ids: string[]): Promise<Organization[]> {
     if (ids.length === 0) return [];
-    return (await sql.rows<OrganizationRow>('SELECT * FROM organization WHERE id = ANY($1::uuid[])', [ids])).map(
+    return (await this.db.rows<OrganizationRow>('SELECT * FROM organization WHERE id = ANY($1::uuid[])', [ids])).map(
       toOrganization,
     );
   }
 
-  async insert(org: Omit<Organization, 'creationDate' | 'revisionDate' | 'enabled'>, sql: Sql): Promise<void> {
+  async insert(org: Omit<Organization, 'creationDate' | 'revisionDate' | 'enabled'>): Promise<void> {
     const now = new Date();
-    await sql.execute(
+    await this.db.execute(
       `INSERT INTO organization (id, name, billing_email, public_key, private_key, api_key, seats, max_collections, creation_date, revision_date)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
       [
@@ -98,7 +98,7 @@ export class OrganizationRepository {
   }
 
   /** Members, collections, groups, policies and items go with it (foreign keys cascade). */
-  async delete(id: string, sql: Sql = this.db): Promise<void> {
-    await sql.execute('DELETE FROM organization WHERE id = $1', [id]);
+  async delete(id: string): Promise<void> {
+    await this.db.execute('DELETE FROM organization WHERE id = $1', [id]);
   }
 }

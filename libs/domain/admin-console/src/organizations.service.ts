@@ -44,42 +44,33 @@ export class OrganizationsService {
   async create(userId: string, body: z.infer<typeof createOrganizationSchema>): Promise<Organization> {
     await this.assertMayJoinAnother(userId);
     const id = randomUUID();
-    await this.db.transaction(async (tx) => {
-      await this.organizations.insert(
-        {
-          id,
-          name: body.name,
-          billingEmail: body.billingEmail,
-          publicKey: body.keys?.publicKey ?? null,
-          privateKey: body.keys?.encryptedPrivateKey ?? null,
-          apiKey: newApiKey(),
-          seats: null,
-          maxCollections: null,
-        },
-        tx,
-      );
-      const ownerId = await this.members.insert(
-        {
-          organizationId: id,
-          userId,
-          email: null,
-          key: body.key,
-          status: MemberStatus.Confirmed,
-          type: MemberType.Owner,
-          permissions: null,
-        },
-        tx,
-      );
+    await this.db.transaction(async () => {
+      await this.organizations.insert({
+        id,
+        name: body.name,
+        billingEmail: body.billingEmail,
+        publicKey: body.keys?.publicKey ?? null,
+        privateKey: body.keys?.encryptedPrivateKey ?? null,
+        apiKey: newApiKey(),
+        seats: null,
+        maxCollections: null,
+      });
+      const ownerId = await this.members.insert({
+        organizationId: id,
+        userId,
+        email: null,
+        key: body.key,
+        status: MemberStatus.Confirmed,
+        type: MemberType.Owner,
+        permissions: null,
+      });
       if (body.collectionName && ownerId) {
-        const collection = await this.collections.insert(id, body.collectionName, null, tx);
-        await this.members.setCollections(
-          id,
-          ownerId,
-          [{ id: collection.id, readOnly: false, hidePasswords: false, manage: true }],
-          tx,
-        );
+        const collection = await this.collections.insert(id, body.collectionName, null);
+        await this.members.setCollections(id, ownerId, [
+          { id: collection.id, readOnly: false, hidePasswords: false, manage: true },
+        ]);
       }
-      await this.users.touchAccountRevision(userId, tx);
+      await this.users.touchAccountRevision(userId);
     });
     const org = await this.organizations.findById(id);
     if (!org) throw new Error('organization vanished');
@@ -88,7 +79,7 @@ export class OrganizationsService {
 
   /** A member of an org whose Single Organization policy applies to them cannot join or create another. */
   async assertMayJoinAnother(userId: string, joining?: string): Promise<void> {
-    const policies = await this.policies.enabledForUser(userId, undefined, true);
+    const policies = await this.policies.enabledForUser(userId, true);
     const blocking = policies.find(
       (p) =>
         p.type === PolicyType.SingleOrg &&

@@ -40,8 +40,8 @@ export class PoliciesService {
    * (owners and admins are exempt), and they are told why.
    */
   async onTwoFactorDisabled(userId: string, email: string): Promise<void> {
-    const affected = await this.db.transaction(async (tx) => {
-      const rows = await tx.rows<{ id: string; organization_id: string }>(
+    const affected = await this.db.transaction(async () => {
+      const rows = await this.db.rows<{ id: string; organization_id: string }>(
         `UPDATE organization_user m SET status = -1, revoked_reason = $2, revision_date = $3
          FROM policy p
          WHERE m.user_id = $1 AND m.status IN (1, 2) AND m.type NOT IN (0, 1)
@@ -50,7 +50,7 @@ export class PoliciesService {
         [userId, TWO_FACTOR_REASON, new Date()],
       );
       if (rows.length > 0)
-        await tx.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [userId, new Date()]);
+        await this.db.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [userId, new Date()]);
       return rows.length;
     });
     if (affected > 0)
@@ -68,10 +68,10 @@ export class PoliciesService {
       if (sso?.enabled) throw badRequest('Turn off Require SSO before turning off Single Organization.');
     }
     const revoked: { email: string; reason: string }[] = [];
-    const policy = await this.db.transaction(async (tx) => {
-      const saved = await this.policies.upsert(organizationId, type, body.enabled, body.data ?? null, tx);
+    const policy = await this.db.transaction(async () => {
+      const saved = await this.policies.upsert(organizationId, type, body.enabled, body.data ?? null);
       if (!body.enabled) return saved;
-      const details = await this.members.listDetails(organizationId, tx);
+      const details = await this.members.listDetails(organizationId);
       const enforceable = details.filter(
         (m) =>
           m.userId &&
@@ -83,20 +83,21 @@ export class PoliciesService {
         let reason: string | null = null;
         if (type === PolicyType.TwoFactorAuthentication && !member.twoFactorEnabled) reason = TWO_FACTOR_REASON;
         if (type === PolicyType.SingleOrg) {
-          const others = (await this.members.listForUser(member.userId ?? '', tx)).filter(
+          const others = (await this.members.listForUser(member.userId ?? '')).filter(
             (m) => m.organizationId !== organizationId && m.status !== MemberStatus.Revoked,
           );
           if (others.length > 0) reason = SINGLE_ORG_REASON;
         }
         if (reason) {
-          await this.members.update(
-            organizationId,
-            member.id,
-            { status: MemberStatus.Revoked, revoked_reason: reason },
-            tx,
-          );
+          await this.members.update(organizationId, member.id, {
+            status: MemberStatus.Revoked,
+            revoked_reason: reason,
+          });
           // The member's clients must sync to drop the organization.
-          await tx.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [member.userId, new Date()]);
+          await this.db.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [
+            member.userId,
+            new Date(),
+          ]);
           revoked.push({ email: member.userEmail ?? '', reason });
         }
       }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 
 export interface Policy {
   readonly id: string;
@@ -30,14 +30,14 @@ const toPolicy = (r: PolicyRow): Policy => ({
 export class PolicyRepository {
   constructor(private readonly db: Database) {}
 
-  async listForOrg(organizationId: string, sql: Sql = this.db): Promise<Policy[]> {
+  async listForOrg(organizationId: string): Promise<Policy[]> {
     return (
-      await sql.rows<PolicyRow>('SELECT * FROM policy WHERE organization_id = $1 ORDER BY type', [organizationId])
+      await this.db.rows<PolicyRow>('SELECT * FROM policy WHERE organization_id = $1 ORDER BY type', [organizationId])
     ).map(toPolicy);
   }
 
-  async find(organizationId: string, type: number, sql: Sql = this.db): Promise<Policy | null> {
-    const rows = await sql.rows<PolicyRow>('SELECT * FROM policy WHERE organization_id = $1 AND type = $2', [
+  async find(organizationId: string, type: number): Promise<Policy | null> {
+    const rows = await this.db.rows<PolicyRow>('SELECT * FROM policy WHERE organization_id = $1 AND type = $2', [
       organizationId,
       type,
     ]);
@@ -49,10 +49,9 @@ export class PolicyRepository {
     type: number,
     enabled: boolean,
     data: Record<string, unknown> | null,
-    sql: Sql,
   ): Promise<Policy> {
     const now = new Date();
-    const rows = await sql.rows<PolicyRow>(
+    const rows = await this.db.rows<PolicyRow>(
       `INSERT INTO policy (id, organization_id, type, data, enabled, creation_date, revision_date) VALUES ($1, $2, $3, $4, $5, $6, $6)
        ON CONFLICT (organization_id, type) DO UPDATE SET data = EXCLUDED.data, enabled = EXCLUDED.enabled, revision_date = EXCLUDED.revision_date
        RETURNING *`,
@@ -67,12 +66,8 @@ export class PolicyRepository {
    * Enabled policies of every organization where the user is a confirmed member (sync), or with
    * `includeAccepted` also where they accepted but await confirmation (what joining must respect).
    */
-  async enabledForUser(
-    userId: string,
-    sql: Sql = this.db,
-    includeAccepted = false,
-  ): Promise<(Policy & { memberType: number })[]> {
-    const rows = await sql.rows<PolicyRow & { member_type: number }>(
+  async enabledForUser(userId: string, includeAccepted = false): Promise<(Policy & { memberType: number })[]> {
+    const rows = await this.db.rows<PolicyRow & { member_type: number }>(
       `SELECT p.*, m.type AS member_type FROM policy p
        JOIN organization_user m ON m.organization_id = p.organization_id AND m.user_id = $1 AND m.status = ANY($2::smallint[])
        WHERE p.enabled`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
 import { UserRepository } from '@keyhaven/domain-auth';
 import { MemberType, OrgAccess, PolicyRepository, PolicyType } from '@keyhaven/domain-admin-console';
@@ -77,9 +77,9 @@ export class VaultService {
     private readonly push: PushPublisher,
   ) {}
 
-  private async requireFolder(userId: string, folderId: string | null | undefined, sql: Sql): Promise<string | null> {
+  private async requireFolder(userId: string, folderId: string | null | undefined): Promise<string | null> {
     if (!folderId) return null;
-    if (!(await this.folders.findForUser(folderId, userId, sql)))
+    if (!(await this.folders.findForUser(folderId, userId)))
       throw badRequest('Invalid folder.', { folderId: ['Folder not found.'] });
     return folderId;
   }
@@ -127,12 +127,12 @@ export class VaultService {
     if (request.organizationId)
       return this.createOrgCipher(userId, deviceId, request.organizationId, request, collectionIds);
     await this.assertMayOwnPersonalItems(userId);
-    const found = await this.db.transaction(async (tx) => {
-      const folderId = await this.requireFolder(userId, request.folderId, tx);
+    const found = await this.db.transaction(async () => {
+      const folderId = await this.requireFolder(userId, request.folderId);
       const created = this.toNewCipher(request, folderId);
-      await this.ciphers.insertForUser(userId, created, tx);
-      await this.users.touchAccountRevision(userId, tx);
-      return this.mustFind(created.id, userId, tx);
+      await this.ciphers.insertForUser(userId, created);
+      await this.users.touchAccountRevision(userId);
+      return this.mustFind(created.id, userId);
     });
     this.pushCipher(PushType.SyncCipherCreate, userId, deviceId, found.cipher);
     return cipherJson(found.cipher, found.access);
@@ -148,17 +148,17 @@ export class VaultService {
   ): Promise<Record<string, unknown>> {
     const membership = await this.orgAccess.require(organizationId, userId);
     const isAdmin = membership.type === MemberType.Owner || membership.type === MemberType.Admin;
-    const found = await this.db.transaction(async (tx) => {
-      const folderId = await this.requireFolder(userId, request.folderId, tx);
+    const found = await this.db.transaction(async () => {
+      const folderId = await this.requireFolder(userId, request.folderId);
       const created = this.toNewCipher(request, folderId);
-      const linked = await this.writes.insertForOrg(userId, organizationId, created.id, created, collectionIds, tx);
+      const linked = await this.writes.insertForOrg(userId, organizationId, created.id, created, collectionIds);
       if (linked === 0 && !isAdmin)
         throw badRequest('Choose at least one collection you can edit.', {
           collectionIds: ['No writable collection.'],
         });
-      await this.ciphers.setUserState(userId, [created.id], folderId, created.favorite, tx);
-      await this.touchOrgMembers(organizationId, tx);
-      return this.mustFind(created.id, userId, tx);
+      await this.ciphers.setUserState(userId, [created.id], folderId, created.favorite);
+      await this.touchOrgMembers(organizationId);
+      return this.mustFind(created.id, userId);
     });
     this.pushCipher(PushType.SyncCipherCreate, userId, deviceId, found.cipher);
     return cipherJson(found.cipher, found.access);
@@ -170,8 +170,8 @@ export class VaultService {
     id: string,
     request: CipherRequest,
   ): Promise<Record<string, unknown>> {
-    const found = await this.db.transaction(async (tx) => {
-      const existing = await this.access.findForUser(id, userId, tx);
+    const found = await this.db.transaction(async () => {
+      const existing = await this.access.findForUser(id, userId);
       if (!existing) throw notFound('Cipher');
       if (!existing.access.edit) throw badRequest('You do not have permission to edit this item.');
       if (request.lastKnownRevisionDate) {
@@ -184,12 +184,12 @@ export class VaultService {
       if ((request.organizationId ?? null) !== existing.cipher.organizationId) {
         throw badRequest('Use the share endpoint to move an item into an organization.');
       }
-      const folderId = await this.requireFolder(userId, request.folderId, tx);
+      const folderId = await this.requireFolder(userId, request.folderId);
       const next = this.toNewCipher(request, folderId, id);
-      await this.writes.update(id, userId, next, tx);
-      await this.ciphers.setUserState(userId, [id], folderId, next.favorite, tx);
-      await this.touchFor(existing.cipher, userId, tx);
-      return this.mustFind(id, userId, tx);
+      await this.writes.update(id, userId, next);
+      await this.ciphers.setUserState(userId, [id], folderId, next.favorite);
+      await this.touchFor(existing.cipher, userId);
+      return this.mustFind(id, userId);
     });
     this.pushCipher(PushType.SyncCipherUpdate, userId, deviceId, found.cipher);
     return cipherJson(found.cipher, found.access);
@@ -201,12 +201,12 @@ export class VaultService {
     id: string,
     body: z.infer<typeof partialSchema>,
   ): Promise<Record<string, unknown>> {
-    const found = await this.db.transaction(async (tx) => {
-      if (!(await this.access.findForUser(id, userId, tx))) throw notFound('Cipher');
-      const folderId = await this.requireFolder(userId, body.folderId, tx);
-      await this.ciphers.setUserState(userId, [id], folderId, body.favorite ?? false, tx);
-      await this.users.touchAccountRevision(userId, tx);
-      return this.mustFind(id, userId, tx);
+    const found = await this.db.transaction(async () => {
+      if (!(await this.access.findForUser(id, userId))) throw notFound('Cipher');
+      const folderId = await this.requireFolder(userId, body.folderId);
+      await this.ciphers.setUserState(userId, [id], folderId, body.favorite ?? false);
+      await this.users.touchAccountRevision(userId);
+      return this.mustFind(id, userId);
     });
     return cipherJson(found.cipher, found.access);
   }
@@ -236,20 +236,20 @@ export class VaultService {
       throw badRequest('Every item must name the same organization.', { organizationId: ['The field is required.'] });
     }
     await this.orgAccess.require(organizationId, userId);
-    const shared = await this.db.transaction(async (tx) => {
+    const shared = await this.db.transaction(async () => {
       const results: AccessibleCipher[] = [];
       for (const cipher of ciphers) {
         if (typeof cipher.id !== 'string') throw badRequest('Each item needs its id.');
         const change = this.toNewCipher(cipher, null, cipher.id);
-        if (!(await this.writes.share(userId, organizationId, cipher.id, change, tx))) throw notFound('Cipher');
-        const linked = await this.writes.addCollections(userId, organizationId, cipher.id, collectionIds, tx);
+        if (!(await this.writes.share(userId, organizationId, cipher.id, change))) throw notFound('Cipher');
+        const linked = await this.writes.addCollections(userId, organizationId, cipher.id, collectionIds);
         if (linked === 0)
           throw badRequest('Choose at least one collection you can edit.', {
             collectionIds: ['No writable collection.'],
           });
-        results.push(await this.mustFind(cipher.id, userId, tx));
+        results.push(await this.mustFind(cipher.id, userId));
       }
-      await this.touchOrgMembers(organizationId, tx);
+      await this.touchOrgMembers(organizationId);
       return results;
     });
     for (const found of shared) this.pushCipher(PushType.SyncCipherUpdate, userId, deviceId, found.cipher);
@@ -261,18 +261,18 @@ export class VaultService {
    * change took the item out of every collection the user reaches.
    */
   async setCollections(userId: string, id: string, collectionIds: string[]): Promise<Record<string, unknown> | null> {
-    const found = await this.db.transaction(async (tx) => {
-      const existing = await this.access.findForUser(id, userId, tx);
+    const found = await this.db.transaction(async () => {
+      const existing = await this.access.findForUser(id, userId);
       if (!existing?.cipher.organizationId || !existing.access.manage) throw notFound('Cipher');
-      await this.writes.replaceCollections(userId, existing.cipher.organizationId, id, collectionIds, tx);
-      await this.touchOrgMembers(existing.cipher.organizationId, tx);
-      return this.access.findForUser(id, userId, tx);
+      await this.writes.replaceCollections(userId, existing.cipher.organizationId, id, collectionIds);
+      await this.touchOrgMembers(existing.cipher.organizationId);
+      return this.access.findForUser(id, userId);
     });
     return found ? cipherJson(found.cipher, found.access) : null;
   }
 
   async softDelete(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
-    const changed = await this.changeMany(userId, ids, (tx) => this.writes.softDelete(ids, userId, tx));
+    const changed = await this.changeMany(userId, ids, () => this.writes.softDelete(ids, userId));
     for (const id of changed)
       this.push.publish({
         type: PushType.SyncCipherUpdate,
@@ -283,12 +283,12 @@ export class VaultService {
   }
 
   async restore(userId: string, ids: string[]): Promise<AccessibleCipher[]> {
-    const changed = await this.changeMany(userId, ids, (tx) => this.writes.restore(ids, userId, tx));
+    const changed = await this.changeMany(userId, ids, () => this.writes.restore(ids, userId));
     return this.access.findManyForUser(changed, userId);
   }
 
   async deletePermanently(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
-    const changed = await this.changeMany(userId, ids, (tx) => this.writes.delete(ids, userId, tx));
+    const changed = await this.changeMany(userId, ids, () => this.writes.delete(ids, userId));
     for (const id of changed)
       this.push.publish({
         type: PushType.SyncLoginDelete,
@@ -299,10 +299,10 @@ export class VaultService {
   }
 
   async move(userId: string, ids: string[], folderId: string | null | undefined): Promise<void> {
-    const changed = await this.changeMany(userId, ids, async (tx) => {
-      const target = await this.requireFolder(userId, folderId, tx);
-      const visible = (await this.access.findManyForUser(ids, userId, tx)).map((c) => c.cipher.id);
-      await this.ciphers.setUserState(userId, visible, target, null, tx);
+    const changed = await this.changeMany(userId, ids, async () => {
+      const target = await this.requireFolder(userId, folderId);
+      const visible = (await this.access.findManyForUser(ids, userId)).map((c) => c.cipher.id);
+      await this.ciphers.setUserState(userId, visible, target, null);
       return visible;
     });
     if (changed.length > 0)
@@ -315,10 +315,10 @@ export class VaultService {
   }
 
   async purge(userId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await this.ciphers.deleteAllForUser(userId, tx);
-      await this.folders.deleteAllForUser(userId, tx);
-      await this.users.touchAccountRevision(userId, tx);
+    await this.db.transaction(async () => {
+      await this.ciphers.deleteAllForUser(userId);
+      await this.folders.deleteAllForUser(userId);
+      await this.users.touchAccountRevision(userId);
     });
     this.push.publish({
       type: PushType.SyncVault,
@@ -329,9 +329,9 @@ export class VaultService {
   }
 
   async purgeOrganization(organizationId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await this.writes.purgeOrg(organizationId, tx);
-      await this.touchOrgMembers(organizationId, tx);
+    await this.db.transaction(async () => {
+      await this.writes.purgeOrg(organizationId);
+      await this.touchOrgMembers(organizationId);
     });
   }
 
@@ -340,13 +340,13 @@ export class VaultService {
     if (body.ciphers.some((c) => c.organizationId))
       throw badRequest('Organization items cannot be imported into a personal vault.');
     await this.assertMayOwnPersonalItems(userId);
-    await this.db.transaction(async (tx) => {
-      const existing = new Set((await this.folders.listForUser(userId, tx)).map((f) => f.id));
+    await this.db.transaction(async () => {
+      const existing = new Set((await this.folders.listForUser(userId)).map((f) => f.id));
       const folderIds: string[] = [];
       for (const folder of body.folders) {
         // A folder id from the file that this user already has is reused; any other id is new to us.
         if (folder.id && existing.has(folder.id)) folderIds.push(folder.id);
-        else folderIds.push((await this.folders.create(userId, folder.name, tx)).id);
+        else folderIds.push((await this.folders.create(userId, folder.name)).id);
       }
       const folderOf = new Map<number, string>();
       for (const { key, value } of body.folderRelationships) {
@@ -356,8 +356,8 @@ export class VaultService {
         folderOf.set(key, folderId);
       }
       const ciphers = body.ciphers.map((c, i) => this.toNewCipher(c, folderOf.get(i) ?? null));
-      await this.ciphers.insertManyForUser(userId, ciphers, tx);
-      await this.users.touchAccountRevision(userId, tx);
+      await this.ciphers.insertManyForUser(userId, ciphers);
+      await this.users.touchAccountRevision(userId);
     });
     this.push.publish({
       type: PushType.SyncVault,
@@ -369,12 +369,12 @@ export class VaultService {
 
   /** Collections and items straight into the organization, in one transaction. */
   async importOrganization(organizationId: string, body: z.infer<typeof orgImportSchema>): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.db.transaction(async () => {
       const collectionIds: string[] = [];
       const existing = new Set(
-        (await tx.rows<{ id: string }>('SELECT id FROM collection WHERE organization_id = $1', [organizationId])).map(
-          (r) => r.id,
-        ),
+        (
+          await this.db.rows<{ id: string }>('SELECT id FROM collection WHERE organization_id = $1', [organizationId])
+        ).map((r) => r.id),
       );
       for (const collection of body.collections) {
         if (collection.id && existing.has(collection.id)) {
@@ -383,7 +383,7 @@ export class VaultService {
         }
         const id = randomUUID();
         const now = new Date();
-        await tx.execute(
+        await this.db.execute(
           'INSERT INTO collection (id, organization_id, name, external_id, creation_date, revision_date) VALUES ($1, $2, $3, $4, $5, $5)',
           [id, organizationId, collection.name, collection.externalId ?? null, now],
         );
@@ -397,15 +397,15 @@ export class VaultService {
         if (!cipher || !collectionId) throw badRequest('A collection relationship points outside the import.');
         links.push({ cipherId: cipher.id, collectionId });
       }
-      await this.writes.insertManyForOrg(organizationId, ciphers, links, tx);
-      await this.touchOrgMembers(organizationId, tx);
+      await this.writes.insertManyForOrg(organizationId, ciphers, links);
+      await this.touchOrgMembers(organizationId);
     });
   }
 
   async createFolder(userId: string, name: string): Promise<Folder> {
-    const folder = await this.db.transaction(async (tx) => {
-      const created = await this.folders.create(userId, name, tx);
-      await this.users.touchAccountRevision(userId, tx);
+    const folder = await this.db.transaction(async () => {
+      const created = await this.folders.create(userId, name);
+      await this.users.touchAccountRevision(userId);
       return created;
     });
     this.push.publish({
@@ -431,9 +431,9 @@ export class VaultService {
   }
 
   async deleteFolder(userId: string, id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      if (!(await this.folders.deleteForUser(id, userId, tx))) throw notFound('Folder');
-      await this.users.touchAccountRevision(userId, tx);
+    await this.db.transaction(async () => {
+      if (!(await this.folders.deleteForUser(id, userId))) throw notFound('Folder');
+      await this.users.touchAccountRevision(userId);
     });
     this.push.publish({
       type: PushType.SyncFolderDelete,
@@ -450,39 +450,39 @@ export class VaultService {
   }
 
   /** A bulk change in one transaction; revision dates move only when some item really changed. */
-  private async changeMany(userId: string, ids: string[], change: (tx: Sql) => Promise<string[]>): Promise<string[]> {
+  private async changeMany(userId: string, ids: string[], change: () => Promise<string[]>): Promise<string[]> {
     if (ids.length === 0) throw badRequest('No items given.', { ids: ['At least one id is required.'] });
-    return this.db.transaction(async (tx) => {
+    return this.db.transaction(async () => {
       // Read the owning organizations first: a permanent delete takes the rows with it.
-      const owners = await tx.rows<{ id: string; organization_id: string }>(
+      const owners = await this.db.rows<{ id: string; organization_id: string }>(
         'SELECT id, organization_id FROM cipher WHERE id = ANY($1::uuid[]) AND organization_id IS NOT NULL',
         [ids],
       );
-      const changed = await change(tx);
+      const changed = await change();
       if (changed.length > 0) {
-        await this.users.touchAccountRevision(userId, tx);
+        await this.users.touchAccountRevision(userId);
         const organizations = new Set(owners.filter((o) => changed.includes(o.id)).map((o) => o.organization_id));
-        for (const organizationId of organizations) await this.touchOrgMembers(organizationId, tx);
+        for (const organizationId of organizations) await this.touchOrgMembers(organizationId);
       }
       return changed;
     });
   }
 
-  private async touchFor(cipher: Cipher, userId: string, tx: Sql): Promise<void> {
-    if (cipher.organizationId) await this.touchOrgMembers(cipher.organizationId, tx);
-    else await this.users.touchAccountRevision(userId, tx);
+  private async touchFor(cipher: Cipher, userId: string): Promise<void> {
+    if (cipher.organizationId) await this.touchOrgMembers(cipher.organizationId);
+    else await this.users.touchAccountRevision(userId);
   }
 
   /** Org items changed: every member's clients should sync. */
-  private async touchOrgMembers(organizationId: string, tx: Sql): Promise<void> {
-    await tx.execute(
+  private async touchOrgMembers(organizationId: string): Promise<void> {
+    await this.db.execute(
       'UPDATE app_user SET account_revision_date = $2 WHERE id IN (SELECT user_id FROM organization_user WHERE organization_id = $1 AND user_id IS NOT NULL)',
       [organizationId, new Date()],
     );
   }
 
-  private async mustFind(id: string, userId: string, tx: Sql): Promise<AccessibleCipher> {
-    const found = await this.access.findForUser(id, userId, tx);
+  private async mustFind(id: string, userId: string): Promise<AccessibleCipher> {
+    const found = await this.access.findForUser(id, userId);
     if (!found) throw new Error('cipher vanished inside its own transaction');
     return found;
   }

@@ -99,16 +99,16 @@ export class SigningKeys {
 
   /** Under a transaction-scoped advisory lock, so instances starting together create one key, not several. */
   private async rotate(): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.rows('SELECT pg_advisory_xact_lock($1)', [KEY_CREATION_LOCK]);
-      const newest = await tx.rows<{ created_at: Date }>(
+    await this.db.transaction(async () => {
+      await this.db.rows('SELECT pg_advisory_xact_lock($1)', [KEY_CREATION_LOCK]);
+      const newest = await this.db.rows<{ created_at: Date }>(
         'SELECT created_at FROM signing_key ORDER BY created_at DESC LIMIT 1',
       );
       const newestAt = newest[0] ? new Date(newest[0].created_at).getTime() : 0;
       if (Date.now() - newestAt <= ROTATE_AFTER_MS) return;
       const { publicKey, privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
       const now = Date.now();
-      await tx.execute(
+      await this.db.execute(
         'INSERT INTO signing_key (id, algorithm, public_jwk, private_pkcs8, created_at, retires_at) VALUES ($1, $2, $3, $4, $5, $6)',
         [
           randomUUID(),

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 import { unauthorized, type KdfType } from '@keyhaven/contracts';
 import type { User } from './user';
 
@@ -108,8 +108,8 @@ export type UserPatch = Partial<{
 export class UserRepository {
   constructor(private readonly db: Database) {}
 
-  async findById(id: string, sql: Sql = this.db): Promise<User | null> {
-    const rows = await sql.rows<UserRow>('SELECT * FROM app_user WHERE id = $1', [id]);
+  async findById(id: string): Promise<User | null> {
+    const rows = await this.db.rows<UserRow>('SELECT * FROM app_user WHERE id = $1', [id]);
     return rows[0] ? toUser(rows[0]) : null;
   }
 
@@ -120,8 +120,8 @@ export class UserRepository {
     return user;
   }
 
-  async findByEmail(email: string, sql: Sql = this.db): Promise<User | null> {
-    const rows = await sql.rows<UserRow>('SELECT * FROM app_user WHERE email = $1', [email]);
+  async findByEmail(email: string): Promise<User | null> {
+    const rows = await this.db.rows<UserRow>('SELECT * FROM app_user WHERE email = $1', [email]);
     return rows[0] ? toUser(rows[0]) : null;
   }
 
@@ -133,9 +133,9 @@ export class UserRepository {
   }
 
   /** False when the email is taken (unique index), so concurrent registrations cannot both win. */
-  async insert(user: NewUser, sql: Sql = this.db): Promise<boolean> {
+  async insert(user: NewUser): Promise<boolean> {
     const now = new Date();
-    const inserted = await sql.execute(
+    const inserted = await this.db.execute(
       `INSERT INTO app_user (id, email, email_verified, name, master_password_hash, master_password_hint, key, public_key,
          private_key, kdf, kdf_iterations, kdf_memory, kdf_parallelism, security_stamp, api_key, creation_date,
          revision_date, account_revision_date)
@@ -164,17 +164,21 @@ export class UserRepository {
   }
 
   /** Changes the given columns and bumps the revision dates the clients poll. */
-  async update(id: string, patch: UserPatch, sql: Sql = this.db): Promise<void> {
+  async update(id: string, patch: UserPatch): Promise<void> {
     const entries = Object.entries(patch);
     const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
     const now = new Date();
     sets.push(`revision_date = $${entries.length + 2}`, `account_revision_date = $${entries.length + 2}`);
-    await sql.execute(`UPDATE app_user SET ${sets.join(', ')} WHERE id = $1`, [id, ...entries.map(([, v]) => v), now]);
+    await this.db.execute(`UPDATE app_user SET ${sets.join(', ')} WHERE id = $1`, [
+      id,
+      ...entries.map(([, v]) => v),
+      now,
+    ]);
   }
 
   /** Vault changes move the account revision date, which `bw sync` compares before a full sync. */
-  async touchAccountRevision(id: string, sql: Sql = this.db): Promise<void> {
-    await sql.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [id, new Date()]);
+  async touchAccountRevision(id: string): Promise<void> {
+    await this.db.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [id, new Date()]);
   }
 
   async recordFailedLogin(id: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 import { USER_COLLECTION_ACCESS_SQL } from '@keyhaven/domain-admin-console';
 import type { Cipher, CipherAccess } from './cipher';
 import { cipherFromRow, insertCipherRows, type CipherRow } from './cipher-row';
@@ -55,25 +55,25 @@ function toAccessible(r: AccessibleRow): AccessibleCipher {
 export class CipherAccessRepository {
   constructor(private readonly db: Database) {}
 
-  async listForUser(userId: string, sql: Sql = this.db): Promise<AccessibleCipher[]> {
-    return (await sql.rows<AccessibleRow>(ACCESSIBLE_SQL, [userId])).map(toAccessible);
+  async listForUser(userId: string): Promise<AccessibleCipher[]> {
+    return (await this.db.rows<AccessibleRow>(ACCESSIBLE_SQL, [userId])).map(toAccessible);
   }
 
-  async findForUser(id: string, userId: string, sql: Sql = this.db): Promise<AccessibleCipher | null> {
-    const rows = await sql.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = $2`, [userId, id]);
+  async findForUser(id: string, userId: string): Promise<AccessibleCipher | null> {
+    const rows = await this.db.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = $2`, [userId, id]);
     return rows[0] ? toAccessible(rows[0]) : null;
   }
 
-  async findManyForUser(ids: string[], userId: string, sql: Sql = this.db): Promise<AccessibleCipher[]> {
+  async findManyForUser(ids: string[], userId: string): Promise<AccessibleCipher[]> {
     if (ids.length === 0) return [];
-    return (await sql.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = ANY($2::uuid[])`, [userId, ids])).map(
+    return (await this.db.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = ANY($2::uuid[])`, [userId, ids])).map(
       toAccessible,
     );
   }
 
   /** The admin view of an organization's items, with all their collections. */
-  async listForOrg(organizationId: string, sql: Sql = this.db): Promise<AccessibleCipher[]> {
-    const rows = await sql.rows<AccessibleRow>(
+  async listForOrg(organizationId: string): Promise<AccessibleCipher[]> {
+    const rows = await this.db.rows<AccessibleRow>(
       `SELECT c.*, NULL::uuid AS folder_id, false AS favorite, true AS edit, true AS view_password, true AS manage,
          coalesce((SELECT array_agg(cc.collection_id ORDER BY cc.collection_id) FROM collection_cipher cc WHERE cc.cipher_id = c.id), '{}'::uuid[]) AS collection_ids
        FROM cipher c WHERE c.organization_id = $1 ORDER BY c.creation_date`,
@@ -104,8 +104,8 @@ export interface CipherChange {
 export class CipherWriteRepository {
   constructor(private readonly db: Database) {}
 
-  async update(id: string, userId: string, change: CipherChange, sql: Sql = this.db): Promise<boolean> {
-    const rows = await sql.rows(
+  async update(id: string, userId: string, change: CipherChange): Promise<boolean> {
+    const rows = await this.db.rows(
       `UPDATE cipher SET type = $3, data = $4, key = $5, reprompt = $6, archived_date = $7, revision_date = $8
        WHERE id IN (${EDITABLE_IDS}) RETURNING id`,
       [
@@ -122,24 +122,24 @@ export class CipherWriteRepository {
     return rows.length === 1;
   }
 
-  async softDelete(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
-    const rows = await sql.rows<{ id: string }>(
+  async softDelete(ids: string[], userId: string): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
       `UPDATE cipher SET deleted_date = $3, revision_date = $3 WHERE id IN (${EDITABLE_IDS}) AND deleted_date IS NULL RETURNING id`,
       [userId, ids, new Date()],
     );
     return rows.map((r) => r.id);
   }
 
-  async restore(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
-    const rows = await sql.rows<{ id: string }>(
+  async restore(ids: string[], userId: string): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
       `UPDATE cipher SET deleted_date = NULL, revision_date = $3 WHERE id IN (${EDITABLE_IDS}) AND deleted_date IS NOT NULL RETURNING id`,
       [userId, ids, new Date()],
     );
     return rows.map((r) => r.id);
   }
 
-  async delete(ids: string[], userId: string, sql: Sql = this.db): Promise<string[]> {
-    const rows = await sql.rows<{ id: string }>(`DELETE FROM cipher WHERE id IN (${EDITABLE_IDS}) RETURNING id`, [
+  async delete(ids: string[], userId: string): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(`DELETE FROM cipher WHERE id IN (${EDITABLE_IDS}) RETURNING id`, [
       userId,
       ids,
     ]);
@@ -153,10 +153,9 @@ export class CipherWriteRepository {
     id: string,
     change: CipherChange,
     collectionIds: string[],
-    sql: Sql,
   ): Promise<number> {
     const now = new Date();
-    await sql.execute(
+    await this.db.execute(
       `INSERT INTO cipher (id, organization_id, type, data, key, reprompt, creation_date, revision_date, archived_date)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)`,
       [
@@ -170,12 +169,12 @@ export class CipherWriteRepository {
         change.archivedDate,
       ],
     );
-    return this.addCollections(userId, organizationId, id, collectionIds, sql);
+    return this.addCollections(userId, organizationId, id, collectionIds);
   }
 
   /** Moves a personal item into an organization; only its owner can, and only into writable collections. */
-  async share(userId: string, organizationId: string, id: string, change: CipherChange, sql: Sql): Promise<boolean> {
-    const moved = await sql.execute(
+  async share(userId: string, organizationId: string, id: string, change: CipherChange): Promise<boolean> {
+    const moved = await this.db.execute(
       `UPDATE cipher SET user_id = NULL, organization_id = $3, type = $4, data = $5, key = $6, reprompt = $7, revision_date = $8
        WHERE id = $2 AND user_id = $1 AND organization_id IS NULL`,
       [userId, id, organizationId, change.type, JSON.stringify(change.data), change.key, change.reprompt, new Date()],
@@ -188,10 +187,9 @@ export class CipherWriteRepository {
     organizationId: string,
     cipherId: string,
     collectionIds: string[],
-    sql: Sql,
   ): Promise<number> {
     if (collectionIds.length === 0) return 0;
-    return sql.execute(
+    return this.db.execute(
       `INSERT INTO collection_cipher (collection_id, cipher_id) SELECT w.id, $2 FROM (${WRITABLE_COLLECTIONS}) w ON CONFLICT DO NOTHING`,
       [userId, cipherId, organizationId, collectionIds],
     );
@@ -203,16 +201,15 @@ export class CipherWriteRepository {
     organizationId: string,
     cipherId: string,
     collectionIds: string[],
-    sql: Sql,
   ): Promise<void> {
-    await sql.execute(
+    await this.db.execute(
       `DELETE FROM collection_cipher WHERE cipher_id = $2
          AND collection_id IN (SELECT c.id FROM collection c JOIN (${USER_COLLECTION_ACCESS_SQL}) a ON a.collection_id = c.id
                                WHERE c.organization_id = $3 AND NOT a.read_only)`,
       [userId, cipherId, organizationId],
     );
-    await this.addCollections(userId, organizationId, cipherId, collectionIds, sql);
-    await sql.execute('UPDATE cipher SET revision_date = $2 WHERE id = $1', [cipherId, new Date()]);
+    await this.addCollections(userId, organizationId, cipherId, collectionIds);
+    await this.db.execute('UPDATE cipher SET revision_date = $2 WHERE id = $1', [cipherId, new Date()]);
   }
 
   /** Org import: items straight into the org, with collection links by index, in one statement each. */
@@ -220,11 +217,10 @@ export class CipherWriteRepository {
     organizationId: string,
     ciphers: (CipherChange & { id: string })[],
     links: { cipherId: string; collectionId: string }[],
-    sql: Sql,
   ): Promise<void> {
-    await insertCipherRows(sql, { organizationId }, ciphers, new Date());
+    await insertCipherRows(this.db, { organizationId }, ciphers, new Date());
     if (links.length === 0) return;
-    await sql.execute(
+    await this.db.execute(
       `INSERT INTO collection_cipher (collection_id, cipher_id)
        SELECT l.collection_id, l.cipher_id FROM jsonb_to_recordset($2::jsonb) AS l(collection_id uuid, cipher_id uuid)
        JOIN collection c ON c.id = l.collection_id AND c.organization_id = $1 ON CONFLICT DO NOTHING`,
@@ -232,7 +228,7 @@ export class CipherWriteRepository {
     );
   }
 
-  async purgeOrg(organizationId: string, sql: Sql = this.db): Promise<void> {
-    await sql.execute('DELETE FROM cipher WHERE organization_id = $1', [organizationId]);
+  async purgeOrg(organizationId: string): Promise<void> {
+    await this.db.execute('DELETE FROM cipher WHERE organization_id = $1', [organizationId]);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 import { insertCipherRows } from './cipher-row';
 
 export interface NewCipher {
@@ -21,8 +21,8 @@ export interface NewCipher {
 export class CipherRepository {
   constructor(private readonly db: Database) {}
 
-  async insertForUser(userId: string, cipher: NewCipher, sql: Sql = this.db, now = new Date()): Promise<void> {
-    await sql.execute(
+  async insertForUser(userId: string, cipher: NewCipher, now = new Date()): Promise<void> {
+    await this.db.execute(
       `INSERT INTO cipher (id, user_id, type, data, key, reprompt, creation_date, revision_date, archived_date)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)`,
       [
@@ -36,14 +36,14 @@ export class CipherRepository {
         cipher.archivedDate,
       ],
     );
-    await this.setUserState(userId, [cipher.id], cipher.folderId, cipher.favorite, sql);
+    await this.setUserState(userId, [cipher.id], cipher.folderId, cipher.favorite);
   }
 
   /** Inserts many items with two statements, whatever their number (imports). */
-  async insertManyForUser(userId: string, ciphers: NewCipher[], sql: Sql, now = new Date()): Promise<void> {
+  async insertManyForUser(userId: string, ciphers: NewCipher[], now = new Date()): Promise<void> {
     if (ciphers.length === 0) return;
-    await insertCipherRows(sql, { userId }, ciphers, now);
-    await sql.execute(
+    await insertCipherRows(this.db, { userId }, ciphers, now);
+    await this.db.execute(
       `INSERT INTO cipher_user_state (user_id, cipher_id, folder_id, favorite)
        SELECT $1, cipher_id, folder_id, favorite FROM jsonb_to_recordset($2::jsonb) AS x(cipher_id uuid, folder_id uuid, favorite boolean)`,
       [userId, JSON.stringify(ciphers.map((c) => ({ cipher_id: c.id, folder_id: c.folderId, favorite: c.favorite })))],
@@ -56,10 +56,9 @@ export class CipherRepository {
     cipherIds: string[],
     folderId: string | null,
     favorite: boolean | null,
-    sql: Sql = this.db,
   ): Promise<void> {
     if (cipherIds.length === 0) return;
-    await sql.execute(
+    await this.db.execute(
       `INSERT INTO cipher_user_state (user_id, cipher_id, folder_id, favorite)
        SELECT $1, unnest($2::uuid[]), $3, COALESCE($4, false)
        ON CONFLICT (user_id, cipher_id) DO UPDATE SET folder_id = EXCLUDED.folder_id,
@@ -68,7 +67,7 @@ export class CipherRepository {
     );
   }
 
-  async deleteAllForUser(userId: string, sql: Sql = this.db): Promise<void> {
-    await sql.execute('DELETE FROM cipher WHERE user_id = $1', [userId]);
+  async deleteAllForUser(userId: string): Promise<void> {
+    await this.db.execute('DELETE FROM cipher WHERE user_id = $1', [userId]);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '@keyhaven/db';
+import { Database } from '@keyhaven/db';
 
 export interface Folder {
   readonly id: string;
@@ -21,26 +21,26 @@ const toFolder = (r: FolderRow): Folder => ({ id: r.id, name: r.name, revisionDa
 export class FolderRepository {
   constructor(private readonly db: Database) {}
 
-  async listForUser(userId: string, sql: Sql = this.db): Promise<Folder[]> {
+  async listForUser(userId: string): Promise<Folder[]> {
     return (
-      await sql.rows<FolderRow>(
+      await this.db.rows<FolderRow>(
         'SELECT id, name, revision_date FROM folder WHERE user_id = $1 ORDER BY creation_date',
         [userId],
       )
     ).map(toFolder);
   }
 
-  async findForUser(id: string, userId: string, sql: Sql = this.db): Promise<Folder | null> {
-    const rows = await sql.rows<FolderRow>(
+  async findForUser(id: string, userId: string): Promise<Folder | null> {
+    const rows = await this.db.rows<FolderRow>(
       'SELECT id, name, revision_date FROM folder WHERE id = $1 AND user_id = $2',
       [id, userId],
     );
     return rows[0] ? toFolder(rows[0]) : null;
   }
 
-  async create(userId: string, name: string, sql: Sql = this.db, id: string = randomUUID()): Promise<Folder> {
+  async create(userId: string, name: string, id: string = randomUUID()): Promise<Folder> {
     const now = new Date();
-    await sql.execute(
+    await this.db.execute(
       'INSERT INTO folder (id, user_id, name, creation_date, revision_date) VALUES ($1, $2, $3, $4, $4)',
       [id, userId, name, now],
     );
@@ -56,11 +56,11 @@ export class FolderRepository {
   }
 
   /** Items in the folder stay, unfiled (the foreign key sets their folder to null). */
-  async deleteForUser(id: string, userId: string, sql: Sql = this.db): Promise<boolean> {
-    return (await sql.execute('DELETE FROM folder WHERE id = $1 AND user_id = $2', [id, userId])) === 1;
+  async deleteForUser(id: string, userId: string): Promise<boolean> {
+    return (await this.db.execute('DELETE FROM folder WHERE id = $1 AND user_id = $2', [id, userId])) === 1;
   }
 
-  async deleteAllForUser(userId: string, sql: Sql = this.db): Promise<void> {
-    await sql.execute('DELETE FROM folder WHERE user_id = $1', [userId]);
+  async deleteAllForUser(userId: string): Promise<void> {
+    await this.db.execute('DELETE FROM folder WHERE user_id = $1', [userId]);
   }
 }

@@ -55,7 +55,7 @@ export class MembersController {
     @Param('memberId', ParseUUIDPipe) memberId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageUsers');
-    const member = (await this.repository.listDetails(orgId, undefined, [memberId]))[0];
+    const member = (await this.repository.listDetails(orgId, [memberId]))[0];
     if (!member) throw notFound('Member');
     return memberJson(
       member,

@@ -50,7 +50,7 @@ export class PublicMembersController {
   ) {}
 
   private async details(orgId: string, id: string): Promise<Record<string, unknown>> {
-    const member = (await this.repository.listDetails(orgId, undefined, [id]))[0];
+    const member = (await this.repository.listDetails(orgId, [id]))[0];
     if (!member) throw notFound('Member');
     return publicMemberJson(member, await this.repository.collectionsOf(id));
   }
