@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,6 +47,16 @@ export interface ServerProcess {
   cleanup(): void;
 }
 
+/**
+ * The compiled entry of an app, as production runs it (`npm run build`; the test runner builds when dist/ is stale).
+ * `server` is the all-in-one.
+ */
+export function compiledEntry(app: string): string {
+  const entry = join(repoRoot, 'dist', 'apps', app, 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` (npm test builds it)`);
+  return entry;
+}
+
 /** Variables of the developer's shell that would silently switch adapters under a test. */
 const ADAPTER_VARIABLES = [
   'DATABASE_URL',
@@ -83,15 +93,11 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     },
     options.env,
   );
-  const child = spawn(
-    process.execPath,
-    ['--require', 'reflect-metadata', '--require', '@swc-node/register', join(repoRoot, 'apps', app, 'src', 'main.ts')],
-    {
-      cwd: repoRoot,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [compiledEntry(app)], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
