@@ -55,7 +55,8 @@ function runningApp() {
       continue;
     }
     for (const arg of args) {
-      const match = /(?:^|\/)apps\/([a-z-]+)\/src\/main\.ts$/.exec(arg);
+      // dist/apps/<app>/main.js as the image runs it; apps/<app>/src/main.ts from a source checkout.
+      const match = /(?:^|\/)apps\/([a-z-]+)\/(?:main\.js|src\/main\.ts)$/.exec(arg);
       if (match) return match[1];
     }
   }

@@ -66,8 +66,32 @@ import {
   type Action,
 } from './helm-static';
 
-const ENTRYPOINT = ['node', '--require', 'reflect-metadata', '--require', '@swc-node/register'];
+const ENTRYPOINT = ['node'];
 const NODE_IMAGE = 'node:20-bookworm-slim';
+/** The build tools: devDependencies, so a production install (`npm ci --omit=dev`) leaves them out. */
+const BUILD_TOOLS = ['esbuild', '@swc/core', '@swc-node/register', 'typescript'];
+
+/** Where `npm run build` puts each entry (tools/build/freshness.mjs): `server`, the split apps, `cli`. */
+const buildEntries = (() => {
+  const listed = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "import { entries } from './tools/build/freshness.mjs'; console.log(JSON.stringify(entries()));",
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  assert.equal(listed.status, 0, `tools/build/freshness.mjs: ${listed.stderr}`);
+  return JSON.parse(listed.stdout) as { name: string; source: string; output: string }[];
+})();
+
+/** The compiled file of an app, relative to the image's WORKDIR (and to the repository after a build). */
+function distPath(name: string): string {
+  const entry = buildEntries.find((e) => e.name === name);
+  assert.ok(entry, `npm run build has no entry named ${name}`);
+  return `dist/${entry.output}`;
+}
 
 /** Values that pass the config schema, for settings given as files. */
 const SAMPLE_SECRETS: Record<string, string> = {
@@ -151,20 +175,65 @@ void describe('deploy/Dockerfile', () => {
     for (const stage of dockerStages) assert.equal(stage.image, NODE_IMAGE, `stage ${stage.name ?? '?'}`);
   });
 
-  void test('installs every dependency from the lockfile (SWC is a devDependency needed at runtime)', () => {
-    const runs = dockerfile.filter((i) => i.keyword === 'RUN').map((i) => i.rest);
-    const install = runs.find((r) => /\bnpm ci\b/.test(r));
-    assert.ok(install, 'no `npm ci`');
-    assert.doesNotMatch(install, /--omit[= ]dev|--production|--only[= ]prod/);
-    // NODE_ENV=production before `npm ci` would make npm skip devDependencies just the same.
-    const installStage = dockerStages.find((s) => s.instructions.some((i) => i.rest === install));
-    assert.ok(installStage);
-    assert.notEqual(envOf(installStage).get('NODE_ENV'), 'production', 'NODE_ENV=production in the install stage');
+  const buildStage = dockerStages.find((stage) =>
+    stage.instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.rest)),
+  );
+
+  void test('the build stage installs every dependency from the lockfile and compiles the apps (npm run build)', () => {
+    assert.ok(buildStage, 'no stage runs `npm run build`');
+    assert.ok(buildStage.name, 'the build stage needs a name for COPY --from');
+    assert.notEqual(buildStage, finalStage, 'the image would carry the build tools');
+    const runs = buildStage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.rest);
+    const install = runs.findIndex((r) => /\bnpm ci\b/.test(r));
+    assert.ok(install !== -1, 'no `npm ci` in the build stage');
+    assert.doesNotMatch(runs[install] ?? '', /--omit[= ]dev|--production|--only[= ]prod/);
+    assert.ok(install < runs.findIndex((r) => /\bnpm run build\b/.test(r)), 'npm run build before npm ci');
+    // NODE_ENV=production before `npm ci` would make npm skip the build tools.
+    assert.notEqual(envOf(buildStage).get('NODE_ENV'), 'production', 'NODE_ENV=production in the build stage');
+    const sources = contextSources(buildStage);
+    for (const needed of ['package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'apps', 'libs', 'tools/cli']) {
+      assert.ok(sources.includes(needed), `the build stage lacks ${needed}`);
+    }
     assert.ok(
-      existsSync(repoPath('node_modules/@swc-node/register')) &&
-        record(packageJson.devDependencies, 'devDependencies')['@swc-node/register'] !== undefined,
-      '@swc-node/register is expected among the devDependencies',
+      sources.some((s) => s === 'tools/build' || s === 'tools'),
+      'the build stage lacks tools/build',
     );
+    assert.equal(text(npmScripts.build, 'scripts.build'), 'node tools/build/build.mjs');
+  });
+
+  void test('the runtime stage holds production dependencies and dist/ only', () => {
+    assert.ok(finalStage && buildStage);
+    const runs = finalStage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.rest);
+    const install = runs.find((r) => /\bnpm ci\b/.test(r));
+    assert.ok(install, 'no `npm ci` in the runtime stage');
+    assert.match(install, /--omit[= ]dev/);
+    const dependencies = record(packageJson.dependencies, 'dependencies');
+    const devDependencies = record(packageJson.devDependencies, 'devDependencies');
+    for (const tool of BUILD_TOOLS) {
+      assert.equal(dependencies[tool], undefined, `${tool} is a production dependency`);
+      assert.ok(devDependencies[tool] !== undefined, `${tool} is expected among the devDependencies`);
+    }
+    // Everything from the build stage is dist/, to where the commands expect it.
+    const fromBuild = finalStage.instructions.filter((i) => i.keyword === 'COPY' && i.rest.includes('--from='));
+    assert.deepEqual(
+      fromBuild.map((i) => i.rest.split(/\s+/)),
+      [[`--from=${buildStage.name ?? ''}`, '/app/dist', './dist']],
+      'copy /app/dist from the build stage, and nothing else',
+    );
+    assert.ok(
+      buildStage.instructions.some((i) => i.keyword === 'WORKDIR' && i.rest === '/app'),
+      'the build stage does not build in /app',
+    );
+    assert.ok(
+      finalStage.instructions.some((i) => i.keyword === 'WORKDIR' && i.rest === '/app'),
+      'the runtime stage does not run in /app',
+    );
+    assert.deepEqual(
+      contextSources(finalStage).sort(),
+      ['.npmrc', 'deploy/healthcheck.js', 'package-lock.json', 'package.json'],
+      'the runtime stage copies sources from the context',
+    );
+    assert.equal(envOf(finalStage).get('NODE_ENV'), 'production');
   });
 
   void test('runs as a non-root user, numerically (Kubernetes can then verify runAsNonRoot)', () => {
@@ -178,17 +247,22 @@ void describe('deploy/Dockerfile', () => {
     assert.ok(lastUser > lastRun, 'USER comes before a later RUN: that RUN would run as the service user');
   });
 
-  void test('one image for every app: node with SWC as ENTRYPOINT, the all-in-one as CMD, as package.json runs them', () => {
+  void test('one image for every app: node as ENTRYPOINT, the compiled all-in-one as CMD, the file npm start runs', () => {
     const entrypoint = execForm(finalInstruction('ENTRYPOINT') ?? '');
     const cmd = execForm(finalInstruction('CMD') ?? '');
     assert.deepEqual(entrypoint, ENTRYPOINT);
-    assert.deepEqual(cmd, ['apps/server/src/main.ts']);
-    assert.deepEqual([...ENTRYPOINT, ...cmd], words(text(npmScripts.start, 'scripts.start')));
+    assert.deepEqual(cmd, [distPath('server')]);
+    // npm start and npm run migrate run the same compiled files, through the wrapper that builds a stale dist/.
+    assert.deepEqual(words(text(npmScripts.start, 'scripts.start')), ['node', 'tools/build/start.mjs', 'server']);
     assert.deepEqual(words(text(npmScripts.migrate, 'scripts.migrate')), [
-      ...ENTRYPOINT,
-      'tools/cli/src/main.ts',
+      'node',
+      'tools/build/start.mjs',
+      'cli',
       'migrate',
     ]);
+    for (const { name } of [...SPLIT_SERVICES, { name: 'server' }]) {
+      assert.equal(distPath(name), `dist/apps/${name}/main.js`, `npm run build does not compile ${name}`);
+    }
   });
 
   void test('exposes 8443, keeps /data as DATA_DIR volume, and does not pin PORT for the split apps', () => {
@@ -213,13 +287,9 @@ void describe('deploy/Dockerfile', () => {
 
   void test('copies only context files that exist and that .dockerignore keeps', () => {
     const sources = dockerStages.flatMap(contextSources);
-    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'apps', 'libs']) {
+    for (const needed of ['package.json', 'package-lock.json', '.npmrc', 'deploy/healthcheck.js']) {
       assert.ok(sources.includes(needed), `the image lacks ${needed}`);
     }
-    assert.ok(
-      sources.some((s) => s === 'tools/cli' || s === 'tools'),
-      'the image lacks tools/cli (npm run migrate)',
-    );
     for (const source of sources) {
       assert.ok(existsSync(repoPath(source)), `COPY ${source}: no such file`);
       assert.ok(!dockerIgnored(source, dockerignore), `COPY ${source}: excluded by .dockerignore`);
@@ -657,7 +727,7 @@ void describe('docker-compose.yml', () => {
     const images = new Set<string>();
     for (const { name } of SPLIT_SERVICES) {
       const service = composeService(name);
-      assert.deepEqual(strings(service.command, `${name}.command`), [`apps/${name}/src/main.ts`], name);
+      assert.deepEqual(strings(service.command, `${name}.command`), [distPath(name)], name);
       const build = record(service.build, `${name}.build`);
       assert.equal(build.context, '.');
       assert.equal(build.dockerfile, 'deploy/Dockerfile');
@@ -697,10 +767,9 @@ void describe('docker-compose.yml', () => {
 
   void test('migrations run once before every service starts', () => {
     const migrate = composeService('migrate');
-    assert.deepEqual(
-      [...ENTRYPOINT, ...strings(migrate.command, 'migrate.command')],
-      words(text(npmScripts.migrate, 'scripts.migrate')),
-    );
+    // What `npm run migrate` runs: the compiled operator CLI with `migrate`.
+    assert.deepEqual(strings(migrate.command, 'migrate.command'), [distPath('cli'), 'migrate']);
+    assert.deepEqual(words(text(npmScripts.migrate, 'scripts.migrate')).slice(-2), ['cli', 'migrate']);
     assert.equal(migrate.restart, 'no');
     assert.equal(record(dependsOn(migrate).postgres, 'migrate.depends_on.postgres').condition, 'service_healthy');
     const env = withSecretFiles(composeEnv(migrate));
@@ -853,7 +922,7 @@ void describe('deploy/docker-compose.all-in-one.yml', () => {
     const build = record(server.build, 'build');
     assert.equal(resolve(repoPath('deploy'), text(build.context, 'build.context')), ROOT);
     assert.equal(build.dockerfile, 'deploy/Dockerfile');
-    if (server.command !== undefined) assert.deepEqual(server.command, ['apps/server/src/main.ts']);
+    if (server.command !== undefined) assert.deepEqual(server.command, [distPath('server')]);
     assert.ok(
       list(server.ports, 'ports')
         .map(String)
@@ -1008,7 +1077,8 @@ void describe('helm/keyhaven', () => {
     assert.match(deployment, /range \$name, \$svc := \.Values\.services/);
     assert.match(deployment, /if \$svc\.enabled/);
     assert.match(deployment, /kind: Deployment/);
-    assert.match(deployment, /args: \["apps\/\{\{ \$name \}\}\/src\/main\.ts"\]/);
+    assert.match(deployment, /args: \["dist\/apps\/\{\{ \$name \}\}\/main\.js"\]/);
+    for (const { name } of SPLIT_SERVICES) assert.equal(distPath(name), `dist/apps/${name}/main.js`);
     assert.match(deployment, /livenessProbe:\s+httpGet:\s+path: \/alive\b/);
     assert.match(deployment, /readinessProbe:\s+httpGet:\s+path: \/healthz\b/);
     assert.match(deployment, /preStop:[\s\S]*?sleep/);
@@ -1026,7 +1096,8 @@ void describe('helm/keyhaven', () => {
     const job = template('migration-job.yaml');
     assert.match(job, /kind: Job/);
     assert.match(job, /helm\.sh\/hook: pre-install,pre-upgrade/);
-    assert.match(job, /args: \["tools\/cli\/src\/main\.ts", "migrate"\]/);
+    assert.match(job, /args: \["dist\/tools\/cli\/main\.js", "migrate"\]/);
+    assert.equal(distPath('cli'), 'dist/tools/cli/main.js');
     assert.match(job, /DATABASE_URL_FILE/);
     assert.match(job, /restartPolicy: Never/);
     // The chart-made Secret must exist before the Job that reads it.
