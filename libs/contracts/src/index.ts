@@ -4,3 +4,4 @@ export * from './enc-string';
 export * from './validate';
 export * from './push';
 export * from './list';
+export * from './guid';

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
-import { isWellFormedEncString, notFound } from '@keyhaven/contracts';
+import { isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
 import { CollectionRepository, type AccessSelection, type Collection } from './collection.repository';
 import { allows, type Membership } from './membership';
 
 const access = z.object({
-  id: z.uuid(),
+  id: guid,
   readOnly: z.boolean().default(false),
   hidePasswords: z.boolean().default(false),
   manage: z.boolean().default(false),

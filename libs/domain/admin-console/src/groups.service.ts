@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
-import { notFound } from '@keyhaven/contracts';
+import { notFound, guid } from '@keyhaven/contracts';
 import { GrantRules } from './grant-rules';
 import { GroupRepository, type Group } from './group.repository';
 import type { Membership } from './membership';
 
 const access = z.object({
-  id: z.uuid(),
+  id: guid,
   readOnly: z.boolean().default(false),
   hidePasswords: z.boolean().default(false),
   manage: z.boolean().default(false),
@@ -17,7 +17,7 @@ export const groupRequestSchema = z.object({
   name: z.string().min(1).max(100),
   externalId: z.string().max(300).nullish(),
   collections: z.array(access).nullish(),
-  users: z.array(z.uuid()).nullish(),
+  users: z.array(guid).nullish(),
 });
 
 @Injectable()

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database } from '@keyhaven/db';
-import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
+import { badRequest, isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
 import { AccessTokens, UserRepository, normalizeEmail } from '@keyhaven/domain-auth';
 import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
@@ -18,7 +18,7 @@ import { PolicyRepository } from './policy.repository';
 const INVITE_LIFETIME_S = 5 * 24 * 3600;
 
 const accessSelection = z.object({
-  id: z.uuid(),
+  id: guid,
   readOnly: z.boolean().default(false),
   hidePasswords: z.boolean().default(false),
   manage: z.boolean().default(false),
@@ -30,14 +30,14 @@ export const inviteSchema = z.object({
   type: memberType,
   permissions: z.record(z.string(), z.unknown()).nullish(),
   collections: z.array(accessSelection).default([]),
-  groups: z.array(z.uuid()).default([]),
+  groups: z.array(guid).default([]),
 });
 
 export const updateMemberSchema = z.object({
   type: memberType,
   permissions: z.record(z.string(), z.unknown()).nullish(),
   collections: z.array(accessSelection).nullish(),
-  groups: z.array(z.uuid()).nullish(),
+  groups: z.array(guid).nullish(),
 });
 
 const rsaEnc = z
@@ -46,12 +46,12 @@ const rsaEnc = z
 export const confirmSchema = z.object({ key: rsaEnc });
 export const bulkConfirmSchema = z.object({
   keys: z
-    .array(z.object({ id: z.uuid(), key: rsaEnc }))
+    .array(z.object({ id: guid, key: rsaEnc }))
     .min(1)
     .max(500),
 });
 export const acceptSchema = z.object({ token: z.string().min(1).max(4000), resetPasswordKey: z.string().nullish() });
-export const idsSchema = z.object({ ids: z.array(z.uuid()).min(1).max(500) });
+export const idsSchema = z.object({ ids: z.array(guid).min(1).max(500) });
 
 export interface InviteResult {
   readonly id: string;

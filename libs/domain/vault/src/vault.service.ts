@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
-import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
+import { badRequest, isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
 import { UserRepository } from '@keyhaven/domain-auth';
 import { MemberType, OrgAccess, PolicyRepository, PolicyType } from '@keyhaven/domain-admin-console';
 import { cipherJson, type Cipher } from './ciphers/cipher';
@@ -19,7 +19,7 @@ import { PushType } from '@keyhaven/contracts';
 
 export const folderRequestSchema = z.object({
   name: z.string().max(10_000).refine(isWellFormedEncString, { message: 'must be a valid encrypted string' }),
-  id: z.uuid().nullish(),
+  id: guid.nullish(),
 });
 
 export const importRequestSchema = z.object({
@@ -34,7 +34,7 @@ export const orgImportSchema = z.object({
     .array(
       z.object({
         name: z.string().refine(isWellFormedEncString, { message: 'must be a valid encrypted string' }),
-        id: z.uuid().nullish(),
+        id: guid.nullish(),
         externalId: z.string().max(300).nullish(),
       }),
     )
@@ -45,14 +45,14 @@ export const orgImportSchema = z.object({
     .default([]),
 });
 
-export const idsSchema = z.object({ ids: z.array(z.uuid()).max(10_000) });
-export const moveSchema = idsSchema.extend({ folderId: z.uuid().nullish() });
+export const idsSchema = z.object({ ids: z.array(guid).max(10_000) });
+export const moveSchema = idsSchema.extend({ folderId: guid.nullish() });
 export const shareSchema = z.object({
   cipher: cipherRequestSchema,
-  collectionIds: z.array(z.uuid()).max(1000).default([]),
+  collectionIds: z.array(guid).max(1000).default([]),
 });
-export const collectionsSchema = z.object({ collectionIds: z.array(z.uuid()).max(1000) });
-export const partialSchema = z.object({ folderId: z.uuid().nullish(), favorite: z.boolean().nullish() });
+export const collectionsSchema = z.object({ collectionIds: z.array(guid).max(1000) });
+export const partialSchema = z.object({ folderId: guid.nullish(), favorite: z.boolean().nullish() });
 
 export function folderJson(folder: Folder): Record<string, unknown> {
   return { id: folder.id, name: folder.name, revisionDate: folder.revisionDate.toISOString(), object: 'folder' };

@@ -5,3 +5,4 @@ export * from './logger';
 export * from './metrics';
 export * from './run-main';
 export * from './tls';
+export * from './parse-guid.pipe';

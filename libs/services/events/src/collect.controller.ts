@@ -1,13 +1,13 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { z } from 'zod';
-import { parseBody } from '@keyhaven/contracts';
+import { parseBody, guid } from '@keyhaven/contracts';
 
 const eventsSchema = z
   .array(
     z.object({
       type: z.number().int(),
-      cipherId: z.uuid().nullish(),
-      organizationId: z.uuid().nullish(),
+      cipherId: guid.nullish(),
+      organizationId: guid.nullish(),
       date: z.string().nullish(),
     }),
   )

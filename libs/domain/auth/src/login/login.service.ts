@@ -1,3 +1,4 @@
+import { isGuid } from '@keyhaven/contracts';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   LOGIN_POLICIES,
@@ -21,7 +22,6 @@ import { tokenResponse } from './token-response';
 export type TokenForm = Record<string, string | undefined>;
 
 const FAILURE_WINDOW_MS = 15 * 60 * 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The answer that makes a client ask for a second factor. */
 function twoFactorChallenge(): IdentityError {
@@ -193,8 +193,9 @@ export class LoginService {
     const invalidClient = new IdentityError(400, 'invalid_client', 'Invalid client credentials.');
     if (clientId.startsWith('organization.')) return this.organizationGrant(clientId, secret, invalidClient, ip);
     if (!clientId.startsWith('user.')) throw invalidClient;
-    const userId = clientId.slice('user.'.length);
-    if (!UUID.test(userId)) throw invalidClient;
+    // Lower case, so that the rate-limit key cannot be varied by case.
+    const userId = clientId.slice('user.'.length).toLowerCase();
+    if (!isGuid(userId)) throw invalidClient;
     const attempts = await this.attempt(`api:${userId}`, ip);
     const user = await this.users.findById(userId);
     if (!user || !constantTimeEquals(user.apiKey, secret)) {
@@ -222,8 +223,8 @@ export class LoginService {
     invalidClient: IdentityError,
     ip: string,
   ): Promise<Record<string, unknown>> {
-    const organizationId = clientId.slice('organization.'.length);
-    if (!UUID.test(organizationId) || !this.organizationCredentials) throw invalidClient;
+    const organizationId = clientId.slice('organization.'.length).toLowerCase();
+    if (!isGuid(organizationId) || !this.organizationCredentials) throw invalidClient;
     const attempts = await this.attempt(`org-api:${organizationId}`, ip);
     const stamp = await this.organizationCredentials.verify(organizationId, secret);
     if (!stamp) throw invalidClient;

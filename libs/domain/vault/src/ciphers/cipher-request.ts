@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { isWellFormedEncString } from '@keyhaven/contracts';
+import { isWellFormedEncString, guid } from '@keyhaven/contracts';
 
 const enc = z.string().max(200_000).refine(isWellFormedEncString, { message: 'must be a valid encrypted string' });
 const encOpt = enc.nullish();
-const uuid = z.uuid();
 const isoDate = z
   .string()
   .max(64)
@@ -63,8 +62,8 @@ const passwordHistory = z.looseObject({ password: enc, lastUsedDate: z.string() 
  */
 export const cipherRequestSchema = z.looseObject({
   type: z.number().int().min(1).max(255),
-  organizationId: uuid.nullish(),
-  folderId: uuid.nullish(),
+  organizationId: guid.nullish(),
+  folderId: guid.nullish(),
   favorite: z.boolean().nullish(),
   reprompt: z.number().int().min(0).max(1).nullish(),
   key: encOpt,

@@ -1,4 +1,5 @@
-import { Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { notFound, listJson } from '@keyhaven/contracts';
 import { DeviceRepository, normalizeEmail, type Device } from '@keyhaven/domain-auth';
 import { CurrentUser, Public, type Principal } from '@keyhaven/platform-auth';
@@ -50,7 +51,7 @@ export class DevicesController {
 
   @Post(':id/deactivate')
   @HttpCode(200)
-  async remove(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
     if (!(await this.devices.deleteForUser(principal.userId, id))) throw notFound('Device');
   }
 }

@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { notFound, parseBody, listJson } from '@keyhaven/contracts';
+import { notFound, parseBody, listJson, guid } from '@keyhaven/contracts';
 import {
   CollectionRepository,
   CollectionsService,
@@ -12,7 +13,7 @@ import {
 } from '@keyhaven/domain-admin-console';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
-const idsSchema = z.object({ ids: z.array(z.uuid()).min(1).max(500) });
+const idsSchema = z.object({ ids: z.array(guid).min(1).max(500) });
 const COLLECTION_ADMIN = ['admin', 'createNewCollections', 'editAnyCollection', 'deleteAnyCollection'] as const;
 
 /** `GET api/collections`: the caller's collections across every organization. */
@@ -38,7 +39,7 @@ export class CollectionsController {
   @Get()
   async list(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     const admin = await this.access.find(orgId, principal.userId, ...COLLECTION_ADMIN);
     if (admin) return listJson((await this.collections.listForOrg(orgId)).map(collectionJson));
@@ -50,7 +51,7 @@ export class CollectionsController {
   @Get('details')
   async details(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, ...COLLECTION_ADMIN);
     const mine = new Map((await this.collections.listForUser(principal.userId)).map((c) => [c.id, c]));
@@ -66,7 +67,7 @@ export class CollectionsController {
   @HttpCode(200)
   async create(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'admin', 'createNewCollections');
@@ -77,8 +78,8 @@ export class CollectionsController {
   @Get(':collectionId')
   async get(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('collectionId', ParseUUIDPipe) collectionId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('collectionId', ParseGuidPipe) collectionId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId);
     const admin = await this.access.find(orgId, principal.userId, ...COLLECTION_ADMIN);
@@ -94,8 +95,8 @@ export class CollectionsController {
   @Get(':collectionId/details')
   async getDetails(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('collectionId', ParseUUIDPipe) collectionId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('collectionId', ParseGuidPipe) collectionId: string,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId);
     const collection = await this.service.requireManageable(actor, collectionId, 'editAnyCollection');
@@ -106,8 +107,8 @@ export class CollectionsController {
   @HttpCode(200)
   async update(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('collectionId', ParseUUIDPipe) collectionId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('collectionId', ParseGuidPipe) collectionId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId);
@@ -119,8 +120,8 @@ export class CollectionsController {
   @HttpCode(200)
   async delete(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('collectionId', ParseUUIDPipe) collectionId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('collectionId', ParseGuidPipe) collectionId: string,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId);
     await this.service.delete(actor, [collectionId]);
@@ -130,7 +131,7 @@ export class CollectionsController {
   @HttpCode(200)
   async deleteMany(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId);

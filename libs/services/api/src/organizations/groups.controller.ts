@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { parseBody, listJson } from '@keyhaven/contracts';
+import { parseBody, listJson, guid } from '@keyhaven/contracts';
 import {
   GroupRepository,
   GroupsService,
@@ -10,8 +11,8 @@ import {
 } from '@keyhaven/domain-admin-console';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
-const memberIdsSchema = z.array(z.uuid()).max(10_000);
-const idsSchema = z.object({ ids: z.array(z.uuid()).min(1).max(500) });
+const memberIdsSchema = z.array(guid).max(10_000);
+const idsSchema = z.object({ ids: z.array(guid).min(1).max(500) });
 
 @Controller('organizations/:orgId/groups')
 export class GroupsController {
@@ -24,7 +25,7 @@ export class GroupsController {
   @Get()
   async list(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(
       orgId,
@@ -40,7 +41,7 @@ export class GroupsController {
   @Get('details')
   async details(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageGroups');
     const groups = await this.groups.listForOrg(orgId);
@@ -51,7 +52,7 @@ export class GroupsController {
   @HttpCode(200)
   async create(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageGroups');
@@ -62,8 +63,8 @@ export class GroupsController {
   @Get(':groupId')
   async get(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('groupId', ParseUUIDPipe) groupId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('groupId', ParseGuidPipe) groupId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageGroups');
     return groupJson(await this.service.require(orgId, groupId));
@@ -72,8 +73,8 @@ export class GroupsController {
   @Get(':groupId/details')
   async getDetails(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('groupId', ParseUUIDPipe) groupId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('groupId', ParseGuidPipe) groupId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageGroups');
     const group = await this.service.require(orgId, groupId);
@@ -83,8 +84,8 @@ export class GroupsController {
   @Get(':groupId/users')
   async members(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('groupId', ParseUUIDPipe) groupId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('groupId', ParseGuidPipe) groupId: string,
   ): Promise<string[]> {
     await this.access.require(orgId, principal.userId, 'manageGroups');
     await this.service.require(orgId, groupId);
@@ -95,8 +96,8 @@ export class GroupsController {
   @HttpCode(200)
   async setMembers(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('groupId', ParseUUIDPipe) groupId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('groupId', ParseGuidPipe) groupId: string,
     @Body() body: unknown,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageGroups');
@@ -107,8 +108,8 @@ export class GroupsController {
   @HttpCode(200)
   async update(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('groupId', ParseUUIDPipe) groupId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('groupId', ParseGuidPipe) groupId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageGroups');
@@ -120,8 +121,8 @@ export class GroupsController {
   @HttpCode(200)
   async delete(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('groupId', ParseUUIDPipe) groupId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('groupId', ParseGuidPipe) groupId: string,
   ): Promise<void> {
     await this.access.require(orgId, principal.userId, 'manageGroups');
     await this.service.delete(orgId, [groupId]);
@@ -131,7 +132,7 @@ export class GroupsController {
   @HttpCode(200)
   async deleteMany(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<void> {
     await this.access.require(orgId, principal.userId, 'manageGroups');

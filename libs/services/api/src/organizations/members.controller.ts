@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { notFound, parseBody, listJson } from '@keyhaven/contracts';
 import {
   MemberRepository,
@@ -35,7 +36,7 @@ export class MembersController {
   @Get()
   async list(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageUsers', 'manageGroups');
     const details = await this.repository.listDetails(orgId);
@@ -51,8 +52,8 @@ export class MembersController {
   @Get(':memberId')
   async get(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('memberId', ParseUUIDPipe) memberId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('memberId', ParseGuidPipe) memberId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageUsers');
     const member = (await this.repository.listDetails(orgId, [memberId]))[0];
@@ -69,7 +70,7 @@ export class MembersController {
   @HttpCode(200)
   async invite(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
@@ -80,7 +81,7 @@ export class MembersController {
   @HttpCode(200)
   async reinviteMany(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
@@ -91,8 +92,8 @@ export class MembersController {
   @HttpCode(200)
   async reinvite(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('memberId', ParseUUIDPipe) memberId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('memberId', ParseGuidPipe) memberId: string,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
     return listJson(await this.members.reinvite(actor, [memberId]));
@@ -103,8 +104,8 @@ export class MembersController {
   @HttpCode(200)
   async accept(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('memberId', ParseUUIDPipe) memberId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('memberId', ParseGuidPipe) memberId: string,
     @Body() body: unknown,
   ): Promise<void> {
     await this.members.accept(orgId, memberId, principal.userId, parseBody(acceptSchema, body).token);
@@ -114,7 +115,7 @@ export class MembersController {
   @HttpCode(200)
   async publicKeys(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'manageUsers');
@@ -126,7 +127,7 @@ export class MembersController {
   @HttpCode(200)
   async confirmMany(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
@@ -138,8 +139,8 @@ export class MembersController {
   @HttpCode(200)
   async confirm(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('memberId', ParseUUIDPipe) memberId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('memberId', ParseGuidPipe) memberId: string,
     @Body() body: unknown,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
@@ -151,8 +152,8 @@ export class MembersController {
   @HttpCode(200)
   async resetPasswordEnrollment(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('userId', ParseUUIDPipe) userId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('userId', ParseGuidPipe) userId: string,
     @Body() body: unknown,
   ): Promise<void> {
     if (userId !== principal.userId) throw notFound('Member');
@@ -166,8 +167,8 @@ export class MembersController {
   @HttpCode(200)
   async update(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('memberId', ParseUUIDPipe) memberId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('memberId', ParseGuidPipe) memberId: string,
     @Body() body: unknown,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
@@ -178,7 +179,7 @@ export class MembersController {
   @HttpCode(200)
   async revokeMany(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
@@ -189,7 +190,7 @@ export class MembersController {
   @HttpCode(200)
   async restoreMany(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
@@ -200,8 +201,8 @@ export class MembersController {
   @HttpCode(200)
   async revoke(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('memberId', ParseUUIDPipe) memberId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('memberId', ParseGuidPipe) memberId: string,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
     await this.members.revoke(actor, [memberId]);
@@ -211,8 +212,8 @@ export class MembersController {
   @HttpCode(200)
   async restore(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('memberId', ParseUUIDPipe) memberId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('memberId', ParseGuidPipe) memberId: string,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
     await this.members.restore(actor, [memberId]);
@@ -222,7 +223,7 @@ export class MembersController {
   @HttpCode(200)
   async removeMany(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
@@ -233,8 +234,8 @@ export class MembersController {
   @HttpCode(200)
   async remove(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('memberId', ParseUUIDPipe) memberId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
+    @Param('memberId', ParseGuidPipe) memberId: string,
   ): Promise<void> {
     const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
     await this.members.remove(actor, [memberId]);

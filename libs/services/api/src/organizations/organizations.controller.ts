@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { parseBody } from '@keyhaven/contracts';
 import {
   OrgAccess,
@@ -32,7 +33,7 @@ export class OrganizationsController {
   @Get(':orgId')
   async get(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'admin');
     return organizationJson(await this.organizations.require(orgId));
@@ -42,7 +43,7 @@ export class OrganizationsController {
   @HttpCode(200)
   async update(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'owner');
@@ -53,7 +54,7 @@ export class OrganizationsController {
   @HttpCode(200)
   async delete(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<void> {
     await this.access.require(orgId, principal.userId, 'owner');
@@ -64,7 +65,7 @@ export class OrganizationsController {
   @HttpCode(200)
   async deletePost(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<void> {
     await this.delete(principal, orgId, body);
@@ -72,14 +73,14 @@ export class OrganizationsController {
 
   @Post(':orgId/leave')
   @HttpCode(200)
-  async leave(@CurrentUser() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string): Promise<void> {
+  async leave(@CurrentUser() principal: Principal, @Param('orgId', ParseGuidPipe) orgId: string): Promise<void> {
     await this.organizations.leave(await this.access.require(orgId, principal.userId));
   }
 
   @Get(':orgId/keys')
   async keys(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId);
     const org = await this.organizations.require(orgId);
@@ -90,7 +91,7 @@ export class OrganizationsController {
   @HttpCode(200)
   async apiKey(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'owner');
@@ -102,7 +103,7 @@ export class OrganizationsController {
   @HttpCode(200)
   async rotateApiKey(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'owner');
@@ -114,7 +115,7 @@ export class OrganizationsController {
   @Get(':orgId/export')
   async export(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'admin', 'accessImportExport');
     const [collections, ciphers] = await Promise.all([

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Put } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Put } from '@nestjs/common';
 import { parseBody, listJson } from '@keyhaven/contracts';
 import {
   OrgAccess,
@@ -20,7 +21,7 @@ export class PoliciesController {
   @Get()
   async list(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'managePolicies');
     return listJson((await this.policies.listForOrg(orgId)).map(policyJson));
@@ -29,7 +30,7 @@ export class PoliciesController {
   @Get(':type')
   async get(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Param('type', ParseIntPipe) type: number,
   ): Promise<Record<string, unknown>> {
     await this.access.require(orgId, principal.userId, 'managePolicies');
@@ -44,7 +45,7 @@ export class PoliciesController {
   @HttpCode(200)
   async put(
     @CurrentUser() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('orgId', ParseGuidPipe) orgId: string,
     @Param('type', ParseIntPipe) type: number,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {

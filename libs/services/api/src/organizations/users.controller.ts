@@ -1,4 +1,5 @@
-import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Controller, Get, Param } from '@nestjs/common';
 import { notFound } from '@keyhaven/contracts';
 import { UserRepository } from '@keyhaven/domain-auth';
 
@@ -8,7 +9,7 @@ export class UsersController {
   constructor(private readonly users: UserRepository) {}
 
   @Get(':userId/public-key')
-  async publicKey(@Param('userId', ParseUUIDPipe) userId: string): Promise<Record<string, unknown>> {
+  async publicKey(@Param('userId', ParseGuidPipe) userId: string): Promise<Record<string, unknown>> {
     const user = await this.users.findById(userId);
     if (!user?.publicKey) throw notFound('User');
     return { userId: user.id, publicKey: user.publicKey, object: 'userKey' };

@@ -1,12 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { parseBody, listJson } from '@keyhaven/contracts';
+import { parseBody, listJson, guid } from '@keyhaven/contracts';
 import { GroupRepository, GroupsService, type Group } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
 import { organizationActor } from './org-actor';
 
 const collection = z.object({
-  id: z.uuid(),
+  id: guid,
   readOnly: z.boolean().default(false),
   hidePasswords: z.boolean().default(false),
   manage: z.boolean().default(false),
@@ -16,7 +17,7 @@ const groupSchema = z.object({
   externalId: z.string().max(300).nullish(),
   collections: z.array(collection).default([]),
 });
-const memberIdsSchema = z.object({ memberIds: z.array(z.uuid()).max(10_000) });
+const memberIdsSchema = z.object({ memberIds: z.array(guid).max(10_000) });
 
 @OrganizationApi()
 @Controller('public/groups')
@@ -44,7 +45,7 @@ export class PublicGroupsController {
   @Get(':id')
   async get(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
     return this.json(await this.service.require(principal.userId, id));
   }
@@ -59,7 +60,7 @@ export class PublicGroupsController {
   @HttpCode(200)
   async update(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     return this.json(await this.service.update(organizationActor(principal), id, parseBody(groupSchema, body)));
@@ -67,12 +68,12 @@ export class PublicGroupsController {
 
   @Delete(':id')
   @HttpCode(200)
-  async delete(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async delete(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
     await this.service.delete(principal.userId, [id]);
   }
 
   @Get(':id/member-ids')
-  async memberIds(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<string[]> {
+  async memberIds(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<string[]> {
     await this.service.require(principal.userId, id);
     return this.groups.membersOf(id);
   }
@@ -81,7 +82,7 @@ export class PublicGroupsController {
   @HttpCode(200)
   async setMemberIds(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<void> {
     await this.service.setMembers(organizationActor(principal), id, parseBody(memberIdsSchema, body).memberIds);

@@ -1,12 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { notFound, parseBody, listJson } from '@keyhaven/contracts';
+import { notFound, parseBody, listJson, guid } from '@keyhaven/contracts';
 import { MemberRepository, MembersService, type MemberDetails } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
 import { organizationActor } from './org-actor';
 
 const collection = z.object({
-  id: z.uuid(),
+  id: guid,
   readOnly: z.boolean().default(false),
   hidePasswords: z.boolean().default(false),
   manage: z.boolean().default(false),
@@ -17,11 +18,11 @@ const createSchema = z.object({
   type: memberType,
   externalId: z.string().max(300).nullish(),
   collections: z.array(collection).default([]),
-  groups: z.array(z.uuid()).default([]),
+  groups: z.array(guid).default([]),
   permissions: z.record(z.string(), z.unknown()).nullish(),
 });
 const updateSchema = createSchema.omit({ email: true });
-const groupIdsSchema = z.object({ groupIds: z.array(z.uuid()).max(1000) });
+const groupIdsSchema = z.object({ groupIds: z.array(guid).max(1000) });
 
 function publicMemberJson(m: MemberDetails, collections: z.infer<typeof collection>[]): Record<string, unknown> {
   return {
@@ -64,7 +65,7 @@ export class PublicMembersController {
   }
 
   @Get(':id')
-  get(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<Record<string, unknown>> {
+  get(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<Record<string, unknown>> {
     return this.details(principal.userId, id);
   }
 
@@ -83,7 +84,7 @@ export class PublicMembersController {
   @HttpCode(200)
   async update(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const request = parseBody(updateSchema, body);
@@ -95,18 +96,18 @@ export class PublicMembersController {
 
   @Delete(':id')
   @HttpCode(200)
-  async remove(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
     await this.members.remove(organizationActor(principal), [id]);
   }
 
   @Post(':id/reinvite')
   @HttpCode(200)
-  async reinvite(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async reinvite(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
     await this.members.reinvite(organizationActor(principal), [id]);
   }
 
   @Get(':id/group-ids')
-  async groupIds(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<string[]> {
+  async groupIds(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<string[]> {
     if (!(await this.repository.findInOrg(principal.userId, id))) throw notFound('Member');
     return this.repository.groupsOf(id);
   }
@@ -115,7 +116,7 @@ export class PublicMembersController {
   @HttpCode(200)
   async setGroupIds(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<void> {
     const member = await this.repository.findInOrg(principal.userId, id);

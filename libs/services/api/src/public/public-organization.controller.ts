@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { notFound, parseBody, listJson } from '@keyhaven/contracts';
+import { notFound, parseBody, listJson, guid } from '@keyhaven/contracts';
 import {
   CollectionRepository,
   CollectionsService,
@@ -16,7 +17,7 @@ import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform
 import { organizationActor } from './org-actor';
 
 const access = z.object({
-  id: z.uuid(),
+  id: guid,
   readOnly: z.boolean().default(false),
   hidePasswords: z.boolean().default(false),
   manage: z.boolean().default(false),
@@ -59,7 +60,7 @@ export class PublicCollectionsController {
   @Get(':id')
   async get(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
     const collection = await this.collections.findInOrg(principal.userId, id);
     if (!collection) throw notFound('Collection');
@@ -71,7 +72,7 @@ export class PublicCollectionsController {
   @HttpCode(200)
   async update(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const request = parseBody(collectionUpdateSchema, body);
@@ -89,7 +90,7 @@ export class PublicCollectionsController {
 
   @Delete(':id')
   @HttpCode(200)
-  async delete(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async delete(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
     await this.service.delete(organizationActor(principal), [id]);
   }
 }

@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { badRequest, parseBody, listJson } from '@keyhaven/contracts';
+import { badRequest, parseBody, listJson, guid } from '@keyhaven/contracts';
 import { AccountsService, UserRepository } from '@keyhaven/domain-auth';
 import { OrgAccess } from '@keyhaven/domain-admin-console';
 import {
@@ -20,17 +21,17 @@ import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
 const createWithCollectionsSchema = z.object({
   cipher: cipherRequestSchema,
-  collectionIds: z.array(z.uuid()).max(1000).default([]),
+  collectionIds: z.array(guid).max(1000).default([]),
 });
 const shareManySchema = z.object({
   ciphers: z
-    .array(cipherRequestSchema.extend({ id: z.uuid() }))
+    .array(cipherRequestSchema.extend({ id: guid }))
     .min(1)
     .max(1000),
-  collectionIds: z.array(z.uuid()).max(1000).default([]),
+  collectionIds: z.array(guid).max(1000).default([]),
 });
 const purgeSchema = z.object({ masterPasswordHash: z.string().nullish() });
-const orgIdSchema = z.uuid();
+const orgIdSchema = guid;
 
 @Controller('ciphers')
 export class CiphersController {
@@ -147,7 +148,7 @@ export class CiphersController {
   @Get([':id', ':id/details'])
   async get(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
     return accessibleCipherJson(await this.vault.getCipher(principal.userId, id));
   }
@@ -156,7 +157,7 @@ export class CiphersController {
   @HttpCode(200)
   update(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     return this.vault.updateCipher(principal.userId, principal.deviceId, id, parseBody(cipherRequestSchema, body));
@@ -166,7 +167,7 @@ export class CiphersController {
   @HttpCode(200)
   partial(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     return this.vault.partialUpdate(principal.userId, id, parseBody(partialSchema, body));
@@ -176,7 +177,7 @@ export class CiphersController {
   @HttpCode(200)
   share(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     return this.vault.share(principal.userId, principal.deviceId, id, parseBody(shareSchema, body));
@@ -187,7 +188,7 @@ export class CiphersController {
   @HttpCode(200)
   async collections(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown> | undefined> {
     return (
@@ -200,7 +201,7 @@ export class CiphersController {
   @HttpCode(200)
   async collectionsV2(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const cipher = await this.vault.setCollections(
@@ -213,7 +214,7 @@ export class CiphersController {
 
   @Put(':id/delete')
   @HttpCode(200)
-  async softDelete(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async softDelete(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
     await this.requireEditable(principal.userId, id);
     await this.vault.softDelete(principal.userId, principal.deviceId, [id]);
   }
@@ -222,7 +223,7 @@ export class CiphersController {
   @HttpCode(200)
   async restore(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
     const current = await this.requireEditable(principal.userId, id);
     // Restoring an item that is not in the trash changes nothing and answers with the item.
@@ -232,7 +233,7 @@ export class CiphersController {
 
   @Delete(':id')
   @HttpCode(200)
-  async remove(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
     await this.requireEditable(principal.userId, id);
     await this.vault.deletePermanently(principal.userId, principal.deviceId, [id]);
   }

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ParseGuidPipe } from '@keyhaven/http';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { parseBody, listJson } from '@keyhaven/contracts';
 import { FolderRepository, VaultService, folderJson, folderRequestSchema } from '@keyhaven/domain-vault';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
@@ -19,7 +20,7 @@ export class FoldersController {
   @Get(':id')
   async get(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
     return folderJson(await this.vault.getFolder(principal.userId, id));
   }
@@ -34,7 +35,7 @@ export class FoldersController {
   @HttpCode(200)
   async rename(
     @CurrentUser() principal: Principal,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     return folderJson(await this.vault.renameFolder(principal.userId, id, parseBody(folderRequestSchema, body).name));
@@ -42,7 +43,7 @@ export class FoldersController {
 
   @Delete(':id')
   @HttpCode(200)
-  async remove(@CurrentUser() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
     await this.vault.deleteFolder(principal.userId, id);
   }
 }
