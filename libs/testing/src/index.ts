@@ -8,3 +8,5 @@ export * from './accounts';
 export * from './prefix-router';
 export * from './smtp-sink';
 export * from './silent-server';
+export * from './domain-module';
+export * from './domain-fixtures';

@@ -1,0 +1,280 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import {
+  createDomainHarness,
+  registerUser,
+  registrationBody,
+  rejectsWithCode,
+  reloadUser,
+  uniqueEmail,
+  encString,
+  type DomainHarness,
+} from '@keyhaven/testing';
+import { totpCode } from '@keyhaven/vault-crypto';
+import {
+  AccessTokens,
+  AccountsService,
+  IdentityError,
+  LoginService,
+  RefreshTokens,
+  TwoFactorService,
+  UserRepository,
+  type TokenForm,
+} from '../index';
+
+let h: DomainHarness;
+before(async () => {
+  h = await createDomainHarness();
+});
+after(async () => {
+  await h.close();
+});
+
+const IP = '192.0.2.10';
+
+function passwordForm(email: string, password: string, extra: TokenForm = {}): TokenForm {
+  return {
+    grant_type: 'password',
+    username: email,
+    password,
+    client_id: 'cli',
+    scope: 'api offline_access',
+    deviceType: '25',
+    deviceIdentifier: randomUUID(),
+    deviceName: 'linux',
+    ...extra,
+  };
+}
+
+async function rejectsWithGrantError(promise: Promise<unknown>, error: string, description?: RegExp): Promise<void> {
+  await assert.rejects(promise, (thrown: unknown) => {
+    assert.ok(thrown instanceof IdentityError, `expected an IdentityError, got ${String(thrown)}`);
+    assert.equal(thrown.error, error);
+    if (description) assert.match(thrown.description, description);
+    return true;
+  });
+}
+
+async function login(email: string, password: string, extra: TokenForm = {}): Promise<Record<string, unknown>> {
+  return h.get(LoginService).token(passwordForm(email, password, extra), IP);
+}
+
+describe('registration', () => {
+  test('stores the normalised email and a server-side hash of the master password hash, never the value sent', async () => {
+    const email = uniqueEmail('Mixed');
+    const user = await h
+      .get(AccountsService)
+      .register(registrationBody(email.toUpperCase(), 'client-hash-value'), false);
+    assert.equal(user.email, email.toLowerCase());
+    assert.notEqual(user.masterPasswordHash, 'client-hash-value');
+    assert.match(user.masterPasswordHash, /^\$argon2id\$/);
+    assert.equal(user.emailVerified, false);
+    assert.equal((await h.get(UserRepository).findByEmail(email.toLowerCase()))?.id, user.id);
+  });
+
+  test('an email that is taken, in any case, is refused and the first account is untouched', async () => {
+    const { user } = await registerUser(h);
+    await rejectsWithCode(
+      h.get(AccountsService).register(registrationBody(user.email.toUpperCase()), false),
+      'bad_request',
+      /already taken/,
+    );
+    assert.equal((await reloadUser(h, user.id)).masterPasswordHash, user.masterPasswordHash);
+  });
+
+  test('a KDF below the minimum is refused and nothing is stored', async () => {
+    const email = uniqueEmail();
+    await rejectsWithCode(
+      h.get(AccountsService).register(registrationBody(email, 'x', { kdfIterations: 5000 }), false),
+      'bad_request',
+      /PBKDF2 iterations/,
+    );
+    assert.equal(await h.get(UserRepository).findByEmail(email), null);
+  });
+
+  test('with signups closed, neither the verification mail nor registration goes through', async () => {
+    const closed = await h.variant({ env: { SIGNUPS_ALLOWED: 'false' } });
+    const email = uniqueEmail();
+    await rejectsWithCode(closed.get(AccountsService).sendVerificationEmail(email, null), 'bad_request', /disabled/);
+    await rejectsWithCode(closed.get(AccountsService).register(registrationBody(email), false), 'bad_request');
+    assert.equal(await h.get(UserRepository).findByEmail(email), null);
+  });
+
+  test('with mail delivered, registration needs the mailed token, for that email only', async () => {
+    const smtp = await h.variant({ mailDelivers: true });
+    const accounts = smtp.get(AccountsService);
+    const email = uniqueEmail('verified');
+    // The legacy route without a token is closed once an address can be proven.
+    await rejectsWithCode(accounts.register(registrationBody(email), false), 'bad_request', /verification/);
+    assert.equal(await accounts.sendVerificationEmail(email, 'Ver'), null, 'the token goes by mail, not back');
+    const mail = smtp.mailer.sent.find((m) => m.to === email);
+    assert.ok(mail, 'a verification mail was sent');
+    const token = decodeURIComponent(/token=([^&\s]+)/.exec(mail.text)?.[1] ?? '');
+    assert.ok(token.length > 20);
+
+    // Someone else's token does not register this address.
+    await rejectsWithCode(
+      accounts.register(registrationBody(uniqueEmail('other'), 'x', { emailVerificationToken: token }), true),
+      'bad_request',
+      /invalid or has expired/,
+    );
+    const user = await accounts.register(registrationBody(email, 'x', { emailVerificationToken: token }), true);
+    assert.equal(user.emailVerified, true);
+  });
+
+  test('prelogin answers the defaults for unknown emails and the account KDF for known ones', async () => {
+    const argon = uniqueEmail('argon');
+    await h.get(AccountsService).register(
+      registrationBody(argon, 'x', {
+        kdf: 1,
+        kdfIterations: 3,
+        kdfMemory: 64,
+        kdfParallelism: 4,
+      }),
+      false,
+    );
+    assert.deepEqual(await h.get(AccountsService).preloginKdf(argon.toUpperCase()), {
+      kdf: 1,
+      iterations: 3,
+      memory: 64,
+      parallelism: 4,
+      salt: argon,
+    });
+    const unknown = uniqueEmail('nobody');
+    assert.deepEqual(await h.get(AccountsService).preloginKdf(unknown), {
+      kdf: 0,
+      iterations: 600_000,
+      memory: null,
+      parallelism: null,
+      salt: unknown,
+    });
+  });
+});
+
+describe('login', () => {
+  test('the right password returns tokens that verify; a wrong one or an unknown account get the same refusal', async () => {
+    const { user, password } = await registerUser(h);
+    const tokens = await login(user.email.toUpperCase(), password);
+    assert.equal(typeof tokens['access_token'], 'string');
+    assert.equal(typeof tokens['refresh_token'], 'string');
+    const principal = await h.get(AccessTokens).verify(String(tokens['access_token']));
+    assert.equal(principal?.userId, user.id);
+
+    await rejectsWithGrantError(login(user.email, `${password}-wrong`), 'invalid_grant', /incorrect/);
+    await rejectsWithGrantError(login(uniqueEmail('ghost'), password), 'invalid_grant', /incorrect/);
+  });
+
+  test('failed logins per account are capped with 429 even when the password is then right', async () => {
+    const strict = await h.variant({ env: { LOGIN_FAILURES_PER_ACCOUNT: '3' } });
+    const { user, password } = await registerUser(strict);
+    const service = strict.get(LoginService);
+    for (let i = 0; i < 3; i++)
+      await rejectsWithGrantError(service.token(passwordForm(user.email, 'wrong'), IP), 'invalid_grant');
+    await assert.rejects(service.token(passwordForm(user.email, password), IP), (e: unknown) => {
+      assert.ok(e instanceof IdentityError);
+      assert.equal(e.status, 429);
+      return true;
+    });
+    // Keyed by account and address: the owner elsewhere still gets in.
+    const other = await service.token(passwordForm(user.email, password), '198.51.100.7');
+    assert.equal(typeof other['access_token'], 'string');
+  });
+
+  test('a refresh token works once: its successor works, the used one is refused', async () => {
+    const { user, password } = await registerUser(h);
+    const first = String((await login(user.email, password))['refresh_token']);
+    const refreshed = await h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: first }, IP);
+    const second = String(refreshed['refresh_token']);
+    assert.notEqual(second, first);
+    await rejectsWithGrantError(
+      h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: first }, IP),
+      'invalid_grant',
+    );
+    const again = await h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: second }, IP);
+    assert.equal(typeof again['access_token'], 'string');
+  });
+
+  test('a refresh token issued under an older security stamp is refused, even if it was never revoked', async () => {
+    const { user, password } = await registerUser(h);
+    const refresh = String((await login(user.email, password))['refresh_token']);
+    // Only the stamp moves; the token row stays, so the stamp comparison alone must refuse it.
+    await h.get(UserRepository).update(user.id, { security_stamp: randomUUID() });
+    assert.equal(await h.get(RefreshTokens).consume(refresh), null);
+    await rejectsWithGrantError(
+      h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: refresh }, IP),
+      'invalid_grant',
+    );
+  });
+
+  test('changing the password ends every session: old access and refresh tokens stop working, the new password logs in', async () => {
+    const { user, password } = await registerUser(h);
+    const session = await login(user.email, password);
+    const accounts = h.get(AccountsService);
+    await rejectsWithCode(
+      accounts.changePassword(user, {
+        masterPasswordHash: 'not-it',
+        newMasterPasswordHash: 'new-hash',
+        key: encString(),
+      }),
+      'bad_request',
+      /Invalid password/,
+    );
+    assert.ok(await h.get(AccessTokens).verify(String(session['access_token'])), 'a refused change ends nothing');
+
+    await accounts.changePassword(user, {
+      masterPasswordHash: password,
+      newMasterPasswordHash: 'new-hash',
+      key: encString(),
+    });
+    const stored = await reloadUser(h, user.id);
+    assert.notEqual(stored.securityStamp, user.securityStamp);
+    assert.equal(await h.get(AccessTokens).verify(String(session['access_token'])), null);
+    await rejectsWithGrantError(
+      h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: String(session['refresh_token']) }, IP),
+      'invalid_grant',
+    );
+    await rejectsWithGrantError(login(user.email, password), 'invalid_grant');
+    assert.equal(typeof (await login(user.email, 'new-hash'))['access_token'], 'string');
+  });
+
+  test('"log out everywhere" rotates the stamp and removes remembered two-step devices', async () => {
+    const { user, password } = await registerUser(h);
+    const twoFactor = h.get(TwoFactorService);
+    const remember = await twoFactor.issueRememberToken(user.id);
+    const session = await login(user.email, password);
+    await h.get(AccountsService).rotateSecurityStamp(user);
+    assert.equal(await twoFactor.checkRememberToken(user.id, remember), false);
+    assert.equal(await h.get(AccessTokens).verify(String(session['access_token'])), null);
+  });
+
+  test('two-step login: challenge without a code, a code works once, a remembered device skips the step', async () => {
+    const { user, password } = await registerUser(h);
+    const twoFactor = h.get(TwoFactorService);
+    const secret = twoFactor.newAuthenticatorKey();
+    await twoFactor.enableAuthenticator(user, secret);
+
+    await rejectsWithGrantError(login(user.email, password), 'invalid_grant', /Two factor required/);
+    const code = totpCode(secret);
+    const withCode = await login(user.email, password, {
+      twoFactorToken: code,
+      twoFactorProvider: '0',
+      twoFactorRemember: '1',
+    });
+    assert.equal(typeof withCode['access_token'], 'string');
+    const rememberToken = withCode['TwoFactorToken'];
+    assert.ok(typeof rememberToken === 'string' && rememberToken.length > 0, 'a remember-device token was issued');
+
+    // The same code again is a replay.
+    await rejectsWithGrantError(
+      login(user.email, password, { twoFactorToken: code, twoFactorProvider: '0' }),
+      'invalid_grant',
+      /Two-step token is invalid/,
+    );
+    const remembered = await login(user.email, password, { twoFactorToken: rememberToken, twoFactorProvider: '5' });
+    assert.equal(typeof remembered['access_token'], 'string');
+    // Turning two-step login off forgets the device: were it re-enabled, the old token would not skip it.
+    await twoFactor.disableAuthenticator(user);
+    assert.equal(await twoFactor.checkRememberToken(user.id, rememberToken), false);
+  });
+});

@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { DynamicModule, Type } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { DataSource } from 'typeorm';
+import { ConfigModule, loadConfig, serverConfigSchema, type KeyhavenConfig } from '@keyhaven/config';
+import { PUSH_TOPIC, type PushMessage } from '@keyhaven/contracts';
+import {
+  Database,
+  createDataSource,
+  embeddedDatabaseDir,
+  entities,
+  migrationsForTest,
+  runMigrations,
+} from '@keyhaven/db';
+import { InProcessEventBus } from '@keyhaven/bus';
+import { MemoryCacheStore } from '@keyhaven/cache';
+import { LocalBlobStore } from '@keyhaven/storage';
+import type { MailMessage, Mailer } from '@keyhaven/mail';
+import { InfrastructureModule, type Infrastructure } from '@keyhaven/runtime';
+import { AuthDomainModule } from '@keyhaven/domain-auth';
+import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
+import { VaultDomainModule } from '@keyhaven/domain-vault';
+
+/**
+ * The fast tier: the domain modules wired as libs/runtime wires them (InfrastructureModule with the
+ * embedded adapters — PGlite, in-process bus, memory cache, a mailer that only records), compiled
+ * in-process by @nestjs/testing. No HTTP, no child processes.
+ *
+ * PGlite is one instance per process, so a spec file opens one store and every test in it makes its
+ * own users and organizations. The store starts from a migrated template kept in /dev/shm or the OS
+ * temp directory (keyed by the migrations and the PGlite build), which saves initdb and the migrations
+ * in every spec file; pending migrations still run on the copy.
+ */
+
+/** Records outgoing mail; like the log mailer it does not deliver unless told to. */
+export class RecordingMailer implements Mailer {
+  readonly sent: MailMessage[] = [];
+
+  constructor(readonly delivers = false) {}
+
+  send(message: MailMessage): Promise<void> {
+    this.sent.push(message);
+    return Promise.resolve();
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): void {
+    // nothing to close
+  }
+}
+
+export interface DomainModuleOptions {
+  /** Configuration variables as the environment would give them (`SIGNUPS_ALLOWED: 'false'`). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Whether mail counts as delivered (SMTP configured). Default false, as in the all-in-one default. */
+  readonly mailDelivers?: boolean;
+}
+
+/** One compiled module on the shared store. */
+export interface DomainContext {
+  readonly module: TestingModule;
+  readonly config: KeyhavenConfig;
+  readonly mailer: RecordingMailer;
+  get<T>(type: Type<T>): T;
+}
+
+export interface DomainHarness extends DomainContext {
+  readonly dataSource: DataSource;
+  /** The store as repositories see it (transaction context included). */
+  readonly db: Database;
+  /** Every push message published so far, in order. */
+  readonly pushes: PushMessage[];
+  /** Lets the in-process bus deliver what was published (handlers run on a later turn). */
+  settle(): Promise<void>;
+  /**
+   * Another module on the same store, bus and cache with different configuration or mail
+   * delivery (e.g. signups closed). Closed with the harness.
+   */
+  variant(options: DomainModuleOptions): Promise<DomainContext>;
+  close(): Promise<void>;
+}
+
+/** The domain modules a service mounts; the harness imports all of them. */
+const DOMAIN_MODULES: Type[] = [AuthDomainModule, AdminConsoleDomainModule, VaultDomainModule];
+
+/**
+ * Where stores are made: memory-backed /dev/shm when the machine has it (copying and removing the
+ * thousand files of a PGlite directory costs seconds on a busy disk), else the OS temp directory.
+ */
+function scratchRoot(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
+}
+
+function configFor(dataDir: string, env: Readonly<Record<string, string>> = {}): KeyhavenConfig {
+  return loadConfig(serverConfigSchema, {
+    DATA_DIR: dataDir,
+    DOMAIN: 'https://keyhaven.test',
+    LOG_LEVEL: 'silent',
+    TLS: 'off',
+    // Tests log in many times from one address.
+    LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
+    ...env,
+  });
+}
+
+/** What decides whether a migrated template still fits: migration sources and the PGlite build. */
+function templateKey(): string {
+  const hash = createHash('sha256');
+  hash.update(migrationsForTest().join('\n'));
+  const migrationsDir = resolve(__dirname, '../../db/src/migrations');
+  if (existsSync(migrationsDir)) {
+    for (const name of readdirSync(migrationsDir).sort()) hash.update(readFileSync(join(migrationsDir, name)));
+  }
+  try {
+    let dir = dirname(require.resolve('@electric-sql/pglite'));
+    while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+    hash.update(readFileSync(join(dir, 'package.json')));
+  } catch {
+    hash.update('pglite-unknown');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+const READY = 'ready';
+
+/**
+ * A migrated, closed PGlite data directory to copy from. Built once per machine and key; processes
+ * racing to build it each build their own and the first rename wins. `owned` marks a private copy
+ * (the rename lost to an incomplete directory) that the caller removes after copying.
+ */
+async function migratedTemplate(): Promise<{ dir: string; owned: boolean }> {
+  const template = join(scratchRoot(), `keyhaven-unit-pglite-${templateKey()}`);
+  if (existsSync(join(template, READY))) return { dir: template, owned: false };
+  const building = mkdtempSync(`${template}.building-`);
+  const dataSource = createDataSource({ dataDir: building, entities });
+  await dataSource.initialize();
+  try {
+    await runMigrations(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+  // The marker goes in last: a directory without it is incomplete and never used.
+  writeFileSync(join(building, READY), new Date().toISOString());
+  try {
+    renameSync(building, template);
+    return { dir: template, owned: false };
+  } catch {
+    if (!existsSync(join(template, READY))) return { dir: building, owned: true };
+    rmSync(building, { recursive: true, force: true });
+    return { dir: template, owned: false };
+  }
+}
+
+async function compile(infrastructure: Infrastructure, config: KeyhavenConfig): Promise<TestingModule> {
+  const imports: (Type | DynamicModule)[] = [
+    ConfigModule.forRoot(config),
+    InfrastructureModule.forRoot(infrastructure),
+    ...DOMAIN_MODULES,
+  ];
+  const module = await Test.createTestingModule({ imports }).compile();
+  await module.init();
+  return module;
+}
+
+function context(module: TestingModule, config: KeyhavenConfig, mailer: RecordingMailer): DomainContext {
+  return { module, config, mailer, get: <T>(type: Type<T>): T => module.get(type, { strict: false }) };
+}
+
+/** Opens a store for this spec file and compiles the domain modules on it. Close it in `after`. */
+export async function createDomainHarness(options: DomainModuleOptions = {}): Promise<DomainHarness> {
+  const dataDir = mkdtempSync(join(scratchRoot(), 'keyhaven-unit-'));
+  const template = await migratedTemplate();
+  cpSync(embeddedDatabaseDir(template.dir), embeddedDatabaseDir(dataDir), { recursive: true });
+  if (template.owned) rmSync(template.dir, { recursive: true, force: true });
+
+  const dataSource = createDataSource({ dataDir, entities });
+  await dataSource.initialize();
+  await runMigrations(dataSource);
+  const bus = new InProcessEventBus();
+  const cacheStore = new MemoryCacheStore();
+  const blobs = new LocalBlobStore(join(dataDir, 'blobs'));
+  const pushes: PushMessage[] = [];
+  await bus.subscribe<PushMessage>(PUSH_TOPIC, (message) => {
+    pushes.push(message.payload);
+    return Promise.resolve();
+  });
+
+  const infrastructureFor = (mailer: Mailer): Infrastructure => ({
+    dataSource,
+    bus,
+    cacheStore,
+    blobs,
+    mailer,
+    healthChecks: [],
+    // The harness closes the shared adapters itself, once, after every module.
+    close: () => Promise.resolve(),
+  });
+
+  const modules: TestingModule[] = [];
+  const open = async (opts: DomainModuleOptions): Promise<DomainContext> => {
+    const config = configFor(dataDir, opts.env);
+    const mailer = new RecordingMailer(opts.mailDelivers ?? false);
+    const module = await compile(infrastructureFor(mailer), config);
+    modules.push(module);
+    return context(module, config, mailer);
+  };
+
+  let main: DomainContext;
+  try {
+    main = await open(options);
+  } catch (error) {
+    await dataSource.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  let closed = false;
+  return {
+    ...main,
+    dataSource,
+    db: main.get(Database),
+    pushes,
+    settle: async () => {
+      for (let i = 0; i < 3; i++) await new Promise((done) => setImmediate(done));
+    },
+    variant: open,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const module of modules.reverse()) await module.close();
+      await bus.close();
+      await cacheStore.close();
+      await blobs.close();
+      await dataSource.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
