@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { LOGIN_POLICIES, ORGANIZATION_CREDENTIALS } from '@keyhaven/platform-auth';
+import { LOGIN_POLICIES, ORGANIZATION_CREDENTIALS, ORG_MEMBERSHIP_LOOKUP } from '@keyhaven/platform-auth';
 import { LoginPoliciesService } from './login-policies';
 import { OrganizationCredentialsService } from './organization-credentials';
 import { AuthDomainModule } from '@keyhaven/domain-auth';
@@ -37,7 +37,8 @@ const providers = [
 
 /**
  * Organizations, members, collections, groups and policies. Global so that the identity domain
- * finds the organization API-key check and login policies without depending on this module.
+ * finds the organization API-key check and login policies, and `@OrgPermission` routes the membership
+ * check, without depending on this module.
  */
 @Global()
 @Module({
@@ -48,7 +49,8 @@ const providers = [
     LoginPoliciesService,
     { provide: ORGANIZATION_CREDENTIALS, useExisting: OrganizationCredentialsService },
     { provide: LOGIN_POLICIES, useExisting: LoginPoliciesService },
+    { provide: ORG_MEMBERSHIP_LOOKUP, useExisting: OrgAccess },
   ],
-  exports: [...providers, ORGANIZATION_CREDENTIALS, LOGIN_POLICIES],
+  exports: [...providers, ORGANIZATION_CREDENTIALS, LOGIN_POLICIES, ORG_MEMBERSHIP_LOOKUP],
 })
 export class AdminConsoleDomainModule {}

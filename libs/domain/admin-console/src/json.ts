@@ -169,7 +169,8 @@ export function groupJson(g: Group, collections?: AccessSelection[]): Record<str
   };
 }
 
-export function policyJson(p: Policy): Record<string, unknown> {
+/** A policy, or (id null) the disabled default of a type never saved. */
+export function policyJson(p: Omit<Policy, 'id'> & { readonly id: string | null }): Record<string, unknown> {
   return {
     id: p.id,
     organizationId: p.organizationId,

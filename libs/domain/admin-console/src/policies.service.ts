@@ -35,6 +35,21 @@ export class PoliciesService {
     if (!KNOWN_POLICY_TYPES.includes(type)) throw badRequest('Unknown policy type.');
   }
 
+  list(organizationId: string): Promise<Policy[]> {
+    return this.policies.listForOrg(organizationId);
+  }
+
+  /** The stored policy of a known type, or null when it was never saved. */
+  async find(organizationId: string, type: number): Promise<Policy | null> {
+    this.assertKnownType(type);
+    return this.policies.find(organizationId, type);
+  }
+
+  /** Like find, but a type never saved reads as its disabled default (without an id). */
+  async get(organizationId: string, type: number): Promise<Omit<Policy, 'id'> & { readonly id: string | null }> {
+    return (await this.find(organizationId, type)) ?? { id: null, organizationId, type, data: null, enabled: false };
+  }
+
   /**
    * A member turned two-step login off: every organization whose policy requires it revokes them
    * (owners and admins are exempt), and they are told why.

@@ -2,3 +2,4 @@ export * from './public.decorator';
 export * from './principal';
 export * from './auth.guard';
 export * from './organization-api';
+export * from './org-permission';

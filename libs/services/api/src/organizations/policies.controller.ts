@@ -1,55 +1,34 @@
-import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Put } from '@nestjs/common';
 import { parseBody, listJson } from '@keyhaven/contracts';
-import {
-  OrgAccess,
-  PoliciesService,
-  PolicyRepository,
-  policyJson,
-  policyRequestSchema,
-} from '@keyhaven/domain-admin-console';
-import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
+import { PoliciesService, policyJson, policyRequestSchema, type Membership } from '@keyhaven/domain-admin-console';
+import { OrgMember, OrgPermission } from '@keyhaven/platform-auth';
 
 @Controller('organizations/:orgId/policies')
+@OrgPermission('managePolicies')
 export class PoliciesController {
-  constructor(
-    private readonly service: PoliciesService,
-    private readonly policies: PolicyRepository,
-    private readonly access: OrgAccess,
-  ) {}
+  constructor(private readonly service: PoliciesService) {}
 
   @Get()
-  async list(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-  ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'managePolicies');
-    return listJson((await this.policies.listForOrg(orgId)).map(policyJson));
+  async list(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return listJson((await this.service.list(actor.organizationId)).map(policyJson));
   }
 
+  /** A type never saved reads as a disabled policy without an id. */
   @Get(':type')
   async get(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
+    @OrgMember() actor: Membership,
     @Param('type', ParseIntPipe) type: number,
   ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'managePolicies');
-    this.service.assertKnownType(type);
-    const policy = await this.policies.find(orgId, type);
-    return policy
-      ? policyJson(policy)
-      : { id: null, organizationId: orgId, type, data: null, enabled: false, object: 'policy' };
+    return policyJson(await this.service.get(actor.organizationId, type));
   }
 
   @Put(':type')
   @HttpCode(200)
   async put(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
+    @OrgMember() actor: Membership,
     @Param('type', ParseIntPipe) type: number,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'managePolicies');
-    return policyJson(await this.service.save(orgId, type, parseBody(policyRequestSchema, body)));
+    return policyJson(await this.service.save(actor.organizationId, type, parseBody(policyRequestSchema, body)));
   }
 }
