@@ -1,12 +1,25 @@
 #!/usr/bin/env node
-// Runs every *.spec.ts (or those under the given paths) with node's test runner, TypeScript compiled by SWC,
-// and ends with the line `N passed, N failed` that CI reads.
+// Runs the spec files with node's test runner, TypeScript compiled by SWC, and ends with the line
+// `N passed, N failed, N skipped` that CI reads.
+//
+//   node tools/test/run.mjs [--unit | --e2e] [path …]      (paths: spec files or folders; default apps libs tools)
+//
+// Two tiers, told apart by file name: `*.unit.spec.ts` is the fast in-process tier, every other
+// `*.spec.ts` is end-to-end (real processes, real services). `--unit` or `--e2e` runs one tier;
+// without either the unit tier runs first, then the e2e tier, and the counts add up.
+// The unit tier is one node:test run over all its files, one file per core at a time. E2E files run
+// in a pool, TEST_CONCURRENCY at a time (default: the number of cores), longest first by the times of
+// earlier runs (kept in tmp/test-durations.json); each file's report is printed in one piece when it ends.
+// Counting (skips, todos, hook failures) is tools/test/count-reporter.mjs.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const skipDirs = new Set(['node_modules', 'dist', 'data', '.git', '.nx', 'tmp', 'coverage']);
+const UNIT_SUFFIX = '.unit.spec.ts';
+const durationsFile = join(root, 'tmp', 'test-durations.json');
 
 function findSpecs(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -19,57 +32,157 @@ function findSpecs(dir, out) {
 }
 
 const args = process.argv.slice(2);
-const targets = args.length > 0 ? args : ['apps', 'libs', 'tools'];
-const specs = targets.flatMap((t) => (t.endsWith('.spec.ts') ? [t] : findSpecs(resolve(root, t), []))).sort();
-if (specs.length === 0) {
-  console.error('no spec files found under', targets.join(' '));
+const flags = new Set(args.filter((a) => a.startsWith('--')));
+for (const flag of flags) {
+  if (flag !== '--unit' && flag !== '--e2e') {
+    console.error(`unknown option ${flag} (use --unit or --e2e)`);
+    process.exit(2);
+  }
+}
+const paths = args.filter((a) => !a.startsWith('--'));
+const targets = paths.length > 0 ? paths : ['apps', 'libs', 'tools'];
+const specs = [
+  ...new Set(
+    targets.flatMap((t) => (t.endsWith('.spec.ts') ? [relative(root, resolve(t))] : findSpecs(resolve(root, t), []))),
+  ),
+].sort();
+const wantUnit = flags.has('--unit') || !flags.has('--e2e');
+const wantE2e = flags.has('--e2e') || !flags.has('--unit');
+const unitSpecs = wantUnit ? specs.filter((s) => s.endsWith(UNIT_SUFFIX)) : [];
+const e2eSpecs = wantE2e ? specs.filter((s) => !s.endsWith(UNIT_SUFFIX)) : [];
+if (unitSpecs.length + e2eSpecs.length === 0) {
+  console.error('no spec files found under', targets.join(' '), [...flags].join(' '));
   process.exit(1);
 }
 
 // The specs boot the apps from dist/ (libs/testing/src/server-process.ts): build it first if it is missing or stale.
-const built = spawnSync(process.execPath, [join(root, 'tools/build/build.mjs'), '--if-stale'], { stdio: 'inherit' });
-if (built.status !== 0) {
-  console.log('0 passed, 1 failed');
-  process.exit(1);
+if (e2eSpecs.length > 0) {
+  const built = spawnSync(process.execPath, [join(root, 'tools/build/build.mjs'), '--if-stale'], { stdio: 'inherit' });
+  if (built.status !== 0) {
+    console.log('0 passed, 1 failed, 0 skipped');
+    process.exit(1);
+  }
 }
 
-const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const child = spawn(
-  process.execPath,
-  [
-    '--require',
-    'reflect-metadata',
-    '--require',
-    '@swc-node/register',
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    '--test-reporter=spec',
-    ...specs,
-  ],
-  {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.json') },
-  },
-);
+const cores = availableParallelism();
+const poolSize = Math.max(1, Number(process.env.TEST_CONCURRENCY ?? cores) || cores);
+const scratch = mkdtempSync(join(tmpdir(), 'keyhaven-test-run-'));
+let jobCount = 0;
 
-let passed = 0;
-let failed = 0;
-let tail = '';
-child.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  // The summary comes before the failure report, which can be long: keep plenty.
-  tail = (tail + chunk.toString()).slice(-4_000_000);
-});
-child.on('close', (code) => {
-  // The spec reporter ends with `ℹ pass N` / `ℹ fail N` (and cancelled counts as failed).
-  const count = (label) => {
-    const matches = [...tail.matchAll(new RegExp(`^\\S* ?${label} (\\d+)$`, 'gm'))];
-    return Number(matches.at(-1)?.[1] ?? 0);
+/**
+ * One `node --test` over `files`: the spec reporter for people, the count reporter into a file.
+ * With `stream` the output goes straight to ours; otherwise it comes back with the counts.
+ */
+function runNodeTest(files, concurrency, stream) {
+  const countFile = join(scratch, `counts-${(jobCount += 1)}.json`);
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      'reflect-metadata',
+      '--require',
+      '@swc-node/register',
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${join(root, 'tools/test/count-reporter.mjs')}`,
+      `--test-reporter-destination=${countFile}`,
+      ...files,
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', stream ? 'inherit' : 'pipe', stream ? 'inherit' : 'pipe'],
+      env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.json') },
+    },
+  );
+  const chunks = [];
+  child.stdout?.on('data', (c) => chunks.push(c));
+  child.stderr?.on('data', (c) => chunks.push(c));
+  return new Promise((done) => {
+    child.on('close', (code) => {
+      let counts = { passed: 0, failed: 0, skipped: 0, files: {} };
+      try {
+        counts = JSON.parse(readFileSync(countFile, 'utf8'));
+      } catch {
+        // The reporter never finished (the run was killed): the failure below stands for it.
+      }
+      // A non-zero exit that no test accounts for is still a failure.
+      if (code !== 0 && counts.failed === 0) counts.failed = 1;
+      done({ ...counts, code, output: Buffer.concat(chunks).toString() });
+    });
+  });
+}
+
+const summary = (c) => `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const total = { passed: 0, failed: 0, skipped: 0 };
+const add = (c) => {
+  total.passed += c.passed;
+  total.failed += c.failed;
+  total.skipped += c.skipped;
+};
+
+function readDurations() {
+  try {
+    return JSON.parse(readFileSync(durationsFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+async function unitTier() {
+  const started = Date.now();
+  console.log(`== unit tier: ${unitSpecs.length} files`);
+  const result = await runNodeTest(unitSpecs, cores, true);
+  add(result);
+  console.log(`== unit tier: ${summary(result)} in ${seconds(Date.now() - started)}`);
+}
+
+/** E2E files in a pool, the slowest known first, so the long suites do not start last. */
+async function e2eTier() {
+  const started = Date.now();
+  const known = readDurations();
+  // Unknown files first (they may be long), then by the time they took last.
+  const queue = [...e2eSpecs].sort((a, b) => (known[b] ?? Infinity) - (known[a] ?? Infinity) || a.localeCompare(b));
+  const workers = Math.min(poolSize, queue.length);
+  const stream = workers === 1;
+  console.log(`== e2e tier: ${queue.length} files, ${workers} at a time`);
+  const durations = {};
+  const failedFiles = [];
+  const worker = async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const fileStarted = Date.now();
+      if (!stream) console.log(`▷ ${file}`);
+      const result = await runNodeTest([file], 1, stream);
+      const ms = Date.now() - fileStarted;
+      durations[file] = ms;
+      add(result);
+      if (result.failed > 0) failedFiles.push(file);
+      if (!stream) process.stdout.write(`\n── ${file}\n${result.output}`);
+      console.log(`── ${file}: ${summary(result)} in ${seconds(ms)}\n`);
+    }
   };
-  passed = count('pass');
-  failed = count('fail') + count('cancelled');
-  if (code !== 0 && failed === 0) failed = 1;
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(code ?? 1);
-});
+  await Promise.all(Array.from({ length: workers }, worker));
+  try {
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    writeFileSync(durationsFile, `${JSON.stringify({ ...known, ...durations }, null, 2)}\n`);
+  } catch {
+    // Only the order of the next run depends on it.
+  }
+  const slowest = Object.entries(durations)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([f, ms]) => `${f} ${seconds(ms)}`);
+  console.log(`== e2e tier in ${seconds(Date.now() - started)}; slowest: ${slowest.join(', ')}`);
+  if (failedFiles.length > 0) console.log(`== files with failures: ${failedFiles.sort().join(', ')}`);
+}
+
+try {
+  if (unitSpecs.length > 0) await unitTier();
+  if (e2eSpecs.length > 0) await e2eTier();
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+console.log(summary(total));
+process.exit(total.failed > 0 ? 1 : 0);
