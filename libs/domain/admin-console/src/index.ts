@@ -17,3 +17,4 @@ export * from './organization-credentials';
 export * from './directory-import.service';
 export * from './login-policies';
 export * from './grant-rules';
+export * from './collection-import.service';

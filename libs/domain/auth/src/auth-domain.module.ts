@@ -8,9 +8,11 @@ import { AccessTokens } from './tokens/access-tokens';
 import { RefreshTokens } from './tokens/refresh-tokens';
 import { SigningKeys } from './tokens/signing-keys';
 import { TwoFactorService } from './two-factor/two-factor.service';
+import { AccountRevisionService } from './users/account-revision.service';
 import { UserRepository } from './users/user.repository';
 
 const providers = [
+  AccountRevisionService,
   AccountsService,
   DeviceRepository,
   LoginService,

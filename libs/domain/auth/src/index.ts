@@ -11,5 +11,6 @@ export * from './tokens/signing-keys';
 export * from './two-factor/two-factor.service';
 export * from './users/user';
 export * from './users/user.repository';
+export * from './users/account-revision.service';
 export * from './users/profile';
 export { newApiKey, randomToken, constantTimeEquals, tokenDigest } from './secrets';

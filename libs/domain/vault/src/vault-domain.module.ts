@@ -1,22 +1,46 @@
 import { Module } from '@nestjs/common';
-import { AuthDomainModule } from '@keyhaven/domain-auth';
-import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
-import { CipherAccessRepository, CipherWriteRepository } from './ciphers/cipher-access.repository';
-import { CipherRepository } from './ciphers/cipher.repository';
-import { FolderRepository } from './folders/folder.repository';
 import { PushPublisher } from '@keyhaven/bus';
+import { AuthDomainModule } from '@keyhaven/domain-auth';
+import { AdminConsoleDomainModule, CollectionImportModule } from '@keyhaven/domain-admin-console';
+import { BulkCipherService } from './ciphers/bulk-cipher.service';
+import { CipherAccessRepository, CipherWriteRepository } from './ciphers/cipher-access.repository';
+import { CipherService } from './ciphers/cipher.service';
+import { CipherRepository } from './ciphers/cipher.repository';
+import { PersonalOwnership } from './ciphers/personal-ownership';
+import { FolderRepository } from './folders/folder.repository';
+import { FolderService } from './folders/folder.service';
+import { ImportService } from './import/import.service';
+import { PurgeService } from './purge/purge.service';
+import { SharingService } from './sharing/sharing.service';
 import { SyncService } from './sync/sync.service';
-import { VaultService } from './vault.service';
+import { VaultPush } from './vault-push';
+import { VaultRevisions } from './vault-revisions';
 
-const providers = [
-  CipherAccessRepository,
-  CipherWriteRepository,
-  CipherRepository,
-  FolderRepository,
-  PushPublisher,
+/** What controllers and other domains use: the services (and the read repository the org views share). */
+const services = [
+  BulkCipherService,
+  CipherService,
+  FolderService,
+  ImportService,
+  PurgeService,
+  SharingService,
   SyncService,
-  VaultService,
+  CipherAccessRepository,
 ];
 
-@Module({ imports: [AuthDomainModule, AdminConsoleDomainModule], providers, exports: providers })
+const internals = [
+  CipherRepository,
+  CipherWriteRepository,
+  FolderRepository,
+  PersonalOwnership,
+  PushPublisher,
+  VaultPush,
+  VaultRevisions,
+];
+
+@Module({
+  imports: [AuthDomainModule, AdminConsoleDomainModule, CollectionImportModule],
+  providers: [...services, ...internals],
+  exports: services,
+})
 export class VaultDomainModule {}

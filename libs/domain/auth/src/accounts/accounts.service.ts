@@ -131,6 +131,13 @@ export class AccountsService {
     }
   }
 
+  /** The caller's account, once the master password hash they sent proves it is them. */
+  async verifyMasterPassword(userId: string, masterPasswordHash: string | null | undefined): Promise<User> {
+    const user = await this.users.require(userId);
+    await this.requireMasterPassword(user, masterPasswordHash);
+    return user;
+  }
+
   async changePassword(user: User, body: z.infer<typeof passwordChangeSchema>): Promise<void> {
     await this.requireMasterPassword(user, body.masterPasswordHash);
     await this.users.update(user.id, {

@@ -58,3 +58,11 @@ export function userDecryptionJson(user: User): Record<string, unknown> {
     userKeyId: user.userKeyId,
   };
 }
+
+/** The user's equivalent domains (`GET settings/domains` and sync's `domains`). */
+export function domainsJson(user: {
+  equivalentDomains: string[][] | null;
+  excludedGlobalDomains: number[] | null;
+}): Record<string, unknown> {
+  return { equivalentDomains: user.equivalentDomains ?? [], globalEquivalentDomains: [], object: 'domains' };
+}

@@ -178,7 +178,27 @@ export class UserRepository {
 
   /** Vault changes move the account revision date, which `bw sync` compares before a full sync. */
   async touchAccountRevision(id: string): Promise<void> {
-    await this.db.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [id, new Date()]);
+    await this.touchAccountRevisions([id]);
+  }
+
+  /** The same for any number of accounts, in one statement. */
+  async touchAccountRevisions(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = ANY($1::uuid[])', [
+      ids,
+      new Date(),
+    ]);
+  }
+
+  /**
+   * Every account with a membership row in the organization, in one statement. It reads
+   * `organization_user` (admin-console's table) to select the rows; the write stays on `app_user`.
+   */
+  async touchOrganizationMembersRevision(organizationId: string): Promise<void> {
+    await this.db.execute(
+      'UPDATE app_user SET account_revision_date = $2 WHERE id IN (SELECT user_id FROM organization_user WHERE organization_id = $1 AND user_id IS NOT NULL)',
+      [organizationId, new Date()],
+    );
   }
 
   async recordFailedLogin(id: string): Promise<void> {

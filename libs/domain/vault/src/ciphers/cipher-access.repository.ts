@@ -64,11 +64,30 @@ export class CipherAccessRepository {
     return rows[0] ? toAccessible(rows[0]) : null;
   }
 
+  /**
+   * The same read for a change about to be made in the caller's transaction: the item's row stays
+   * locked until it commits, so the access and revision date checked are the ones the write replaces.
+   */
+  async findForUpdate(id: string, userId: string): Promise<AccessibleCipher | null> {
+    const rows = await this.db.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = $2 FOR UPDATE OF c`, [userId, id]);
+    return rows[0] ? toAccessible(rows[0]) : null;
+  }
+
   async findManyForUser(ids: string[], userId: string): Promise<AccessibleCipher[]> {
     if (ids.length === 0) return [];
     return (await this.db.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = ANY($2::uuid[])`, [userId, ids])).map(
       toAccessible,
     );
+  }
+
+  /** The owning organization of each org item among `ids` (read before a change that may delete them). */
+  async organizationsOf(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.rows<{ id: string; organization_id: string }>(
+      'SELECT id, organization_id FROM cipher WHERE id = ANY($1::uuid[]) AND organization_id IS NOT NULL',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.organization_id]));
   }
 
   /** The admin view of an organization's items, with all their collections. */
@@ -104,22 +123,19 @@ export interface CipherChange {
 export class CipherWriteRepository {
   constructor(private readonly db: Database) {}
 
-  async update(id: string, userId: string, change: CipherChange): Promise<boolean> {
-    const rows = await this.db.rows(
-      `UPDATE cipher SET type = $3, data = $4, key = $5, reprompt = $6, archived_date = $7, revision_date = $8
-       WHERE id IN (${EDITABLE_IDS}) RETURNING id`,
-      [
-        userId,
-        [id],
-        change.type,
-        JSON.stringify(change.data),
-        change.key,
-        change.reprompt,
-        change.archivedDate,
-        new Date(),
-      ],
+  /**
+   * Replaces an item's data after the caller checked, with findForUpdate in the same transaction,
+   * that the user may edit it. Returns the new revision date.
+   */
+  async replaceData(id: string, change: CipherChange): Promise<Date> {
+    const rows = await this.db.rows<{ revision_date: Date }>(
+      `UPDATE cipher SET type = $2, data = $3, key = $4, reprompt = $5, archived_date = $6, revision_date = $7
+       WHERE id = $1 RETURNING revision_date`,
+      [id, change.type, JSON.stringify(change.data), change.key, change.reprompt, change.archivedDate, new Date()],
     );
-    return rows.length === 1;
+    const row = rows[0];
+    if (!row) throw new Error('cipher vanished inside its own transaction');
+    return new Date(row.revision_date);
   }
 
   async softDelete(ids: string[], userId: string): Promise<string[]> {

@@ -47,6 +47,19 @@ export class FolderRepository {
     return { id, name, revisionDate: now };
   }
 
+  /** Many folders in one statement (imports); ids in the order of `names`, creation order kept. */
+  async createMany(userId: string, names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const ids = names.map(() => randomUUID());
+    await this.db.execute(
+      `INSERT INTO folder (id, user_id, name, creation_date, revision_date)
+       SELECT x.id, $1, x.name, $2::timestamptz + x.ord * interval '1 microsecond', $2
+       FROM jsonb_to_recordset($3::jsonb) AS x(id uuid, name text, ord int)`,
+      [userId, new Date(), JSON.stringify(names.map((name, ord) => ({ id: ids[ord], name, ord })))],
+    );
+    return ids;
+  }
+
   async renameForUser(id: string, userId: string, name: string): Promise<Folder | null> {
     const rows = await this.db.rows<FolderRow>(
       'UPDATE folder SET name = $3, revision_date = $4 WHERE id = $1 AND user_id = $2 RETURNING id, name, revision_date',

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { notFound } from '@keyhaven/contracts';
-import { UserRepository, profileJson, userDecryptionJson } from '@keyhaven/domain-auth';
+import { UserRepository, domainsJson, profileJson, userDecryptionJson } from '@keyhaven/domain-auth';
 import {
   CollectionRepository,
   OrganizationsService,
@@ -12,14 +12,7 @@ import {
 import { accessibleCipherJson } from '../ciphers/cipher';
 import { CipherAccessRepository } from '../ciphers/cipher-access.repository';
 import { FolderRepository } from '../folders/folder.repository';
-import { folderJson } from '../vault.service';
-
-export function domainsJson(user: {
-  equivalentDomains: string[][] | null;
-  excludedGlobalDomains: number[] | null;
-}): Record<string, unknown> {
-  return { equivalentDomains: user.equivalentDomains ?? [], globalEquivalentDomains: [], object: 'domains' };
-}
+import { folderJson } from '../folders/folder-json';
 
 /**
  * `GET api/sync`: a fixed number of set-based queries whatever the vault's size — the user, their

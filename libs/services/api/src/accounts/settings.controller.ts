@@ -1,8 +1,7 @@
 import { Body, Controller, Get, HttpCode, Put } from '@nestjs/common';
 import { z } from 'zod';
 import { parseBody } from '@keyhaven/contracts';
-import { UserRepository } from '@keyhaven/domain-auth';
-import { domainsJson } from '@keyhaven/domain-vault';
+import { UserRepository, domainsJson } from '@keyhaven/domain-auth';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
 const domainsSchema = z.object({

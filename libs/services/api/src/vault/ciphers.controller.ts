@@ -1,12 +1,13 @@
 import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { badRequest, parseBody, listJson, guid } from '@keyhaven/contracts';
-import { AccountsService, UserRepository } from '@keyhaven/domain-auth';
-import { OrgAccess } from '@keyhaven/domain-admin-console';
+import { parseBody, listJson, guid } from '@keyhaven/contracts';
 import {
-  CipherAccessRepository,
-  VaultService,
+  BulkCipherService,
+  CipherService,
+  ImportService,
+  PurgeService,
+  SharingService,
   accessibleCipherJson,
   cipherRequestSchema,
   collectionsSchema,
@@ -33,19 +34,20 @@ const shareManySchema = z.object({
 const purgeSchema = z.object({ masterPasswordHash: z.string().nullish() });
 const orgIdSchema = guid;
 
+/** Items: one domain call per route; what a caller may touch is decided in the vault services. */
 @Controller('ciphers')
 export class CiphersController {
   constructor(
-    private readonly vault: VaultService,
-    private readonly ciphers: CipherAccessRepository,
-    private readonly accounts: AccountsService,
-    private readonly users: UserRepository,
-    private readonly orgAccess: OrgAccess,
+    private readonly ciphers: CipherService,
+    private readonly bulk: BulkCipherService,
+    private readonly sharing: SharingService,
+    private readonly imports: ImportService,
+    private readonly purges: PurgeService,
   ) {}
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return listJson((await this.ciphers.listForUser(principal.userId)).map(accessibleCipherJson));
+    return listJson((await this.ciphers.list(principal.userId)).map(accessibleCipherJson));
   }
 
   /** The admin console's view of every item of an organization. */
@@ -55,14 +57,13 @@ export class CiphersController {
     @Query('organizationId') organizationId?: string,
   ): Promise<Record<string, unknown>> {
     const orgId = parseBody(orgIdSchema, organizationId);
-    await this.orgAccess.require(orgId, principal.userId, 'admin', 'editAnyCollection', 'accessImportExport');
-    return listJson((await this.ciphers.listForOrg(orgId)).map(accessibleCipherJson));
+    return listJson((await this.ciphers.listForOrganization(principal.userId, orgId)).map(accessibleCipherJson));
   }
 
   @Post()
   @HttpCode(200)
   create(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    return this.vault.createCipher(principal.userId, principal.deviceId, parseBody(cipherRequestSchema, body));
+    return this.ciphers.createCipher(principal.userId, principal.deviceId, parseBody(cipherRequestSchema, body));
   }
 
   /** The create call of clients that can pick collections (organization items). */
@@ -70,13 +71,13 @@ export class CiphersController {
   @HttpCode(200)
   createWithCollections(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     const request = parseBody(createWithCollectionsSchema, body);
-    return this.vault.createCipher(principal.userId, principal.deviceId, request.cipher, request.collectionIds);
+    return this.ciphers.createCipher(principal.userId, principal.deviceId, request.cipher, request.collectionIds);
   }
 
   @Post('import')
   @HttpCode(200)
   async import(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
-    await this.vault.importPersonal(principal.userId, parseBody(importRequestSchema, body));
+    await this.imports.importPersonal(principal.userId, parseBody(importRequestSchema, body));
   }
 
   @Post('import-organization')
@@ -87,8 +88,7 @@ export class CiphersController {
     @Body() body: unknown,
   ): Promise<void> {
     const orgId = parseBody(orgIdSchema, organizationId);
-    await this.orgAccess.require(orgId, principal.userId, 'admin', 'accessImportExport');
-    await this.vault.importOrganization(orgId, parseBody(orgImportSchema, body));
+    await this.imports.importOrganization(principal.userId, orgId, parseBody(orgImportSchema, body));
   }
 
   @Put('share')
@@ -96,26 +96,26 @@ export class CiphersController {
   async shareMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     const request = parseBody(shareManySchema, body);
     return listJson(
-      await this.vault.shareMany(principal.userId, principal.deviceId, request.ciphers, request.collectionIds),
+      await this.sharing.shareMany(principal.userId, principal.deviceId, request.ciphers, request.collectionIds),
     );
   }
 
   @Put('delete')
   @HttpCode(200)
   async softDeleteMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
-    await this.vault.softDelete(principal.userId, principal.deviceId, parseBody(idsSchema, body).ids);
+    await this.bulk.softDelete(principal.userId, principal.deviceId, parseBody(idsSchema, body).ids);
   }
 
   @Delete()
   @HttpCode(200)
   async deleteMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
-    await this.vault.deletePermanently(principal.userId, principal.deviceId, parseBody(idsSchema, body).ids);
+    await this.bulk.deletePermanently(principal.userId, principal.deviceId, parseBody(idsSchema, body).ids);
   }
 
   @Put('restore')
   @HttpCode(200)
   async restoreMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    const restored = await this.vault.restore(principal.userId, parseBody(idsSchema, body).ids);
+    const restored = await this.bulk.restore(principal.userId, parseBody(idsSchema, body).ids);
     return listJson(restored.map(accessibleCipherJson));
   }
 
@@ -123,7 +123,7 @@ export class CiphersController {
   @HttpCode(200)
   async moveMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
     const request = parseBody(moveSchema, body);
-    await this.vault.move(principal.userId, request.ids, request.folderId);
+    await this.bulk.move(principal.userId, request.ids, request.folderId);
   }
 
   /** The personal vault, or with `organizationId` every item of that organization (owners only). */
@@ -134,15 +134,9 @@ export class CiphersController {
     @Query('organizationId') organizationId: string | undefined,
     @Body() body: unknown,
   ): Promise<void> {
-    const user = await this.users.require(principal.userId);
-    await this.accounts.requireMasterPassword(user, parseBody(purgeSchema, body).masterPasswordHash);
-    if (organizationId) {
-      const orgId = parseBody(orgIdSchema, organizationId);
-      await this.orgAccess.require(orgId, principal.userId, 'owner');
-      await this.vault.purgeOrganization(orgId);
-      return;
-    }
-    await this.vault.purge(user.id);
+    const { masterPasswordHash } = parseBody(purgeSchema, body);
+    const orgId = organizationId ? parseBody(orgIdSchema, organizationId) : null;
+    await this.purges.purgeWithPassword(principal.userId, masterPasswordHash, orgId);
   }
 
   @Get([':id', ':id/details'])
@@ -150,7 +144,7 @@ export class CiphersController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
-    return accessibleCipherJson(await this.vault.getCipher(principal.userId, id));
+    return accessibleCipherJson(await this.ciphers.getCipher(principal.userId, id));
   }
 
   @Put(':id')
@@ -160,7 +154,7 @@ export class CiphersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    return this.vault.updateCipher(principal.userId, principal.deviceId, id, parseBody(cipherRequestSchema, body));
+    return this.ciphers.updateCipher(principal.userId, principal.deviceId, id, parseBody(cipherRequestSchema, body));
   }
 
   @Put(':id/partial')
@@ -170,7 +164,7 @@ export class CiphersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    return this.vault.partialUpdate(principal.userId, id, parseBody(partialSchema, body));
+    return this.ciphers.partialUpdate(principal.userId, id, parseBody(partialSchema, body));
   }
 
   @Put(':id/share')
@@ -180,7 +174,7 @@ export class CiphersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    return this.vault.share(principal.userId, principal.deviceId, id, parseBody(shareSchema, body));
+    return this.sharing.share(principal.userId, principal.deviceId, id, parseBody(shareSchema, body));
   }
 
   /** Without a body when the change took the item out of the caller's reach. */
@@ -191,10 +185,8 @@ export class CiphersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown> | undefined> {
-    return (
-      (await this.vault.setCollections(principal.userId, id, parseBody(collectionsSchema, body).collectionIds)) ??
-      undefined
-    );
+    const { collectionIds } = parseBody(collectionsSchema, body);
+    return (await this.sharing.setCollections(principal.userId, id, collectionIds)) ?? undefined;
   }
 
   @Put(':id/collections_v2')
@@ -204,19 +196,15 @@ export class CiphersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    const cipher = await this.vault.setCollections(
-      principal.userId,
-      id,
-      parseBody(collectionsSchema, body).collectionIds,
-    );
+    const { collectionIds } = parseBody(collectionsSchema, body);
+    const cipher = await this.sharing.setCollections(principal.userId, id, collectionIds);
     return { cipher, unavailable: cipher === null, object: 'optionalCipherDetails' };
   }
 
   @Put(':id/delete')
   @HttpCode(200)
   async softDelete(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
-    await this.requireEditable(principal.userId, id);
-    await this.vault.softDelete(principal.userId, principal.deviceId, [id]);
+    await this.bulk.softDeleteOne(principal.userId, principal.deviceId, id);
   }
 
   @Put(':id/restore')
@@ -225,23 +213,12 @@ export class CiphersController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
-    const current = await this.requireEditable(principal.userId, id);
-    // Restoring an item that is not in the trash changes nothing and answers with the item.
-    const [restored] = await this.vault.restore(principal.userId, [id]);
-    return accessibleCipherJson(restored ?? current);
+    return accessibleCipherJson(await this.bulk.restoreOne(principal.userId, id));
   }
 
   @Delete(':id')
   @HttpCode(200)
   async remove(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
-    await this.requireEditable(principal.userId, id);
-    await this.vault.deletePermanently(principal.userId, principal.deviceId, [id]);
-  }
-
-  /** Single-item routes answer 404 for what the caller cannot see and 400 for what they may only read. */
-  private async requireEditable(userId: string, id: string): Promise<Awaited<ReturnType<VaultService['getCipher']>>> {
-    const found = await this.vault.getCipher(userId, id);
-    if (!found.access.edit) throw badRequest('You do not have permission to change this item.');
-    return found;
+    await this.bulk.deleteOne(principal.userId, principal.deviceId, id);
   }
 }

@@ -1,20 +1,16 @@
 import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { parseBody, listJson } from '@keyhaven/contracts';
-import { FolderRepository, VaultService, folderJson, folderRequestSchema } from '@keyhaven/domain-vault';
+import { FolderService, folderJson, folderRequestSchema } from '@keyhaven/domain-vault';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
 @Controller('folders')
 export class FoldersController {
-  constructor(
-    private readonly vault: VaultService,
-    private readonly folders: FolderRepository,
-  ) {}
+  constructor(private readonly folders: FolderService) {}
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    const data = (await this.folders.listForUser(principal.userId)).map(folderJson);
-    return listJson(data);
+    return listJson((await this.folders.list(principal.userId)).map(folderJson));
   }
 
   @Get(':id')
@@ -22,13 +18,13 @@ export class FoldersController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
-    return folderJson(await this.vault.getFolder(principal.userId, id));
+    return folderJson(await this.folders.getFolder(principal.userId, id));
   }
 
   @Post()
   @HttpCode(200)
   async create(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    return folderJson(await this.vault.createFolder(principal.userId, parseBody(folderRequestSchema, body).name));
+    return folderJson(await this.folders.createFolder(principal.userId, parseBody(folderRequestSchema, body).name));
   }
 
   @Put(':id')
@@ -38,12 +34,13 @@ export class FoldersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    return folderJson(await this.vault.renameFolder(principal.userId, id, parseBody(folderRequestSchema, body).name));
+    const { name } = parseBody(folderRequestSchema, body);
+    return folderJson(await this.folders.renameFolder(principal.userId, id, name));
   }
 
   @Delete(':id')
   @HttpCode(200)
   async remove(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
-    await this.vault.deleteFolder(principal.userId, id);
+    await this.folders.deleteFolder(principal.userId, id);
   }
 }

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { Database } from '@keyhaven/db';
+import { PushType, badRequest, notFound } from '@keyhaven/contracts';
+import { FolderService } from '../folders/folder.service';
+import { VaultPush } from '../vault-push';
+import { VaultRevisions } from '../vault-revisions';
+import { CipherAccessRepository, CipherWriteRepository, type AccessibleCipher } from './cipher-access.repository';
+import { CipherRepository } from './cipher.repository';
+
+/**
+ * Trash, restore, permanent delete and move, for one item or many: each in one transaction, bounded in
+ * SQL by what the user may edit; revision dates move only when some item really changed.
+ */
+@Injectable()
+export class BulkCipherService {
+  constructor(
+    private readonly db: Database,
+    private readonly ciphers: CipherRepository,
+    private readonly access: CipherAccessRepository,
+    private readonly writes: CipherWriteRepository,
+    private readonly folders: FolderService,
+    private readonly revisions: VaultRevisions,
+    private readonly push: VaultPush,
+  ) {}
+
+  async softDelete(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
+    const changed = await this.changeMany(userId, ids, () => this.writes.softDelete(ids, userId));
+    this.push.cipherIds(PushType.SyncCipherUpdate, userId, deviceId, changed);
+  }
+
+  async restore(userId: string, ids: string[]): Promise<AccessibleCipher[]> {
+    const changed = await this.changeMany(userId, ids, () => this.writes.restore(ids, userId));
+    return this.access.findManyForUser(changed, userId);
+  }
+
+  async deletePermanently(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
+    const changed = await this.changeMany(userId, ids, () => this.writes.delete(ids, userId));
+    this.push.cipherIds(PushType.SyncLoginDelete, userId, deviceId, changed);
+  }
+
+  async move(userId: string, ids: string[], folderId: string | null | undefined): Promise<void> {
+    const changed = await this.changeMany(userId, ids, async () => {
+      const target = await this.folders.requireOwn(userId, folderId);
+      const visible = (await this.access.findManyForUser(ids, userId)).map((c) => c.cipher.id);
+      await this.ciphers.setUserState(userId, visible, target, null);
+      return visible;
+    });
+    if (changed.length > 0) this.push.ciphers(userId);
+  }
+
+  /** Single-item routes answer 404 for what the caller cannot see and 400 for what they may only read. */
+  async softDeleteOne(userId: string, deviceId: string | null, id: string): Promise<void> {
+    await this.requireEditable(userId, id);
+    await this.softDelete(userId, deviceId, [id]);
+  }
+
+  /** Restoring an item that is not in the trash changes nothing and answers with the item. */
+  async restoreOne(userId: string, id: string): Promise<AccessibleCipher> {
+    const current = await this.requireEditable(userId, id);
+    const [restored] = await this.restore(userId, [id]);
+    return restored ?? current;
+  }
+
+  async deleteOne(userId: string, deviceId: string | null, id: string): Promise<void> {
+    await this.requireEditable(userId, id);
+    await this.deletePermanently(userId, deviceId, [id]);
+  }
+
+  private async requireEditable(userId: string, id: string): Promise<AccessibleCipher> {
+    const found = await this.access.findForUser(id, userId);
+    if (!found) throw notFound('Cipher');
+    if (!found.access.edit) throw badRequest('You do not have permission to change this item.');
+    return found;
+  }
+
+  private async changeMany(userId: string, ids: string[], change: () => Promise<string[]>): Promise<string[]> {
+    if (ids.length === 0) throw badRequest('No items given.', { ids: ['At least one id is required.'] });
+    return this.db.transaction(async () => {
+      // Read the owning organizations first: a permanent delete takes the rows with it.
+      const owners = await this.access.organizationsOf(ids);
+      const changed = await change();
+      if (changed.length > 0) {
+        await this.revisions.user(userId);
+        const organizations = new Set(changed.flatMap((id) => owners.get(id) ?? []));
+        for (const organizationId of organizations) await this.revisions.organization(organizationId);
+      }
+      return changed;
+    });
+  }
+}

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { Database } from '@keyhaven/db';
+import { badRequest } from '@keyhaven/contracts';
+import { CollectionImportService, OrgAccess } from '@keyhaven/domain-admin-console';
+import { CipherWriteRepository } from '../ciphers/cipher-access.repository';
+import { CipherRepository } from '../ciphers/cipher.repository';
+import { toNewCipher } from '../ciphers/new-cipher';
+import { PersonalOwnership } from '../ciphers/personal-ownership';
+import { FolderRepository } from '../folders/folder.repository';
+import { VaultPush } from '../vault-push';
+import { VaultRevisions } from '../vault-revisions';
+import type { importRequestSchema, orgImportSchema } from './import-request';
+
+/**
+ * Bitwarden JSON imports, personal or into an organization: each lands whole or not at all, in a
+ * number of statements that does not grow with the file.
+ */
+@Injectable()
+export class ImportService {
+  constructor(
+    private readonly db: Database,
+    private readonly ciphers: CipherRepository,
+    private readonly writes: CipherWriteRepository,
+    private readonly folders: FolderRepository,
+    private readonly ownership: PersonalOwnership,
+    private readonly orgAccess: OrgAccess,
+    private readonly collections: CollectionImportService,
+    private readonly revisions: VaultRevisions,
+    private readonly push: VaultPush,
+  ) {}
+
+  async importPersonal(userId: string, body: z.infer<typeof importRequestSchema>): Promise<void> {
+    if (body.ciphers.some((c) => c.organizationId))
+      throw badRequest('Organization items cannot be imported into a personal vault.');
+    await this.ownership.assertAllowed(userId);
+    await this.db.transaction(async () => {
+      // A folder id from the file that this user already has is reused; any other entry is a new folder.
+      const existing = new Set((await this.folders.listForUser(userId)).map((f) => f.id));
+      const reused = body.folders.map((f) => (f.id && existing.has(f.id) ? f.id : null));
+      const created = await this.folders.createMany(
+        userId,
+        body.folders.flatMap((f, i) => (reused[i] ? [] : [f.name])),
+      );
+      let next = 0;
+      const folderIds = reused.map((id) => id ?? created[next++]);
+      const folderOf = new Map<number, string>();
+      for (const { key, value } of body.folderRelationships) {
+        const folderId = folderIds[value];
+        if (key >= body.ciphers.length || folderId === undefined)
+          throw badRequest('A folder relationship points outside the import.');
+        folderOf.set(key, folderId);
+      }
+      const ciphers = body.ciphers.map((c, i) => toNewCipher(c, folderOf.get(i) ?? null));
+      await this.ciphers.insertManyForUser(userId, ciphers);
+      await this.revisions.user(userId);
+    });
+    this.push.vault(userId);
+  }
+
+  /** Admins, or Custom members allowed to import and export. Collections come from admin-console's service. */
+  async importOrganization(
+    userId: string,
+    organizationId: string,
+    body: z.infer<typeof orgImportSchema>,
+  ): Promise<void> {
+    await this.orgAccess.require(organizationId, userId, 'admin', 'accessImportExport');
+    await this.db.transaction(async () => {
+      const collectionIds = await this.collections.createForImport(organizationId, body.collections);
+      const ciphers = body.ciphers.map((c) => toNewCipher(c, null));
+      const links: { cipherId: string; collectionId: string }[] = [];
+      for (const { key, value } of body.collectionRelationships) {
+        const cipher = ciphers[key];
+        const collectionId = collectionIds[value];
+        if (!cipher || !collectionId) throw badRequest('A collection relationship points outside the import.');
+        links.push({ cipherId: cipher.id, collectionId });
+      }
+      await this.writes.insertManyForOrg(organizationId, ciphers, links);
+      await this.revisions.organization(organizationId);
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { Database } from '@keyhaven/db';
+import { AccountsService } from '@keyhaven/domain-auth';
+import { OrgAccess } from '@keyhaven/domain-admin-console';
+import { CipherWriteRepository } from '../ciphers/cipher-access.repository';
+import { CipherRepository } from '../ciphers/cipher.repository';
+import { FolderRepository } from '../folders/folder.repository';
+import { VaultPush } from '../vault-push';
+import { VaultRevisions } from '../vault-revisions';
+
+/** `POST ciphers/purge`: the personal vault, or every item of an organization (owners only). */
+@Injectable()
+export class PurgeService {
+  constructor(
+    private readonly db: Database,
+    private readonly ciphers: CipherRepository,
+    private readonly writes: CipherWriteRepository,
+    private readonly folders: FolderRepository,
+    private readonly accounts: AccountsService,
+    private readonly orgAccess: OrgAccess,
+    private readonly revisions: VaultRevisions,
+    private readonly push: VaultPush,
+  ) {}
+
+  /** The master password first; with an organization id, the caller must own that organization. */
+  async purgeWithPassword(
+    userId: string,
+    masterPasswordHash: string | null | undefined,
+    organizationId: string | null,
+  ): Promise<void> {
+    await this.accounts.verifyMasterPassword(userId, masterPasswordHash);
+    if (organizationId) {
+      await this.orgAccess.require(organizationId, userId, 'owner');
+      await this.purgeOrganization(organizationId);
+    } else {
+      await this.purge(userId);
+    }
+  }
+
+  /** Every personal item and folder of the user; organization items stay. */
+  async purge(userId: string): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.ciphers.deleteAllForUser(userId);
+      await this.folders.deleteAllForUser(userId);
+      await this.revisions.user(userId);
+    });
+    this.push.vault(userId);
+  }
+
+  async purgeOrganization(organizationId: string): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.writes.purgeOrg(organizationId);
+      await this.revisions.organization(organizationId);
+    });
+  }
+}

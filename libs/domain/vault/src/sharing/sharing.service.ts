@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { Database } from '@keyhaven/db';
+import { PushType, badRequest, notFound } from '@keyhaven/contracts';
+import { OrgAccess } from '@keyhaven/domain-admin-console';
+import { cipherJson } from '../ciphers/cipher';
+import {
+  CipherAccessRepository,
+  CipherWriteRepository,
+  type AccessibleCipher,
+} from '../ciphers/cipher-access.repository';
+import type { CipherRequest } from '../ciphers/cipher-request';
+import type { shareSchema } from '../ciphers/cipher-schemas';
+import { toNewCipher } from '../ciphers/new-cipher';
+import { VaultPush } from '../vault-push';
+import { VaultRevisions } from '../vault-revisions';
+
+/** Moving personal items into an organization, and which collections an organization item is in. */
+@Injectable()
+export class SharingService {
+  constructor(
+    private readonly db: Database,
+    private readonly access: CipherAccessRepository,
+    private readonly writes: CipherWriteRepository,
+    private readonly orgAccess: OrgAccess,
+    private readonly revisions: VaultRevisions,
+    private readonly push: VaultPush,
+  ) {}
+
+  /** Moves a personal item into an organization, re-encrypted by the client with the org key. */
+  async share(
+    userId: string,
+    deviceId: string | null,
+    id: string,
+    body: z.infer<typeof shareSchema>,
+  ): Promise<Record<string, unknown>> {
+    const [shared] = await this.shareMany(userId, deviceId, [{ ...body.cipher, id }], body.collectionIds);
+    if (!shared) throw notFound('Cipher');
+    return shared;
+  }
+
+  /** Every item moves, or none does: one transaction for the whole batch. */
+  async shareMany(
+    userId: string,
+    deviceId: string | null,
+    ciphers: (CipherRequest & { id?: unknown })[],
+    collectionIds: string[],
+  ): Promise<Record<string, unknown>[]> {
+    const organizationIds = new Set(ciphers.map((c) => c.organizationId));
+    const [organizationId] = organizationIds;
+    if (!organizationId || organizationIds.size !== 1) {
+      throw badRequest('Every item must name the same organization.', { organizationId: ['The field is required.'] });
+    }
+    await this.orgAccess.require(organizationId, userId);
+    const shared = await this.db.transaction(async () => {
+      const ids: string[] = [];
+      for (const cipher of ciphers) {
+        if (typeof cipher.id !== 'string') throw badRequest('Each item needs its id.');
+        const change = toNewCipher(cipher, null, cipher.id);
+        if (!(await this.writes.share(userId, organizationId, cipher.id, change))) throw notFound('Cipher');
+        const linked = await this.writes.addCollections(userId, organizationId, cipher.id, collectionIds);
+        if (linked === 0)
+          throw badRequest('Choose at least one collection you can edit.', {
+            collectionIds: ['No writable collection.'],
+          });
+        ids.push(cipher.id);
+      }
+      await this.revisions.organization(organizationId);
+      return this.findAll(ids, userId);
+    });
+    for (const found of shared) this.push.cipher(PushType.SyncCipherUpdate, userId, deviceId, found.cipher);
+    return shared.map((found) => cipherJson(found.cipher, found.access));
+  }
+
+  /**
+   * Changes which collections an org item is in; the user must manage the item. Null when the
+   * change took the item out of every collection the user reaches.
+   */
+  async setCollections(userId: string, id: string, collectionIds: string[]): Promise<Record<string, unknown> | null> {
+    const found = await this.db.transaction(async () => {
+      const existing = await this.access.findForUser(id, userId);
+      if (!existing?.cipher.organizationId || !existing.access.manage) throw notFound('Cipher');
+      await this.writes.replaceCollections(userId, existing.cipher.organizationId, id, collectionIds);
+      await this.revisions.organization(existing.cipher.organizationId);
+      return this.access.findForUser(id, userId);
+    });
+    return found ? cipherJson(found.cipher, found.access) : null;
+  }
+
+  /** The shared items as the user now sees them, in the order given: one query for the batch. */
+  private async findAll(ids: string[], userId: string): Promise<AccessibleCipher[]> {
+    const byId = new Map((await this.access.findManyForUser(ids, userId)).map((f) => [f.cipher.id, f]));
+    return ids.map((id) => {
+      const found = byId.get(id);
+      if (!found) throw new Error('cipher vanished inside its own transaction');
+      return found;
+    });
+  }
+}
