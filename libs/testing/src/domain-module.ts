@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import argon2 from 'argon2';
 import {
   accessSync,
   constants,
@@ -31,7 +32,7 @@ import { MemoryCacheStore } from '@keyhaven/cache';
 import { LocalBlobStore } from '@keyhaven/storage';
 import type { MailMessage, Mailer } from '@keyhaven/mail';
 import { InfrastructureModule, type Infrastructure } from '@keyhaven/runtime';
-import { AuthDomainModule } from '@keyhaven/domain-auth';
+import { AuthDomainModule, PasswordHasher } from '@keyhaven/domain-auth';
 import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
 
@@ -71,6 +72,8 @@ export interface DomainModuleOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Whether mail counts as delivered (SMTP configured). Default false, as in the all-in-one default. */
   readonly mailDelivers?: boolean;
+  /** Hash master passwords at the production Argon2 cost instead of the cheapest (see CheapPasswordHasher). */
+  readonly realPasswordHashing?: boolean;
 }
 
 /** One compiled module on the shared store. */
@@ -173,13 +176,30 @@ async function migratedTemplate(): Promise<{ dir: string; owned: boolean }> {
   }
 }
 
-async function compile(infrastructure: Infrastructure, config: KeyhavenConfig): Promise<TestingModule> {
+/**
+ * The production hasher with Argon2id at its cheapest settings. Stored hashes keep their PHC
+ * parameters, so verification is the real code path; only the cost differs. Tests create a hundred
+ * accounts or more, and at the production cost the hashing alone would take most of the tier's time.
+ */
+export class CheapPasswordHasher extends PasswordHasher {
+  override hash(secret: string): Promise<string> {
+    return argon2.hash(secret, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1, parallelism: 1 });
+  }
+}
+
+async function compile(
+  infrastructure: Infrastructure,
+  config: KeyhavenConfig,
+  realHashing: boolean,
+): Promise<TestingModule> {
   const imports: (Type | DynamicModule)[] = [
     ConfigModule.forRoot(config),
     InfrastructureModule.forRoot(infrastructure),
     ...DOMAIN_MODULES,
   ];
-  const module = await Test.createTestingModule({ imports }).compile();
+  const builder = Test.createTestingModule({ imports });
+  if (!realHashing) builder.overrideProvider(PasswordHasher).useClass(CheapPasswordHasher);
+  const module = await builder.compile();
   await module.init();
   return module;
 }
@@ -222,7 +242,7 @@ export async function createDomainHarness(options: DomainModuleOptions = {}): Pr
   const open = async (opts: DomainModuleOptions): Promise<DomainContext> => {
     const config = configFor(dataDir, opts.env);
     const mailer = new RecordingMailer(opts.mailDelivers ?? false);
-    const module = await compile(infrastructureFor(mailer), config);
+    const module = await compile(infrastructureFor(mailer), config, opts.realPasswordHashing ?? false);
     modules.push(module);
     return context(module, config, mailer);
   };

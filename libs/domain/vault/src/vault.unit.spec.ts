@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   addConfirmedMember,
   cipherRequest,
+  createCollection,
   createDomainHarness,
   createOrganization,
   encString,
@@ -11,17 +12,35 @@ import {
   rejectsWithCode,
   reloadUser,
   type DomainHarness,
+  type TestOrganization,
 } from '@keyhaven/testing';
 import { PushType } from '@keyhaven/contracts';
-import { MemberType, PoliciesService, PolicyType } from '@keyhaven/domain-admin-console';
-import { CipherAccessRepository, SyncService, VaultService } from './index';
+import { MembersService, MemberType, PoliciesService, PolicyType } from '@keyhaven/domain-admin-console';
+import {
+  BulkCipherService,
+  CipherAccessRepository,
+  CipherService,
+  FolderService,
+  ImportService,
+  SharingService,
+  SyncService,
+  type CipherAccess,
+} from './index';
 
 let h: DomainHarness;
-let vault: VaultService;
+let ciphers: CipherService;
+let bulk: BulkCipherService;
+let folders: FolderService;
+let imports: ImportService;
+let sharing: SharingService;
 let access: CipherAccessRepository;
 before(async () => {
   h = await createDomainHarness();
-  vault = h.get(VaultService);
+  ciphers = h.get(CipherService);
+  bulk = h.get(BulkCipherService);
+  folders = h.get(FolderService);
+  imports = h.get(ImportService);
+  sharing = h.get(SharingService);
   access = h.get(CipherAccessRepository);
 });
 after(async () => {
@@ -29,12 +48,24 @@ after(async () => {
 });
 
 async function newCipher(userId: string, fields: Record<string, unknown> = {}): Promise<string> {
-  const created = await vault.createCipher(userId, null, cipherRequest(fields));
+  const created = await ciphers.createCipher(userId, null, cipherRequest(fields));
   return String(created['id']);
 }
 
 async function deletedDateOf(userId: string, id: string): Promise<Date | null | undefined> {
   return (await access.findForUser(id, userId))?.cipher.deletedDate;
+}
+
+/** An org item in the given collection, created by the owner. */
+async function orgCipher(org: TestOrganization, collectionId: string): Promise<string> {
+  const created = await ciphers.createCipher(org.owner.user.id, null, cipherRequest({ organizationId: org.org.id }), [
+    collectionId,
+  ]);
+  return String(created['id']);
+}
+
+async function accessOf(userId: string, cipherId: string): Promise<CipherAccess | null> {
+  return (await access.findForUser(cipherId, userId))?.access ?? null;
 }
 
 /** Push messages this user's clients were sent, after the bus delivered what was published. */
@@ -50,12 +81,15 @@ describe('owner scoping', () => {
     const id = await newCipher(alice.user.id);
     const before = await access.findForUser(id, alice.user.id);
 
-    await rejectsWithCode(vault.getCipher(mallory.user.id, id), 'not_found');
-    await rejectsWithCode(vault.updateCipher(mallory.user.id, null, id, cipherRequest()), 'not_found');
-    await rejectsWithCode(vault.partialUpdate(mallory.user.id, id, { favorite: true }), 'not_found');
+    await rejectsWithCode(ciphers.getCipher(mallory.user.id, id), 'not_found');
+    await rejectsWithCode(ciphers.updateCipher(mallory.user.id, null, id, cipherRequest()), 'not_found');
+    await rejectsWithCode(ciphers.partialUpdate(mallory.user.id, id, { favorite: true }), 'not_found');
     const { org } = await createOrganization(h, mallory);
     await rejectsWithCode(
-      vault.share(mallory.user.id, null, id, { cipher: cipherRequest({ organizationId: org.id }), collectionIds: [] }),
+      sharing.share(mallory.user.id, null, id, {
+        cipher: cipherRequest({ organizationId: org.id }),
+        collectionIds: [],
+      }),
       'not_found',
     );
     const synced = await h.get(SyncService).sync(mallory.user.id, true);
@@ -70,19 +104,19 @@ describe('owner scoping', () => {
     const mallory = await registerUser(h, 'mallory');
     const kept = await newCipher(alice.user.id);
     const trashed = await newCipher(alice.user.id);
-    await vault.softDelete(alice.user.id, null, [trashed]);
-    const malloryFolder = await vault.createFolder(mallory.user.id, encString());
+    await bulk.softDelete(alice.user.id, null, [trashed]);
+    const malloryFolder = await folders.createFolder(mallory.user.id, encString());
     const revisionBefore = (await reloadUser(h, alice.user.id)).accountRevisionDate;
     const malloryPushes = (await pushesFor(mallory.user.id)).length;
 
-    await vault.softDelete(mallory.user.id, null, [kept]);
-    assert.deepEqual(await vault.restore(mallory.user.id, [trashed]), []);
-    await vault.deletePermanently(mallory.user.id, null, [kept, trashed]);
-    await vault.move(mallory.user.id, [kept], malloryFolder.id);
+    await bulk.softDelete(mallory.user.id, null, [kept]);
+    assert.deepEqual(await bulk.restore(mallory.user.id, [trashed]), []);
+    await bulk.deletePermanently(mallory.user.id, null, [kept, trashed]);
+    await bulk.move(mallory.user.id, [kept], malloryFolder.id);
 
     assert.equal(await deletedDateOf(alice.user.id, kept), null);
     assert.ok(await deletedDateOf(alice.user.id, trashed), 'still in the trash');
-    assert.equal((await vault.getCipher(alice.user.id, kept)).cipher.folderId, null);
+    assert.equal((await ciphers.getCipher(alice.user.id, kept)).cipher.folderId, null);
     assert.deepEqual((await reloadUser(h, alice.user.id)).accountRevisionDate, revisionBefore);
     assert.deepEqual(
       (await pushesFor(mallory.user.id)).slice(malloryPushes),
@@ -94,10 +128,10 @@ describe('owner scoping', () => {
   test('the sync of one user has exactly their folders and items', async () => {
     const alice = await registerUser(h, 'alice');
     const bob = await registerUser(h, 'bob');
-    const folder = await vault.createFolder(alice.user.id, encString());
+    const folder = await folders.createFolder(alice.user.id, encString());
     const mine = await newCipher(alice.user.id, { folderId: folder.id });
     await newCipher(bob.user.id);
-    await vault.createFolder(bob.user.id, encString());
+    await folders.createFolder(bob.user.id, encString());
     const synced = await h.get(SyncService).sync(alice.user.id, false);
     assert.deepEqual(
       (synced['ciphers'] as { id: string; folderId: string }[]).map((c) => [c.id, c.folderId]),
@@ -114,44 +148,44 @@ describe('folders', () => {
   test("an item cannot be filed in another user's folder, and nothing is created", async () => {
     const alice = await registerUser(h, 'alice');
     const bob = await registerUser(h, 'bob');
-    const bobsFolder = await vault.createFolder(bob.user.id, encString());
+    const bobsFolder = await folders.createFolder(bob.user.id, encString());
     await rejectsWithCode(
-      vault.createCipher(alice.user.id, null, cipherRequest({ folderId: bobsFolder.id })),
+      ciphers.createCipher(alice.user.id, null, cipherRequest({ folderId: bobsFolder.id })),
       'bad_request',
       /Invalid folder/,
     );
     assert.deepEqual(await access.listForUser(alice.user.id), []);
     const id = await newCipher(alice.user.id);
-    await rejectsWithCode(vault.partialUpdate(alice.user.id, id, { folderId: bobsFolder.id }), 'bad_request');
-    await rejectsWithCode(vault.move(alice.user.id, [id], bobsFolder.id), 'bad_request');
-    assert.equal((await vault.getCipher(alice.user.id, id)).cipher.folderId, null);
+    await rejectsWithCode(ciphers.partialUpdate(alice.user.id, id, { folderId: bobsFolder.id }), 'bad_request');
+    await rejectsWithCode(bulk.move(alice.user.id, [id], bobsFolder.id), 'bad_request');
+    assert.equal((await ciphers.getCipher(alice.user.id, id)).cipher.folderId, null);
   });
 
   test("another user's folder cannot be read, renamed or deleted", async () => {
     const alice = await registerUser(h, 'alice');
     const bob = await registerUser(h, 'bob');
     const name = encString();
-    const folder = await vault.createFolder(alice.user.id, name);
-    await rejectsWithCode(vault.getFolder(bob.user.id, folder.id), 'not_found');
-    await rejectsWithCode(vault.renameFolder(bob.user.id, folder.id, encString()), 'not_found');
-    await rejectsWithCode(vault.deleteFolder(bob.user.id, folder.id), 'not_found');
-    assert.equal((await vault.getFolder(alice.user.id, folder.id)).name, name);
+    const folder = await folders.createFolder(alice.user.id, name);
+    await rejectsWithCode(folders.getFolder(bob.user.id, folder.id), 'not_found');
+    await rejectsWithCode(folders.renameFolder(bob.user.id, folder.id, encString()), 'not_found');
+    await rejectsWithCode(folders.deleteFolder(bob.user.id, folder.id), 'not_found');
+    assert.equal((await folders.getFolder(alice.user.id, folder.id)).name, name);
   });
 
   test('deleting a folder keeps its items, unfiled', async () => {
     const alice = await registerUser(h, 'alice');
-    const folder = await vault.createFolder(alice.user.id, encString());
+    const folder = await folders.createFolder(alice.user.id, encString());
     const id = await newCipher(alice.user.id, { folderId: folder.id });
-    assert.equal((await vault.getCipher(alice.user.id, id)).cipher.folderId, folder.id);
-    await vault.deleteFolder(alice.user.id, folder.id);
-    await rejectsWithCode(vault.getFolder(alice.user.id, folder.id), 'not_found');
-    assert.equal((await vault.getCipher(alice.user.id, id)).cipher.folderId, null);
+    assert.equal((await ciphers.getCipher(alice.user.id, id)).cipher.folderId, folder.id);
+    await folders.deleteFolder(alice.user.id, folder.id);
+    await rejectsWithCode(folders.getFolder(alice.user.id, folder.id), 'not_found');
+    assert.equal((await ciphers.getCipher(alice.user.id, id)).cipher.folderId, null);
   });
 
   test('a personal import whose folder relationship points outside the file stores nothing', async () => {
     const alice = await registerUser(h, 'alice');
     await rejectsWithCode(
-      vault.importPersonal(alice.user.id, {
+      imports.importPersonal(alice.user.id, {
         ciphers: [cipherRequest(), cipherRequest()],
         folders: [{ name: encString() }],
         folderRelationships: [
@@ -174,17 +208,17 @@ describe('trash and restore', () => {
     const b = await newCipher(alice.user.id);
     const c = await newCipher(alice.user.id);
 
-    await vault.softDelete(alice.user.id, null, [a]);
+    await bulk.softDelete(alice.user.id, null, [a]);
     const firstPushes = await pushesFor(alice.user.id);
     // a and b trashed: a was already, so only b is new.
-    await vault.softDelete(alice.user.id, null, [a, b]);
+    await bulk.softDelete(alice.user.id, null, [a, b]);
     const trashPushes = (await pushesFor(alice.user.id)).slice(firstPushes.length);
     assert.deepEqual(trashPushes, [{ type: PushType.SyncCipherUpdate, id: b }]);
     assert.ok(await deletedDateOf(alice.user.id, a));
     assert.ok(await deletedDateOf(alice.user.id, b));
     assert.equal(await deletedDateOf(alice.user.id, c), null);
 
-    const restored = await vault.restore(alice.user.id, [a, c]);
+    const restored = await bulk.restore(alice.user.id, [a, c]);
     assert.deepEqual(
       restored.map((r) => r.cipher.id),
       [a],
@@ -193,9 +227,9 @@ describe('trash and restore', () => {
     assert.equal(await deletedDateOf(alice.user.id, a), null);
 
     const before = (await pushesFor(alice.user.id)).length;
-    await vault.deletePermanently(alice.user.id, null, [b, c]);
-    await rejectsWithCode(vault.getCipher(alice.user.id, b), 'not_found');
-    await rejectsWithCode(vault.getCipher(alice.user.id, c), 'not_found');
+    await bulk.deletePermanently(alice.user.id, null, [b, c]);
+    await rejectsWithCode(ciphers.getCipher(alice.user.id, b), 'not_found');
+    await rejectsWithCode(ciphers.getCipher(alice.user.id, c), 'not_found');
     assert.deepEqual(
       (await pushesFor(alice.user.id))
         .slice(before)
@@ -203,41 +237,41 @@ describe('trash and restore', () => {
         .sort(),
       [PushType.SyncLoginDelete, PushType.SyncLoginDelete],
     );
-    assert.equal((await vault.getCipher(alice.user.id, a)).cipher.deletedDate, null);
+    assert.equal((await ciphers.getCipher(alice.user.id, a)).cipher.deletedDate, null);
   });
 
   test('a bulk change that changes nothing leaves the account revision date alone', async () => {
     const alice = await registerUser(h, 'alice');
     const id = await newCipher(alice.user.id);
-    await vault.softDelete(alice.user.id, null, [id]);
+    await bulk.softDelete(alice.user.id, null, [id]);
     const revision = (await reloadUser(h, alice.user.id)).accountRevisionDate;
     await sleep(5);
-    await vault.softDelete(alice.user.id, null, [id]);
+    await bulk.softDelete(alice.user.id, null, [id]);
     assert.deepEqual((await reloadUser(h, alice.user.id)).accountRevisionDate, revision);
-    await vault.restore(alice.user.id, [id]);
+    await bulk.restore(alice.user.id, [id]);
     assert.ok((await reloadUser(h, alice.user.id)).accountRevisionDate > revision, 'a real change moves it');
   });
 
   test('an empty id list is refused', async () => {
     const alice = await registerUser(h, 'alice');
-    await rejectsWithCode(vault.softDelete(alice.user.id, null, []), 'bad_request', /No items/);
+    await rejectsWithCode(bulk.softDelete(alice.user.id, null, []), 'bad_request', /No items/);
   });
 
   test(
     'moving items into the folder they are already in changes nothing and reports nothing',
     {
       todo:
-        'VaultService.move reports every visible id as changed (libs/domain/vault/src/vault.service.ts, move → changeMany), ' +
+        'BulkCipherService.move reports every visible id as changed (libs/domain/vault/src/ciphers/bulk-cipher.service.ts, move), ' +
         'so it bumps the revision date and pushes SyncCiphers even when no item changed folder',
     },
     async () => {
       const alice = await registerUser(h, 'alice');
-      const folder = await vault.createFolder(alice.user.id, encString());
+      const folder = await folders.createFolder(alice.user.id, encString());
       const id = await newCipher(alice.user.id, { folderId: folder.id });
       const before = (await pushesFor(alice.user.id)).length;
       const revision = (await reloadUser(h, alice.user.id)).accountRevisionDate;
       await sleep(5);
-      await vault.move(alice.user.id, [id], folder.id);
+      await bulk.move(alice.user.id, [id], folder.id);
       assert.deepEqual((await pushesFor(alice.user.id)).slice(before), []);
       assert.deepEqual((await reloadUser(h, alice.user.id)).accountRevisionDate, revision);
     },
@@ -248,11 +282,11 @@ describe('updates', () => {
   test('a stale client copy is refused and the stored item is unchanged', async () => {
     const alice = await registerUser(h, 'alice');
     const id = await newCipher(alice.user.id);
-    const stored = await vault.getCipher(alice.user.id, id);
+    const stored = await ciphers.getCipher(alice.user.id, id);
     const name = encString();
-    await vault.updateCipher(alice.user.id, null, id, cipherRequest({ name }));
+    await ciphers.updateCipher(alice.user.id, null, id, cipherRequest({ name }));
     await rejectsWithCode(
-      vault.updateCipher(
+      ciphers.updateCipher(
         alice.user.id,
         null,
         id,
@@ -261,7 +295,7 @@ describe('updates', () => {
       'bad_request',
       /out of date/,
     );
-    assert.equal((await vault.getCipher(alice.user.id, id)).cipher.data['name'], name);
+    assert.equal((await ciphers.getCipher(alice.user.id, id)).cipher.data['name'], name);
   });
 
   test('an update cannot move a personal item into an organization (that is what share is for)', async () => {
@@ -269,22 +303,22 @@ describe('updates', () => {
     const { org } = await createOrganization(h, alice);
     const id = await newCipher(alice.user.id);
     await rejectsWithCode(
-      vault.updateCipher(alice.user.id, null, id, cipherRequest({ organizationId: org.id })),
+      ciphers.updateCipher(alice.user.id, null, id, cipherRequest({ organizationId: org.id })),
       'bad_request',
       /share/,
     );
-    assert.equal((await vault.getCipher(alice.user.id, id)).cipher.organizationId, null);
+    assert.equal((await ciphers.getCipher(alice.user.id, id)).cipher.organizationId, null);
   });
 
   test('unknown fields from newer clients are kept as sent', async () => {
     const alice = await registerUser(h, 'alice');
-    const created = await vault.createCipher(
+    const created = await ciphers.createCipher(
       alice.user.id,
       null,
       cipherRequest({ type: 42, futureThing: { nested: [1, 2] } }),
     );
     assert.equal(created['type'], 42);
-    const stored = await vault.getCipher(alice.user.id, String(created['id']));
+    const stored = await ciphers.getCipher(alice.user.id, String(created['id']));
     assert.deepEqual(stored.cipher.data['futureThing'], { nested: [1, 2] });
   });
 });
@@ -296,15 +330,172 @@ describe('personal ownership policy', () => {
     await h.get(PoliciesService).save(org.org.id, PolicyType.OrganizationDataOwnership, { enabled: true, data: null });
 
     await rejectsWithCode(
-      vault.createCipher(member.user.id, null, cipherRequest()),
+      ciphers.createCipher(member.user.id, null, cipherRequest()),
       'bad_request',
       /Enterprise Policy/,
     );
     await rejectsWithCode(
-      vault.importPersonal(member.user.id, { ciphers: [cipherRequest()], folders: [], folderRelationships: [] }),
+      imports.importPersonal(member.user.id, { ciphers: [cipherRequest()], folders: [], folderRelationships: [] }),
       'bad_request',
     );
     assert.deepEqual(await access.listForUser(member.user.id), []);
     await newCipher(org.owner.user.id);
+  });
+});
+
+describe('organization items', () => {
+  test('read-only, hidden passwords and manage decide what a member may do with the items', async () => {
+    const org = await createOrganization(h);
+    const readOnly = await createCollection(h, org.ownerMembership);
+    const hidden = await createCollection(h, org.ownerMembership);
+    const managed = await createCollection(h, org.ownerMembership);
+    const { member } = await addConfirmedMember(h, org, {
+      type: MemberType.User,
+      collections: [
+        { id: readOnly.id, readOnly: true },
+        { id: hidden.id, hidePasswords: true },
+        { id: managed.id, manage: true },
+      ],
+    });
+    const a = await orgCipher(org, readOnly.id);
+    const b = await orgCipher(org, hidden.id);
+    const c = await orgCipher(org, managed.id);
+    const unassigned = await orgCipher(org, org.defaultCollection.id);
+    const userId = member.user.id;
+
+    assert.deepEqual(await accessOf(userId, a), {
+      edit: false,
+      viewPassword: true,
+      manage: false,
+      collectionIds: [readOnly.id],
+    });
+    assert.deepEqual(await accessOf(userId, b), {
+      edit: true,
+      viewPassword: false,
+      manage: false,
+      collectionIds: [hidden.id],
+    });
+    assert.deepEqual(await accessOf(userId, c), {
+      edit: true,
+      viewPassword: true,
+      manage: true,
+      collectionIds: [managed.id],
+    });
+    assert.equal(await accessOf(userId, unassigned), null);
+    const synced = await h.get(SyncService).sync(userId, true);
+    assert.deepEqual(
+      (synced['ciphers'] as { id: string; edit: boolean; viewPassword: boolean }[])
+        .map((x) => [x.id, x.edit, x.viewPassword])
+        .sort(),
+      [
+        [a, false, true],
+        [b, true, false],
+        [c, true, true],
+      ].sort(),
+    );
+
+    const name = (await ciphers.getCipher(userId, a)).cipher.data['name'];
+    await rejectsWithCode(
+      ciphers.updateCipher(userId, null, a, cipherRequest({ organizationId: org.org.id })),
+      'bad_request',
+      /permission/,
+    );
+    assert.equal((await ciphers.getCipher(userId, a)).cipher.data['name'], name);
+    await bulk.softDelete(userId, null, [a]);
+    await bulk.deletePermanently(userId, null, [a]);
+    assert.equal(await deletedDateOf(userId, a), null, 'a read-only item is neither trashed nor deleted');
+
+    // Only a member who manages the item may change its collections.
+    await rejectsWithCode(sharing.setCollections(userId, b, [hidden.id, managed.id]), 'not_found');
+    assert.deepEqual((await accessOf(org.owner.user.id, b))?.collectionIds, [hidden.id]);
+    const moved = await sharing.setCollections(userId, c, [managed.id, hidden.id]);
+    assert.deepEqual((moved?.['collectionIds'] as string[]).slice().sort(), [hidden.id, managed.id].sort());
+  });
+
+  test('owners and admins reach every item of their org with full rights; another org reaches none', async () => {
+    const org = await createOrganization(h);
+    const admin = await addConfirmedMember(h, org, { type: MemberType.Admin });
+    const collection = await createCollection(h, org.ownerMembership);
+    const id = await orgCipher(org, collection.id);
+    assert.deepEqual(await accessOf(admin.member.user.id, id), {
+      edit: true,
+      viewPassword: true,
+      manage: true,
+      collectionIds: [collection.id],
+    });
+    const other = await createOrganization(h);
+    assert.equal(await accessOf(other.owner.user.id, id), null);
+    await rejectsWithCode(ciphers.getCipher(other.owner.user.id, id), 'not_found');
+    await bulk.softDelete(other.owner.user.id, null, [id]);
+    assert.equal(await deletedDateOf(admin.member.user.id, id), null);
+  });
+
+  test('a revoked member no longer reaches the items', async () => {
+    const org = await createOrganization(h);
+    const { member, membership } = await addConfirmedMember(h, org, {
+      type: MemberType.User,
+      collections: [{ id: org.defaultCollection.id }],
+    });
+    const id = await orgCipher(org, org.defaultCollection.id);
+    assert.ok(await accessOf(member.user.id, id));
+    await h.get(MembersService).revoke(org.ownerMembership, [membership.id]);
+    assert.equal(await accessOf(member.user.id, id), null);
+    await rejectsWithCode(
+      ciphers.updateCipher(member.user.id, null, id, cipherRequest({ organizationId: org.org.id })),
+      'not_found',
+    );
+  });
+
+  test('an org item needs a collection the member can write to, in that org; nothing is created otherwise', async () => {
+    const org = await createOrganization(h);
+    const readOnly = await createCollection(h, org.ownerMembership);
+    const { member } = await addConfirmedMember(h, org, {
+      type: MemberType.User,
+      collections: [{ id: readOnly.id, readOnly: true }],
+    });
+    const other = await createOrganization(h);
+    const request = cipherRequest({ organizationId: org.org.id });
+    await rejectsWithCode(
+      ciphers.createCipher(member.user.id, null, request, [readOnly.id]),
+      'bad_request',
+      /collection/,
+    );
+    await rejectsWithCode(
+      ciphers.createCipher(member.user.id, null, request, [other.defaultCollection.id]),
+      'bad_request',
+      /collection/,
+    );
+    assert.deepEqual(await access.listForOrg(org.org.id), []);
+    assert.deepEqual(await access.listForOrg(other.org.id), []);
+    // Someone who is not a member cannot create items in it at all.
+    await rejectsWithCode(
+      ciphers.createCipher(other.owner.user.id, null, request, [org.defaultCollection.id]),
+      'not_found',
+    );
+  });
+
+  test('sharing a personal item moves it into the org only into writable collections, all or nothing', async () => {
+    const org = await createOrganization(h);
+    const readOnly = await createCollection(h, org.ownerMembership);
+    const { member } = await addConfirmedMember(h, org, {
+      type: MemberType.User,
+      collections: [{ id: readOnly.id, readOnly: true }, { id: org.defaultCollection.id }],
+    });
+    const first = await newCipher(member.user.id);
+    const second = await newCipher(member.user.id);
+    const share = (id: string) => ({ ...cipherRequest({ organizationId: org.org.id }), id });
+    await rejectsWithCode(
+      sharing.shareMany(member.user.id, null, [share(first), share(second)], [readOnly.id]),
+      'bad_request',
+      /collection/,
+    );
+    for (const id of [first, second])
+      assert.equal((await ciphers.getCipher(member.user.id, id)).cipher.organizationId, null);
+    await sharing.shareMany(member.user.id, null, [share(first), share(second)], [org.defaultCollection.id]);
+    for (const id of [first, second]) {
+      const shared = await ciphers.getCipher(member.user.id, id);
+      assert.equal(shared.cipher.organizationId, org.org.id);
+      assert.equal(shared.cipher.userId, null);
+    }
   });
 });
