@@ -2,12 +2,37 @@
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
 
+/**
+ * Which domain may use which, through the other lib's public index only (`@keyhaven/domain-*`; a
+ * path into another lib is already an error of this rule). One direction, no cycles:
+ *
+ *   auth  ←  admin-console  ←  vault  ←  tools        billing → admin-console, auth
+ *                                                     events  → admin-console, auth
+ *
+ * `scope:shared` (contracts, db, platform, runtime, testing, vault-crypto) belongs to no domain and may
+ * not use one (the `type:` rules below keep it so); `scope:composition` (service libs, apps, the
+ * operator CLI) mounts domain modules and is used by none of them.
+ */
+const scopes = {
+  'scope:auth': [],
+  'scope:admin-console': ['scope:auth'],
+  'scope:vault': ['scope:admin-console', 'scope:auth'],
+  'scope:tools': ['scope:vault', 'scope:admin-console', 'scope:auth'],
+  'scope:billing': ['scope:admin-console', 'scope:auth'],
+  'scope:events': ['scope:admin-console', 'scope:auth'],
+};
+const scopeConstraints = Object.entries(scopes).map(([scope, reaches]) => ({
+  sourceTag: scope,
+  onlyDependOnLibsWithTags: [scope, ...reaches, 'scope:shared'],
+}));
+
 const boundaries = (extra = []) => [
   'error',
   {
     enforceBuildableLibDependency: false,
     allow: [],
     depConstraints: [
+      ...scopeConstraints,
       {
         sourceTag: 'type:app',
         onlyDependOnLibsWithTags: [
@@ -100,6 +125,18 @@ export default tseslint.config(
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'env', message: 'Read configuration through @keyhaven/config.' },
+      ],
+      // Relative paths into another project are already an error of the boundary rule; this closes the alias.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@keyhaven/*/**'],
+              message: 'Import a lib through its public index (@keyhaven/<lib>), never a file inside it.',
+            },
+          ],
+        },
       ],
     },
   },
