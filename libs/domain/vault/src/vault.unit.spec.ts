@@ -8,8 +8,10 @@ import {
   createDomainHarness,
   createOrganization,
   encString,
+  invite,
   registerUser,
   rejectsWithCode,
+  rsaEncString,
   reloadUser,
   type DomainHarness,
   type TestOrganization,
@@ -22,8 +24,10 @@ import {
   CipherService,
   FolderService,
   ImportService,
+  PurgeService,
   SharingService,
   SyncService,
+  orgImportSchema,
   type CipherAccess,
 } from './index';
 
@@ -497,5 +501,95 @@ describe('organization items', () => {
       assert.equal(shared.cipher.organizationId, org.org.id);
       assert.equal(shared.cipher.userId, null);
     }
+  });
+});
+
+describe('purge and organization import', () => {
+  test('purging a vault removes the personal items and folders only; org items stay', async () => {
+    const org = await createOrganization(h);
+    const { member } = await addConfirmedMember(h, org, {
+      type: MemberType.User,
+      collections: [{ id: org.defaultCollection.id }],
+    });
+    const other = await registerUser(h, 'other');
+    const othersItem = await newCipher(other.user.id);
+    await folders.createFolder(member.user.id, encString());
+    await newCipher(member.user.id);
+    const orgItem = await orgCipher(org, org.defaultCollection.id);
+
+    await h.get(PurgeService).purge(member.user.id);
+    const synced = await h.get(SyncService).sync(member.user.id, true);
+    assert.deepEqual(
+      (synced['ciphers'] as { id: string }[]).map((c) => c.id),
+      [orgItem],
+    );
+    assert.deepEqual(synced['folders'], []);
+    assert.ok(await ciphers.getCipher(other.user.id, othersItem), "another user's vault is untouched");
+  });
+
+  test('an organization import needs admin rights and lands whole or not at all', async () => {
+    const org = await createOrganization(h);
+    const user = await addConfirmedMember(h, org, { type: MemberType.User });
+    const importer = h.get(ImportService);
+    const body = (relationships: { key: number; value: number }[]) =>
+      orgImportSchema.parse({
+        ciphers: [cipherRequest({ organizationId: org.org.id }), cipherRequest({ organizationId: org.org.id })],
+        collections: [{ name: encString() }],
+        collectionRelationships: relationships,
+      });
+    const collectionsBefore = await h.db.rows('SELECT id FROM collection WHERE organization_id = $1', [org.org.id]);
+
+    await rejectsWithCode(importer.importOrganization(user.member.user.id, org.org.id, body([])), 'not_found');
+    await rejectsWithCode(
+      importer.importOrganization(org.owner.user.id, org.org.id, body([{ key: 0, value: 3 }])),
+      'bad_request',
+      /outside the import/,
+    );
+    assert.deepEqual(await access.listForOrg(org.org.id), []);
+    assert.equal(
+      (await h.db.rows('SELECT id FROM collection WHERE organization_id = $1', [org.org.id])).length,
+      collectionsBefore.length,
+      'the collection created before the failure was rolled back',
+    );
+
+    await importer.importOrganization(org.owner.user.id, org.org.id, body([{ key: 1, value: 0 }]));
+    const items = await access.listForOrg(org.org.id);
+    assert.equal(items.length, 2);
+    assert.deepEqual(items.map((i) => i.access.collectionIds.length).sort(), [0, 1]);
+  });
+
+  test("a member's sync lists the organization only once confirmed, with its collections and policies", async () => {
+    const org = await createOrganization(h);
+    const invitee = await registerUser(h, 'invitee');
+    const pending = await invite(h, org.ownerMembership, invitee.user.email, {
+      type: MemberType.User,
+      collections: [{ id: org.defaultCollection.id, readOnly: true }],
+    });
+    await h.get(MembersService).accept(org.org.id, pending.memberId, invitee.user.id, pending.token);
+    await h
+      .get(PoliciesService)
+      .save(org.org.id, PolicyType.MasterPassword, { enabled: true, data: { minLength: 12 } });
+    const sync = h.get(SyncService);
+
+    const before = await sync.sync(invitee.user.id, true);
+    assert.deepEqual((before['profile'] as { organizations: unknown[] }).organizations, []);
+    assert.deepEqual(before['collections'], []);
+    assert.deepEqual(before['policies'], []);
+
+    await h.get(MembersService).confirm(org.ownerMembership, pending.memberId, rsaEncString());
+    const after = await sync.sync(invitee.user.id, true);
+    const orgs = (after['profile'] as { organizations: { id: string; status: number }[] }).organizations;
+    assert.deepEqual(
+      orgs.map((o) => [o.id, o.status]),
+      [[org.org.id, 2]],
+    );
+    assert.deepEqual(
+      (after['collections'] as { id: string; readOnly: boolean }[]).map((c) => [c.id, c.readOnly]),
+      [[org.defaultCollection.id, true]],
+    );
+    assert.deepEqual(
+      (after['policies'] as { type: number; data: unknown }[]).map((p) => [p.type, p.data]),
+      [[PolicyType.MasterPassword, { minLength: 12 }]],
+    );
   });
 });
