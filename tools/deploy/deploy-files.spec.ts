@@ -201,36 +201,43 @@ void describe('deploy/Dockerfile', () => {
     assert.equal(text(npmScripts.build, 'scripts.build'), 'node tools/build/build.mjs');
   });
 
-  void test('the runtime stage holds production dependencies and dist/ only', () => {
+  void test('the runtime stage holds production dependencies (npm ci --omit=dev) and dist/ only', () => {
     assert.ok(finalStage && buildStage);
-    const runs = finalStage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.rest);
-    const install = runs.find((r) => /\bnpm ci\b/.test(r));
-    assert.ok(install, 'no `npm ci` in the runtime stage');
-    assert.match(install, /--omit[= ]dev/);
+    // After the build, the build stage's node_modules is replaced by a production install from the lockfile.
+    const runs = buildStage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.rest);
+    const build = runs.findIndex((r) => /\bnpm run build\b/.test(r));
+    const production = runs.findLastIndex((r) => /\bnpm ci\b/.test(r));
+    assert.ok(production > build, 'no `npm ci` after `npm run build`');
+    assert.match(runs[production] ?? '', /--omit[= ]dev/);
     const dependencies = record(packageJson.dependencies, 'dependencies');
     const devDependencies = record(packageJson.devDependencies, 'devDependencies');
     for (const tool of BUILD_TOOLS) {
       assert.equal(dependencies[tool], undefined, `${tool} is a production dependency`);
       assert.ok(devDependencies[tool] !== undefined, `${tool} is expected among the devDependencies`);
     }
-    // Everything from the build stage is dist/, to where the commands expect it.
+    // From the build stage come node_modules and dist/, where the commands expect them; nothing is installed here.
     const fromBuild = finalStage.instructions.filter((i) => i.keyword === 'COPY' && i.rest.includes('--from='));
     assert.deepEqual(
       fromBuild.map((i) => i.rest.split(/\s+/)),
-      [[`--from=${buildStage.name ?? ''}`, '/app/dist', './dist']],
-      'copy /app/dist from the build stage, and nothing else',
+      [
+        [`--from=${buildStage.name ?? ''}`, '/app/node_modules', './node_modules'],
+        [`--from=${buildStage.name ?? ''}`, '/app/dist', './dist'],
+      ],
+      'copy /app/node_modules and /app/dist from the build stage, and nothing else',
     );
     assert.ok(
-      buildStage.instructions.some((i) => i.keyword === 'WORKDIR' && i.rest === '/app'),
-      'the build stage does not build in /app',
+      !finalStage.instructions.some((i) => i.keyword === 'RUN' && /\bnpm\b/.test(i.rest)),
+      'npm runs at runtime',
     );
-    assert.ok(
-      finalStage.instructions.some((i) => i.keyword === 'WORKDIR' && i.rest === '/app'),
-      'the runtime stage does not run in /app',
-    );
+    for (const stage of [buildStage, finalStage]) {
+      assert.ok(
+        stage.instructions.some((i) => i.keyword === 'WORKDIR' && i.rest === '/app'),
+        `stage ${stage.name ?? '?'} does not work in /app`,
+      );
+    }
     assert.deepEqual(
       contextSources(finalStage).sort(),
-      ['.npmrc', 'deploy/healthcheck.js', 'package-lock.json', 'package.json'],
+      ['deploy/healthcheck.js', 'package.json'],
       'the runtime stage copies sources from the context',
     );
     assert.equal(envOf(finalStage).get('NODE_ENV'), 'production');
@@ -288,7 +295,7 @@ void describe('deploy/Dockerfile', () => {
   void test('copies only context files that exist and that .dockerignore keeps', () => {
     const sources = dockerStages.flatMap(contextSources);
     for (const needed of ['package.json', 'package-lock.json', '.npmrc', 'deploy/healthcheck.js']) {
-      assert.ok(sources.includes(needed), `the image lacks ${needed}`);
+      assert.ok(sources.includes(needed), `the build lacks ${needed}`);
     }
     for (const source of sources) {
       assert.ok(existsSync(repoPath(source)), `COPY ${source}: no such file`);
