@@ -1,26 +1,34 @@
 import { Global, Module } from '@nestjs/common';
 import { TOKEN_VERIFIER } from '@keyhaven/platform-auth';
+import { AccountCredentialsService } from './accounts/account-credentials.service';
 import { AccountsService } from './accounts/accounts.service';
 import { DeviceRepository } from './devices/device.repository';
+import { DevicesService } from './devices/devices.service';
 import { LoginService } from './login/login.service';
 import { PasswordHasher } from './password-hasher';
 import { AccessTokens } from './tokens/access-tokens';
 import { RefreshTokens } from './tokens/refresh-tokens';
 import { SigningKeys } from './tokens/signing-keys';
+import { TwoFactorSettingsService } from './two-factor/two-factor-settings.service';
 import { TwoFactorService } from './two-factor/two-factor.service';
 import { AccountRevisionService } from './users/account-revision.service';
+import { ProfileService } from './users/profile.service';
 import { UserRepository } from './users/user.repository';
 
 const providers = [
+  AccountCredentialsService,
   AccountRevisionService,
   AccountsService,
   DeviceRepository,
+  DevicesService,
   LoginService,
   PasswordHasher,
   AccessTokens,
   RefreshTokens,
   SigningKeys,
   TwoFactorService,
+  TwoFactorSettingsService,
+  ProfileService,
   UserRepository,
 ];
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Put } from '@nestjs/common';
 import { z } from 'zod';
 import { parseBody } from '@keyhaven/contracts';
-import { UserRepository, domainsJson } from '@keyhaven/domain-auth';
+import { ProfileService, domainsJson } from '@keyhaven/domain-auth';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
 const domainsSchema = z.object({
@@ -14,21 +14,16 @@ const domainsSchema = z.object({
 
 @Controller('settings/domains')
 export class SettingsController {
-  constructor(private readonly users: UserRepository) {}
+  constructor(private readonly profiles: ProfileService) {}
 
   @Get()
   async get(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return domainsJson(await this.users.require(principal.userId));
+    return domainsJson(await this.profiles.get(principal.userId));
   }
 
   @Put()
   @HttpCode(200)
   async update(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    const request = parseBody(domainsSchema, body);
-    await this.users.update(principal.userId, {
-      equivalent_domains: JSON.stringify(request.equivalentDomains ?? []),
-      excluded_global_domains: JSON.stringify(request.excludedGlobalEquivalentDomains ?? []),
-    });
-    return domainsJson(await this.users.require(principal.userId));
+    return domainsJson(await this.profiles.updateDomains(principal.userId, parseBody(domainsSchema, body)));
   }
 }

@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { notFound } from '@keyhaven/contracts';
+import { normalizeEmail } from '../users/user';
+import { DeviceRepository, type Device } from './device.repository';
+
+export function deviceJson(device: Device): Record<string, unknown> {
+  return {
+    id: device.id,
+    name: device.name,
+    type: device.type,
+    identifier: device.identifier,
+    creationDate: device.creationDate.toISOString(),
+    revisionDate: device.revisionDate.toISOString(),
+    isTrusted: false,
+    object: 'device',
+  };
+}
+
+/** The devices a user has logged in from (`api/devices`). */
+@Injectable()
+export class DevicesService {
+  constructor(private readonly devices: DeviceRepository) {}
+
+  list(userId: string): Promise<Device[]> {
+    return this.devices.listForUser(userId);
+  }
+
+  /** Asked before login: the base64url email and the device identifier the client sends. */
+  async isKnown(encodedEmail: string | undefined, identifier: string | undefined): Promise<boolean> {
+    if (!encodedEmail || !identifier) return false;
+    const email = Buffer.from(encodedEmail, 'base64url').toString('utf8');
+    return this.devices.knownByEmail(normalizeEmail(email), identifier);
+  }
+
+  async byIdentifier(userId: string, identifier: string): Promise<Device> {
+    const device = await this.devices.findForUser(userId, identifier);
+    if (!device) throw notFound('Device');
+    return device;
+  }
+
+  /** Deauthorises a device; its refresh tokens go with it. */
+  async deactivate(userId: string, id: string): Promise<void> {
+    if (!(await this.devices.deleteForUser(userId, id))) throw notFound('Device');
+  }
+}

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import type { User } from './user';
+import { UserRepository } from './user.repository';
+
+/** The signed-in user's profile and settings (`api/accounts/profile`, `api/settings/domains`, …). */
+@Injectable()
+export class ProfileService {
+  constructor(private readonly users: UserRepository) {}
+
+  get(userId: string): Promise<User> {
+    return this.users.require(userId);
+  }
+
+  /** Milliseconds since the epoch: `bw sync` compares it with its last sync. */
+  async revisionDate(userId: string): Promise<number> {
+    return (await this.users.require(userId)).accountRevisionDate.getTime();
+  }
+
+  /** A culture is only replaced by another one; the name may be cleared. */
+  async update(userId: string, change: { name?: string | null; culture?: string | null }): Promise<User> {
+    await this.users.update(userId, {
+      name: change.name ?? null,
+      ...(change.culture ? { culture: change.culture } : {}),
+    });
+    return this.users.require(userId);
+  }
+
+  /** The SDK backfills the id of the user key after login. */
+  async setUserKeyId(userId: string, userKeyId: string): Promise<void> {
+    await this.users.update(userId, { user_key_id: userKeyId });
+  }
+
+  async updateDomains(
+    userId: string,
+    change: { equivalentDomains?: string[][] | null; excludedGlobalEquivalentDomains?: number[] | null },
+  ): Promise<User> {
+    await this.users.update(userId, {
+      equivalent_domains: JSON.stringify(change.equivalentDomains ?? []),
+      excluded_global_domains: JSON.stringify(change.excludedGlobalEquivalentDomains ?? []),
+    });
+    return this.users.require(userId);
+  }
+}
