@@ -11,6 +11,7 @@ import {
   rejectsWithCode,
   type DomainHarness,
 } from '@keyhaven/testing';
+import { AccessTokens, LoginService } from '@keyhaven/domain-auth';
 import {
   CollectionRepository,
   CollectionsService,
@@ -20,6 +21,7 @@ import {
   MemberStatus,
   MemberType,
   OrgAccess,
+  OrganizationsService,
   groupRequestSchema,
   type Need,
 } from './index';
@@ -208,5 +210,37 @@ describe('collection access', () => {
     // What they create, they manage.
     const created = await collections.create(membership, { name: encString() });
     assert.deepEqual((await collectionAccess(member.user.id, org.org.id))[created.id], [false, false, true]);
+  });
+});
+
+describe('organization API key', () => {
+  test('its token acts for the organization until the key is rotated; reading the key needs the master password', async () => {
+    const org = await createOrganization(h);
+    const orgs = h.get(OrganizationsService);
+    await rejectsWithCode(
+      orgs.apiKey(org.org.id, org.owner.user.id, { masterPasswordHash: 'wrong' }, false),
+      'bad_request',
+      /Invalid password/,
+    );
+    const key = await orgs.apiKey(org.org.id, org.owner.user.id, { masterPasswordHash: org.owner.password }, false);
+    const grant = (secret: string) =>
+      h.get(LoginService).token(
+        {
+          grant_type: 'client_credentials',
+          client_id: `organization.${org.org.id}`,
+          client_secret: secret,
+          scope: 'api.organization',
+        },
+        '192.0.2.20',
+      );
+    const token = String((await grant(key))['access_token']);
+    const principal = await h.get(AccessTokens).verify(token);
+    assert.deepEqual([principal?.kind, principal?.userId], ['organization', org.org.id]);
+    await assert.rejects(grant(`${key}x`), /Invalid client/);
+
+    const rotated = await orgs.apiKey(org.org.id, org.owner.user.id, { masterPasswordHash: org.owner.password }, true);
+    assert.notEqual(rotated, key);
+    assert.equal(await h.get(AccessTokens).verify(token), null);
+    await assert.rejects(grant(key), /Invalid client/);
   });
 });

@@ -248,6 +248,21 @@ describe('login', () => {
     assert.equal(await h.get(AccessTokens).verify(String(session['access_token'])), null);
   });
 
+  test('a personal API key logs in as its user (any GUID case) until it is rotated', async () => {
+    const { user } = await registerUser(h);
+    const service = h.get(LoginService);
+    const grant = (clientId: string, secret: string) =>
+      service.token({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope: 'api' }, IP);
+    const tokens = await grant(`user.${user.id.toUpperCase()}`, user.apiKey);
+    assert.equal((await h.get(AccessTokens).verify(String(tokens['access_token'])))?.userId, user.id);
+    await rejectsWithGrantError(grant(`user.${user.id}`, `${user.apiKey}x`), 'invalid_client');
+    await rejectsWithGrantError(grant('user.not-a-guid', user.apiKey), 'invalid_client');
+
+    const rotated = await h.get(AccountsService).rotateApiKey(user);
+    await rejectsWithGrantError(grant(`user.${user.id}`, user.apiKey), 'invalid_client');
+    assert.equal(typeof (await grant(`user.${user.id}`, rotated))['access_token'], 'string');
+  });
+
   test('two-step login: challenge without a code, a code works once, a remembered device skips the step', async () => {
     const { user, password } = await registerUser(h);
     const twoFactor = h.get(TwoFactorService);
