@@ -15,6 +15,7 @@ import {
   type DomainHarness,
   type TestOrganization,
 } from '@keyhaven/testing';
+import { NestedConnectionError } from '@keyhaven/db';
 import {
   GroupRepository,
   GroupsService,
@@ -281,6 +282,21 @@ describe('member lifecycle', () => {
 });
 
 describe('transaction context', () => {
+  test('a statement that escapes the open transaction fails at once instead of waiting for its own connection', async () => {
+    const { user } = await registerUser(h, 'tx');
+    const started = performance.now();
+    await assert.rejects(
+      h.db.transaction(async () => {
+        await createOrg(user.id, user.email);
+        // Straight to the DataSource: a second connection, which the embedded store does not have.
+        await h.dataSource.query('SELECT 1');
+      }),
+      NestedConnectionError,
+    );
+    assert.ok(performance.now() - started < 1000, `failed after ${Math.round(performance.now() - started)} ms`);
+    assert.deepEqual(await memberRepo.listForUser(user.id), [], 'the transaction rolled back');
+  });
+
   /** An organization insert as the service does it, for a given creator. */
   function createOrg(userId: string, email: string) {
     return h

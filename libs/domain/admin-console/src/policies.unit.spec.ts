@@ -12,7 +12,7 @@ import {
   type DomainHarness,
   type TestUser,
 } from '@keyhaven/testing';
-import { TwoFactorService } from '@keyhaven/domain-auth';
+import { LoginService, TwoFactorService } from '@keyhaven/domain-auth';
 import {
   DirectoryImportService,
   GroupRepository,
@@ -199,6 +199,39 @@ describe('single organization policy', () => {
     );
     assert.equal((await policies.find(org.org.id, PolicyType.SingleOrg))?.enabled, true);
     await rejectsWithCode(policies.save(org.org.id, 99, { enabled: true }), 'bad_request', /Unknown policy/);
+  });
+});
+
+describe('master password policy', () => {
+  test("a login answers the strictest combination of the user's organizations' policies, once confirmed", async () => {
+    const user = await registerUser(h, 'strict');
+    const first = await createOrganization(h);
+    const second = await createOrganization(h);
+    await policies.save(first.org.id, PolicyType.MasterPassword, {
+      enabled: true,
+      data: { minLength: 14, minComplexity: 2, requireUpper: true },
+    });
+    await policies.save(second.org.id, PolicyType.MasterPassword, {
+      enabled: true,
+      data: { minLength: 10, minComplexity: 4, requireNumbers: true, enforceOnLogin: true },
+    });
+    const login = () =>
+      h
+        .get(LoginService)
+        .token({ grant_type: 'password', username: user.user.email, password: user.password }, '192.0.2.30');
+    assert.equal((await login())['MasterPasswordPolicy'], null);
+    await addConfirmedMember(h, first, { type: MemberType.User }, user);
+    await addConfirmedMember(h, second, { type: MemberType.User }, user);
+    assert.deepEqual((await login())['MasterPasswordPolicy'], {
+      MinComplexity: 4,
+      MinLength: 14,
+      RequireUpper: true,
+      RequireLower: false,
+      RequireNumbers: true,
+      RequireSpecial: false,
+      EnforceOnLogin: true,
+      Object: 'masterPasswordPolicy',
+    });
   });
 });
 
