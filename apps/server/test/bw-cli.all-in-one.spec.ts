@@ -13,4 +13,4 @@ after(async () => {
   server.cleanup();
 });
 
-cliSuite('the all-in-one server', () => server);
+cliSuite('the all-in-one server (pglite)', () => server);

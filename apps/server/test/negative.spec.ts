@@ -1,22 +1,13 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import {
-  createScratchDatabase,
-  enableTotp,
-  passwordLogin,
-  queryDatabase,
-  registerAccount,
-  startServer,
-  type HttpResponse,
-  type ServerProcess,
-  type Session,
-} from '@keyhaven/testing';
+import { enableTotp, passwordLogin, registerAccount, type HttpResponse, type Session } from '@keyhaven/testing';
 import { createAccount, encryptCipher, encryptFolder, totpCode, type Account } from '@keyhaven/vault-crypto';
+import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 
 /**
- * Everything a client must not be able to do, on the all-in-one server backed by a scratch
- * PostgreSQL database so each case can prove the stored state did not change.
+ * Everything a client must not be able to do, on the all-in-one server on each database, reading
+ * the stored state around each case to prove it did not change.
  */
 const PASSWORD = 'correct horse battery staple';
 
@@ -48,9 +39,8 @@ function assertIdentityError(res: HttpResponse, status: number, error: string, m
   if (message) assert.equal(body.ErrorModel.Message, message);
 }
 
-describe('requests that must fail, and leave nothing behind', () => {
-  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
-  let server: ServerProcess;
+describeOnBackends('requests that must fail, and leave nothing behind', (backend) => {
+  let server: BackedServer;
   let alice: Account;
   let bob: Account;
   let aliceSession: Session;
@@ -59,7 +49,7 @@ describe('requests that must fail, and leave nothing behind', () => {
   let bobFolderId = '';
 
   const fingerprint = async (): Promise<string> =>
-    (await queryDatabase<{ digest: string }>(database.url, FINGERPRINT_SQL))[0]?.digest ?? '';
+    (await server.db.rows<{ digest: string }>(FINGERPRINT_SQL))[0]?.digest ?? '';
 
   /** Runs a request and asserts the stored state is byte-for-byte what it was. */
   async function unchanged<T>(request: () => Promise<T>): Promise<T> {
@@ -70,8 +60,7 @@ describe('requests that must fail, and leave nothing behind', () => {
   }
 
   before(async () => {
-    database = await createScratchDatabase();
-    server = await startServer({ env: { DATABASE_URL: database.url, LOGIN_FAILURES_PER_ACCOUNT: '3' } });
+    server = await startAllInOne(backend, { LOGIN_FAILURES_PER_ACCOUNT: '3' });
     alice = await registerAccount(server.http, 'alice@example.com', PASSWORD);
     bob = await registerAccount(server.http, 'bob@example.com', PASSWORD);
     aliceSession = await passwordLogin(server.http, alice);
@@ -93,9 +82,7 @@ describe('requests that must fail, and leave nothing behind', () => {
   });
 
   after(async () => {
-    await server.stop('SIGKILL');
-    server.cleanup();
-    await database.drop();
+    await server.stop();
   });
 
   test('a wrong master password is refused with the message the clients show', async () => {
@@ -111,8 +98,7 @@ describe('requests that must fail, and leave nothing behind', () => {
       }),
     );
     assertIdentityError(res, 400, 'invalid_grant', 'Username or password is incorrect. Try again.');
-    const failures = await queryDatabase<{ failed_login_count: number }>(
-      database.url,
+    const failures = await server.db.rows<{ failed_login_count: number }>(
       'SELECT failed_login_count FROM app_user WHERE email = $1',
       [alice.email],
     );
@@ -194,7 +180,7 @@ describe('requests that must fail, and leave nothing behind', () => {
 
   test('an expired refresh token is refused', async () => {
     const session = await passwordLogin(server.http, alice);
-    await queryDatabase(database.url, "UPDATE refresh_token SET expires_at = now() - interval '1 minute'");
+    await server.db.rows("UPDATE refresh_token SET expires_at = now() - interval '1 minute'");
     const res = await server.http.post('/identity/connect/token', {
       form: { grant_type: 'refresh_token', client_id: 'cli', refresh_token: session.refreshToken },
     });

@@ -1,13 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import {
-  createScratchDatabase,
-  type HttpClient,
-  type HttpResponse,
-  type ServerProcess,
-  startServer,
-} from '@keyhaven/testing';
+import type { HttpClient, HttpResponse } from '@keyhaven/testing';
 import {
   decryptCipher,
   encryptCipher,
@@ -17,7 +11,7 @@ import {
   type EncryptedCipher,
 } from '@keyhaven/vault-crypto';
 import {
-  Db,
+  type Db,
   MemberStatus,
   MemberType,
   accept,
@@ -37,6 +31,7 @@ import {
   type Org,
   type Stage,
 } from './org-fixtures';
+import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 
 /**
  * Organizations attacked from every side: another tenant, a weaker role, a membership that is not
@@ -628,9 +623,8 @@ interface SyncBody {
   policies: { organizationId: string; type: number }[];
 }
 
-describe('organizations: cross-tenant and role authorization', () => {
-  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
-  let server: ServerProcess;
+describeOnBackends('organizations: cross-tenant and role authorization', (backend) => {
+  let server: BackedServer;
   let db: Db;
   let A: Tenant;
   let B: Tenant;
@@ -657,20 +651,13 @@ describe('organizations: cross-tenant and role authorization', () => {
   }
 
   before(async () => {
-    database = await createScratchDatabase();
-    server = await startServer({
-      env: { DATABASE_URL: database.url, LOGIN_RATE_LIMIT_PER_MINUTE: '10000' },
-    });
-    db = new Db(database.url);
-    await db.open();
+    server = await startAllInOne(backend, { LOGIN_RATE_LIMIT_PER_MINUTE: '10000' });
+    db = server.db;
     [A, B] = await Promise.all([buildTenant(server.http, 'a'), buildTenant(server.http, 'b')]);
   });
 
   after(async () => {
-    await db.close();
-    await server.stop('SIGKILL');
-    server.cleanup();
-    await database.drop();
+    await server.stop();
   });
 
   test('the fixture is what the tests assume', async () => {

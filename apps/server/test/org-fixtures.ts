@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { Client } from 'pg';
 import { passwordLogin, registerAccount, type HttpClient, type HttpResponse } from '@keyhaven/testing';
 import {
   createOrganizationKeys,
@@ -327,24 +326,18 @@ const ORG_FINGERPRINT_SQL = `
        WHERE collection_id IN (SELECT id FROM c) OR cipher_id IN (SELECT id FROM ci))
   )) AS digest`;
 
-/** One connection to the scratch database for the whole suite: fingerprints run around every request. */
+/** Runs one parameterised statement on the suite's database and answers its rows. */
+export type Query = (text: string, params: unknown[]) => Promise<unknown[]>;
+
+/**
+ * The suite's view of the server's database (see backends.ts for how each backend provides it):
+ * fingerprints run around every request.
+ */
 export class Db {
-  private readonly client: Client;
-
-  constructor(readonly url: string) {
-    this.client = new Client({ connectionString: url });
-  }
-
-  async open(): Promise<void> {
-    await this.client.connect();
-  }
-
-  async close(): Promise<void> {
-    await this.client.end();
-  }
+  constructor(private readonly query: Query) {}
 
   async rows<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.client.query(text, params)).rows as T[];
+    return (await this.query(text, params)) as T[];
   }
 
   async fingerprint(): Promise<string> {

@@ -1,8 +1,7 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createScratchDatabase, startServer, type ServerProcess } from '@keyhaven/testing';
 import {
-  Db,
+  type Db,
   MemberType,
   assertApiError,
   call,
@@ -16,14 +15,14 @@ import {
   type Org,
   type Person,
 } from './org-fixtures';
+import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 
 /**
  * Handing out access is an access decision too: Custom managers of users or groups must not grant
  * themselves (or anyone) collections they cannot manage, nor touch members above their rank.
  */
-describe('who may grant access', () => {
-  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
-  let server: ServerProcess;
+describeOnBackends('who may grant access', (backend) => {
+  let server: BackedServer;
   let db: Db;
   let org: Org;
   let secretCollection = '';
@@ -33,10 +32,8 @@ describe('who may grant access', () => {
   let otherCustom: Member;
 
   before(async () => {
-    database = await createScratchDatabase();
-    server = await startServer({ env: { DATABASE_URL: database.url } });
-    db = new Db(database.url);
-    await db.open();
+    server = await startAllInOne(backend);
+    db = server.db;
     const [owner, groups, users, other] = (await newPeople(server.http, [
       'grant-owner@example.com',
       'grant-groups@example.com',
@@ -61,10 +58,7 @@ describe('who may grant access', () => {
   });
 
   after(async () => {
-    await db.close();
-    await server.stop('SIGKILL');
-    server.cleanup();
-    await database.drop();
+    await server.stop();
   });
 
   test('a group manager cannot create a group that hands them a collection they do not manage', async () => {

@@ -1,15 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createScratchDatabase,
-  enableTotp,
-  startServer,
-  type HttpResponse,
-  type ServerProcess,
-} from '@keyhaven/testing';
+import { enableTotp, type HttpResponse } from '@keyhaven/testing';
 import { createOrganizationKeys, encryptCipher, encryptFolder, encryptType2 } from '@keyhaven/vault-crypto';
 import {
-  Db,
+  type Db,
   MemberStatus,
   MemberType,
   accept,
@@ -28,6 +22,7 @@ import {
   type Org,
   type Person,
 } from './org-fixtures';
+import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 
 /**
  * Each policy the server enforces must change what the server allows, not just be stored:
@@ -48,9 +43,8 @@ interface SyncBody {
   policies: Policy[];
 }
 
-describe('organization policies change what the server allows', () => {
-  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
-  let server: ServerProcess;
+describeOnBackends('organization policies change what the server allows', (backend) => {
+  let server: BackedServer;
   let db: Db;
 
   const send = (who: Person, method: Method, path: string, json?: unknown): Promise<HttpResponse> =>
@@ -78,17 +72,12 @@ describe('organization policies change what the server allows', () => {
   });
 
   before(async () => {
-    database = await createScratchDatabase();
-    server = await startServer({ env: { DATABASE_URL: database.url, LOGIN_RATE_LIMIT_PER_MINUTE: '10000' } });
-    db = new Db(database.url);
-    await db.open();
+    server = await startAllInOne(backend, { LOGIN_RATE_LIMIT_PER_MINUTE: '10000' });
+    db = server.db;
   });
 
   after(async () => {
-    await db.close();
-    await server.stop('SIGKILL');
-    server.cleanup();
-    await database.drop();
+    await server.stop();
   });
 
   describe('who may read and write policies', () => {

@@ -12,6 +12,12 @@ const testEnvSchema = z.object({
   TEST_DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
   TEST_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   TEST_AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+  /** The databases the suites that run on both run on: `postgres,pglite` (both), or one of them. */
+  TEST_BACKENDS: z
+    .string()
+    .default('postgres,pglite')
+    .transform((v) => v.split(',').map((b) => b.trim()))
+    .pipe(z.array(z.enum(['postgres', 'pglite'])).min(1)),
 });
 
 export type TestEnv = z.infer<typeof testEnvSchema>;

@@ -1,0 +1,4 @@
+import { orgCliSuite } from './bw-cli-org.suite';
+import { splitStack } from './split-stack';
+
+orgCliSuite('identity and api as separate services behind a router (postgres)', splitStack());
