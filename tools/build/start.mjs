@@ -19,14 +19,16 @@ const entry = distEntry(name);
 
 const state = freshness();
 if (!state.fresh) {
-  if (!existsSync(join(root, 'node_modules', 'esbuild')) || !existsSync(join(root, 'node_modules', '@swc', 'core'))) {
+  const builder = join(root, 'tools', 'build', 'build.mjs');
+  const tools = [builder, join(root, 'node_modules', 'esbuild'), join(root, 'node_modules', '@swc', 'core')];
+  if (!tools.every((path) => existsSync(path))) {
     process.stderr.write(
       `keyhaven: dist/ needs a build (${state.reason}) and the build tools are not installed: run \`npm ci && npm run build\`\n`,
     );
     process.exit(1);
   }
   process.stderr.write(`keyhaven: building dist/ (${state.reason})\n`);
-  const built = spawnSync(process.execPath, [join(root, 'tools', 'build', 'build.mjs')], { stdio: 'inherit' });
+  const built = spawnSync(process.execPath, [builder], { stdio: 'inherit' });
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
