@@ -15,14 +15,10 @@ export default async function* countReporter(source) {
   let failed = 0;
   let skipped = 0;
   const files = {};
-  // Per file, per nesting level: whether the test being built at that level had subtests, and
-  // how many failures were counted below it. node reports each test after its subtests, in order.
-  const open = new Map();
-  const levels = (file) => {
-    let state = open.get(file);
-    if (!state) open.set(file, (state = []));
-    return state;
-  };
+  // Per nesting level: whether the test being built at that level had subtests, and how many
+  // failures were counted below it. node reports each test after its subtests, and one file's
+  // events together (not by `data.file`: that is where `test()` was called, maybe a helper's file).
+  const state = [];
 
   for await (const event of source) {
     if (event.type === 'test:complete' && event.data.nesting === 0 && event.data.name === event.data.file) {
@@ -30,7 +26,6 @@ export default async function* countReporter(source) {
     }
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const { nesting, skip, todo, details } = event.data;
-    const state = levels(event.data.file ?? event.data.name);
     const here = state[nesting] ?? { children: false, failures: 0 };
     state[nesting] = { children: false, failures: 0 };
     if (nesting > 0) state[nesting - 1] = { failures: 0, ...state[nesting - 1], children: true };
