@@ -163,6 +163,40 @@ export class CollectionRepository {
     );
   }
 
+  /** Who may use each collection of the organization (members and groups), by collection id, in two queries. */
+  async accessByCollection(
+    organizationId: string,
+  ): Promise<Map<string, { users: AccessSelection[]; groups: AccessSelection[] }>> {
+    type Row = { collection_id: string; id: string; read_only: boolean; hide_passwords: boolean; manage: boolean };
+    const [users, groups] = await Promise.all([
+      this.db.rows<Row>(
+        `SELECT cu.collection_id, cu.organization_user_id AS id, cu.read_only, cu.hide_passwords, cu.manage
+         FROM collection_user cu JOIN collection c ON c.id = cu.collection_id WHERE c.organization_id = $1`,
+        [organizationId],
+      ),
+      this.db.rows<Row>(
+        `SELECT cg.collection_id, cg.group_id AS id, cg.read_only, cg.hide_passwords, cg.manage
+         FROM collection_group cg JOIN collection c ON c.id = cg.collection_id WHERE c.organization_id = $1`,
+        [organizationId],
+      ),
+    ]);
+    const byCollection = new Map<string, { users: AccessSelection[]; groups: AccessSelection[] }>();
+    const entry = (id: string): { users: AccessSelection[]; groups: AccessSelection[] } => {
+      let found = byCollection.get(id);
+      if (!found) byCollection.set(id, (found = { users: [], groups: [] }));
+      return found;
+    };
+    const map = (r: Row): AccessSelection => ({
+      id: r.id,
+      readOnly: r.read_only,
+      hidePasswords: r.hide_passwords,
+      manage: r.manage,
+    });
+    for (const r of users) entry(r.collection_id).users.push(map(r));
+    for (const r of groups) entry(r.collection_id).groups.push(map(r));
+    return byCollection;
+  }
+
   async accessOf(collectionId: string): Promise<{ users: AccessSelection[]; groups: AccessSelection[] }> {
     type Row = { id: string; read_only: boolean; hide_passwords: boolean; manage: boolean };
     const map = (r: Row): AccessSelection => ({

@@ -52,6 +52,11 @@ export class DirectoryImportService {
     private readonly membersService: MembersService,
   ) {}
 
+  /**
+   * A fixed number of statements whatever the directory's size: one read of the members and one of
+   * the groups, then one bulk statement per kind of change (removals, external ids, invitations,
+   * new groups, renamed groups, group members), all in one transaction; mails after commit.
+   */
   async import(actor: Membership, body: z.infer<typeof directoryImportSchema>): Promise<DirectoryImportResult> {
     const orgId = actor.organizationId;
     // One transaction for removals, invitations and groups: a failure anywhere leaves the org as it was.
@@ -75,42 +80,65 @@ export class DirectoryImportService {
       }
       if (toRemove.size > 0) await this.members.delete(orgId, [...toRemove]);
 
-      const newMembers: { id: string; email: string }[] = [];
+      // Members the directory already has keep their row (their external id follows the directory);
+      // everyone else with an email is invited as a User.
+      const externalIds = new Map<string, string>();
+      const invitees: { email: string; externalId: string }[] = [];
       for (const entry of body.members.filter((m) => !m.deleted)) {
         const email = entry.email ? normalizeEmail(entry.email) : null;
         const match = byExternal.get(entry.externalId) ?? (email ? byEmail.get(email) : undefined);
         if (match && !toRemove.has(match.id)) {
-          if (match.externalId !== entry.externalId)
-            await this.members.update(orgId, match.id, { external_id: entry.externalId });
+          if (match.externalId !== entry.externalId) externalIds.set(match.id, entry.externalId);
           continue;
         }
-        if (!email) continue;
-        const [invited] = await this.membersService.insertInvites(actor, {
-          emails: [email],
-          type: MemberType.User,
-          permissions: null,
-          collections: [],
-          groups: [],
-        });
-        if (invited) {
-          await this.members.update(orgId, invited.id, { external_id: entry.externalId });
-          newMembers.push(invited);
-        }
+        if (email) invitees.push({ email, externalId: entry.externalId });
       }
+      await this.members.setExternalIds(
+        orgId,
+        [...externalIds].map(([id, externalId]) => ({ id, externalId })),
+      );
+      const created = await this.membersService.insertInvitations(
+        actor,
+        { type: MemberType.User, permissions: null, collections: [], groups: [] },
+        invitees,
+      );
 
-      const current = await this.members.listDetails(orgId);
-      const memberByExternal = new Map(current.filter((m) => m.externalId).map((m) => [m.externalId ?? '', m.id]));
+      // External id → member, as the organization now stands (later rows win, as in a fresh listing).
+      const memberByExternal = new Map<string, string>();
+      for (const member of existing) {
+        if (toRemove.has(member.id)) continue;
+        const externalId = externalIds.get(member.id) ?? member.externalId;
+        if (externalId) memberByExternal.set(externalId, member.id);
+      }
+      created.forEach((m, i) => memberByExternal.set(invitees[i]?.externalId ?? '', m.id));
+
       const existingGroups = new Map(
         (await this.groups.listForOrg(orgId)).filter((g) => g.externalId).map((g) => [g.externalId ?? '', g]),
       );
+      const renamed: { id: string; name: string }[] = [];
+      const added: { name: string; externalId: string }[] = [];
+      const slots: { groupId: string | null; addedIndex: number; memberIds: string[] }[] = [];
       for (const entry of body.groups) {
-        const group =
-          existingGroups.get(entry.externalId) ?? (await this.groups.insert(orgId, entry.name, entry.externalId));
-        if (group.name !== entry.name) await this.groups.update(orgId, group.id, entry.name, entry.externalId);
         const memberIds = entry.memberExternalIds.flatMap((id) => memberByExternal.get(id) ?? []);
-        await this.groups.setMembers(orgId, group.id, memberIds);
+        const group = existingGroups.get(entry.externalId);
+        if (group) {
+          if (group.name !== entry.name) renamed.push({ id: group.id, name: entry.name });
+          slots.push({ groupId: group.id, addedIndex: -1, memberIds });
+        } else {
+          slots.push({ groupId: null, addedIndex: added.length, memberIds });
+          added.push({ name: entry.name, externalId: entry.externalId });
+        }
       }
-      return { removed: toRemove.size, created: newMembers };
+      const inserted = await this.groups.insertMany(orgId, added);
+      await this.groups.renameMany(orgId, renamed);
+      // A group listed twice ends with the members of its last entry.
+      const members = new Map<string, string[]>();
+      for (const slot of slots) {
+        const groupId = slot.groupId ?? inserted[slot.addedIndex]?.id;
+        if (groupId) members.set(groupId, slot.memberIds);
+      }
+      await this.groups.replaceMembers(orgId, members);
+      return { removed: toRemove.size, created };
     });
     await this.membersService.sendInvites(orgId, created);
     const invited = created.length;

@@ -54,6 +54,78 @@ export class GroupRepository {
     return { id, organizationId, name, externalId };
   }
 
+  /** Many new groups in one statement, in the given order. */
+  async insertMany(
+    organizationId: string,
+    groups: readonly { name: string; externalId: string | null }[],
+  ): Promise<Group[]> {
+    if (groups.length === 0) return [];
+    const created = groups.map((g) => ({ id: randomUUID(), organizationId, name: g.name, externalId: g.externalId }));
+    await this.db.execute(
+      `INSERT INTO org_group (id, organization_id, name, external_id, creation_date, revision_date)
+       SELECT a.id, $1, a.name, a.external_id, $2::timestamptz + a.n * interval '1 microsecond', $2
+       FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, name text, external_id text, n integer)`,
+      [
+        organizationId,
+        new Date(),
+        JSON.stringify(created.map((g, n) => ({ id: g.id, name: g.name, external_id: g.externalId, n }))),
+      ],
+    );
+    return created;
+  }
+
+  /** New names for many groups in one statement. */
+  async renameMany(organizationId: string, changes: readonly { id: string; name: string }[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.db.execute(
+      `UPDATE org_group g SET name = a.name, revision_date = $2
+       FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, name text)
+       WHERE g.organization_id = $1 AND g.id = a.id`,
+      [organizationId, new Date(), JSON.stringify(changes)],
+    );
+  }
+
+  /** Replaces the members of many groups in two statements; anything of another org is ignored. */
+  async replaceMembers(organizationId: string, members: ReadonlyMap<string, readonly string[]>): Promise<void> {
+    if (members.size === 0) return;
+    const groupIds = [...members.keys()];
+    await this.db.execute(
+      `DELETE FROM group_user gu USING org_group g
+       WHERE gu.group_id = g.id AND g.organization_id = $1 AND g.id = ANY($2::uuid[])`,
+      [organizationId, groupIds],
+    );
+    const pairs = [...members].flatMap(([groupId, memberIds]) => memberIds.map((memberId) => [groupId, memberId]));
+    if (pairs.length === 0) return;
+    await this.db.execute(
+      `INSERT INTO group_user (group_id, organization_user_id)
+       SELECT g.id, m.id FROM jsonb_to_recordset($2::jsonb) AS a(g uuid, m uuid)
+       JOIN org_group g ON g.id = a.g AND g.organization_id = $1
+       JOIN organization_user m ON m.id = a.m AND m.organization_id = $1
+       ON CONFLICT DO NOTHING`,
+      [organizationId, JSON.stringify(pairs.map(([g, m]) => ({ g, m })))],
+    );
+  }
+
+  /** Collection access of every group of the organization, by group id, in one query. */
+  async collectionsByGroup(organizationId: string): Promise<Map<string, AccessSelection[]>> {
+    const rows = await this.db.rows<{
+      group_id: string;
+      collection_id: string;
+      read_only: boolean;
+      hide_passwords: boolean;
+      manage: boolean;
+    }>(`SELECT cg.* FROM collection_group cg JOIN org_group g ON g.id = cg.group_id WHERE g.organization_id = $1`, [
+      organizationId,
+    ]);
+    const byGroup = new Map<string, AccessSelection[]>();
+    for (const r of rows) {
+      const list = byGroup.get(r.group_id) ?? [];
+      if (list.length === 0) byGroup.set(r.group_id, list);
+      list.push({ id: r.collection_id, readOnly: r.read_only, hidePasswords: r.hide_passwords, manage: r.manage });
+    }
+    return byGroup;
+  }
+
   async update(organizationId: string, id: string, name: string, externalId: string | null): Promise<boolean> {
     return (
       (await this.db.execute(

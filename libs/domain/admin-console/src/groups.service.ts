@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Database } from '@keyhaven/db';
 import { notFound, guid } from '@keyhaven/contracts';
 import { GrantRules } from './grant-rules';
+import type { AccessSelection } from './collection.repository';
 import { GroupRepository, type Group } from './group.repository';
 import type { Membership } from './membership';
 
@@ -20,6 +21,11 @@ export const groupRequestSchema = z.object({
   users: z.array(guid).nullish(),
 });
 
+/** A group with the collections it grants. */
+export interface GroupWithCollections extends Group {
+  readonly collections: AccessSelection[];
+}
+
 @Injectable()
 export class GroupsService {
   constructor(
@@ -34,6 +40,29 @@ export class GroupsService {
     return group;
   }
 
+  list(organizationId: string): Promise<Group[]> {
+    return this.groups.listForOrg(organizationId);
+  }
+
+  /** Every group with its collections: two queries whatever the number of groups. */
+  async listWithCollections(organizationId: string): Promise<GroupWithCollections[]> {
+    const [groups, collections] = await Promise.all([
+      this.groups.listForOrg(organizationId),
+      this.groups.collectionsByGroup(organizationId),
+    ]);
+    return groups.map((g) => ({ ...g, collections: collections.get(g.id) ?? [] }));
+  }
+
+  async getWithCollections(organizationId: string, id: string): Promise<GroupWithCollections> {
+    const group = await this.require(organizationId, id);
+    return { ...group, collections: await this.groups.collectionsOf(id) };
+  }
+
+  async memberIds(organizationId: string, id: string): Promise<string[]> {
+    await this.require(organizationId, id);
+    return this.groups.membersOf(id);
+  }
+
   /** What a group change may hand out: collections the actor manages, and never the actor themself. */
   private async assertMayGrant(
     actor: Membership,
@@ -46,18 +75,19 @@ export class GroupsService {
     this.grants.assertNotSelf(actor, body.users ?? []);
   }
 
-  async create(actor: Membership, body: z.infer<typeof groupRequestSchema>): Promise<Group> {
+  async create(actor: Membership, body: z.infer<typeof groupRequestSchema>): Promise<GroupWithCollections> {
     const organizationId = actor.organizationId;
     await this.assertMayGrant(actor, body);
-    return this.db.transaction(async () => {
+    const group = await this.db.transaction(async () => {
       const group = await this.groups.insert(organizationId, body.name, body.externalId ?? null);
       await this.groups.setCollections(organizationId, group.id, body.collections ?? []);
       await this.groups.setMembers(organizationId, group.id, body.users ?? []);
       return group;
     });
+    return { ...group, collections: await this.groups.collectionsOf(group.id) };
   }
 
-  async update(actor: Membership, id: string, body: z.infer<typeof groupRequestSchema>): Promise<Group> {
+  async update(actor: Membership, id: string, body: z.infer<typeof groupRequestSchema>): Promise<GroupWithCollections> {
     const organizationId = actor.organizationId;
     await this.require(organizationId, id);
     await this.assertMayGrant(actor, body);
@@ -66,7 +96,7 @@ export class GroupsService {
       if (body.collections) await this.groups.setCollections(organizationId, id, body.collections);
       if (body.users) await this.groups.setMembers(organizationId, id, body.users);
     });
-    return this.require(organizationId, id);
+    return this.getWithCollections(organizationId, id);
   }
 
   async setMembers(actor: Membership, id: string, memberIds: string[]): Promise<void> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Database } from '@keyhaven/db';
 import { normalizePermissions, type Permissions } from './enums';
-import { accessRowsJson } from './collection.repository';
+import { accessRowsJson, type AccessSelection } from './collection.repository';
 import type { Membership } from './membership';
 
 interface MemberRow {
@@ -93,7 +93,7 @@ export class MemberRepository {
     >(
       `SELECT m.*, u.name, u.email AS user_email, u.totp_secret, u.public_key
        FROM organization_user m LEFT JOIN app_user u ON u.id = m.user_id
-       WHERE m.organization_id = $1 AND ($2::uuid[] IS NULL OR m.id = ANY($2::uuid[])) ORDER BY m.creation_date`,
+       WHERE m.organization_id = $1 AND ($2::uuid[] IS NULL OR m.id = ANY($2::uuid[])) ORDER BY m.creation_date, m.id`,
       [organizationId, memberIds],
     );
     return rows.map((r) => ({
@@ -150,6 +150,167 @@ export class MemberRepository {
       ],
     );
     return rows[0]?.id ?? null;
+  }
+
+  /**
+   * Invitations in one statement, in the given order (creation dates a microsecond apart keep it).
+   * An email already invited is skipped: compare the returned emails with the ones asked for.
+   */
+  async insertInvitations(
+    organizationId: string,
+    type: number,
+    permissions: Permissions | null,
+    invitees: readonly { email: string; externalId: string | null }[],
+  ): Promise<{ id: string; email: string }[]> {
+    if (invitees.length === 0) return [];
+    return this.db.rows<{ id: string; email: string }>(
+      `INSERT INTO organization_user (id, organization_id, user_id, email, key, status, type, permissions, external_id, creation_date, revision_date)
+       SELECT a.id, $1, NULL, a.email, NULL, 0, $2, $3::jsonb, a.external_id, $4::timestamptz + a.n * interval '1 microsecond', $4
+       FROM jsonb_to_recordset($5::jsonb) AS a(id uuid, email text, external_id text, n integer)
+       ON CONFLICT DO NOTHING RETURNING id, email`,
+      [
+        organizationId,
+        type,
+        permissions ? JSON.stringify(permissions) : null,
+        new Date(),
+        JSON.stringify(invitees.map((i, n) => ({ id: randomUUID(), email: i.email, external_id: i.externalId, n }))),
+      ],
+    );
+  }
+
+  /** Members of `emails` (by their account's email, or the invited address), in one query. */
+  async findByEmails(organizationId: string, emails: readonly string[]): Promise<{ id: string; email: string }[]> {
+    if (emails.length === 0) return [];
+    return this.db.rows<{ id: string; email: string }>(
+      `SELECT m.id, COALESCE(u.email, m.email) AS email FROM organization_user m LEFT JOIN app_user u ON u.id = m.user_id
+       WHERE m.organization_id = $1 AND COALESCE(u.email, m.email) = ANY($2::text[])`,
+      [organizationId, emails],
+    );
+  }
+
+  /** New external ids for many members in one statement. */
+  async setExternalIds(organizationId: string, changes: readonly { id: string; externalId: string }[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.db.execute(
+      `UPDATE organization_user m SET external_id = a.external_id, revision_date = $2
+       FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, external_id text)
+       WHERE m.organization_id = $1 AND m.id = a.id`,
+      [organizationId, new Date(), JSON.stringify(changes.map((c) => ({ id: c.id, external_id: c.externalId })))],
+    );
+  }
+
+  /** Gives every one of `memberIds` the same collections and groups (new members: nothing to replace). */
+  async grantToMany(
+    organizationId: string,
+    memberIds: readonly string[],
+    collections: readonly AccessSelection[],
+    groupIds: readonly string[],
+  ): Promise<void> {
+    if (memberIds.length === 0) return;
+    if (collections.length > 0)
+      await this.db.execute(
+        `INSERT INTO collection_user (collection_id, organization_user_id, read_only, hide_passwords, manage)
+         SELECT c.id, m.id, a.read_only, a.hide_passwords, a.manage
+         FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, read_only boolean, hide_passwords boolean, manage boolean)
+         JOIN collection c ON c.id = a.id AND c.organization_id = $1
+         JOIN organization_user m ON m.organization_id = $1 AND m.id = ANY($2::uuid[])
+         ON CONFLICT DO NOTHING`,
+        [organizationId, memberIds, accessRowsJson(collections)],
+      );
+    if (groupIds.length > 0)
+      await this.db.execute(
+        `INSERT INTO group_user (group_id, organization_user_id)
+         SELECT g.id, m.id FROM org_group g JOIN organization_user m ON m.organization_id = $1 AND m.id = ANY($2::uuid[])
+         WHERE g.organization_id = $1 AND g.id = ANY($3::uuid[])
+         ON CONFLICT DO NOTHING`,
+        [organizationId, memberIds, groupIds],
+      );
+  }
+
+  /** Confirms accepted members with their wrapped org keys in one statement; returns who changed. */
+  async confirmMany(
+    organizationId: string,
+    keys: readonly { id: string; key: string }[],
+  ): Promise<{ id: string; userId: string | null }[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.db.rows<{ id: string; user_id: string | null }>(
+      `UPDATE organization_user m SET key = a.key, status = 2, revision_date = $2
+       FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, key text)
+       WHERE m.organization_id = $1 AND m.id = a.id AND m.status = 1
+       RETURNING m.id, m.user_id`,
+      [organizationId, new Date(), JSON.stringify(keys)],
+    );
+    return rows.map((r) => ({ id: r.id, userId: r.user_id }));
+  }
+
+  /** New statuses (and revoked reasons) for many members in one statement. */
+  async setStatuses(
+    organizationId: string,
+    changes: readonly { id: string; status: number; revokedReason: string | null }[],
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    await this.db.execute(
+      `UPDATE organization_user m SET status = a.status, revoked_reason = a.revoked_reason, revision_date = $2
+       FROM jsonb_to_recordset($3::jsonb) AS a(id uuid, status smallint, revoked_reason text)
+       WHERE m.organization_id = $1 AND m.id = a.id`,
+      [
+        organizationId,
+        new Date(),
+        JSON.stringify(changes.map((c) => ({ id: c.id, status: c.status, revoked_reason: c.revokedReason }))),
+      ],
+    );
+  }
+
+  /**
+   * Revokes, in one statement, the members a newly enabled policy excludes: accepted or confirmed
+   * Users and Custom members (owners and admins are exempt) without two-step login
+   * (`without-two-factor`) or with another organization they have not been revoked from
+   * (`in-other-organizations`). Returns the revoked accounts.
+   */
+  async revokeExcluded(
+    organizationId: string,
+    rule: 'without-two-factor' | 'in-other-organizations',
+    reason: string,
+  ): Promise<{ userId: string; email: string }[]> {
+    const condition =
+      rule === 'without-two-factor'
+        ? 'u.totp_secret IS NULL'
+        : 'EXISTS (SELECT 1 FROM organization_user o WHERE o.user_id = m.user_id AND o.organization_id <> m.organization_id AND o.status <> -1)';
+    const rows = await this.db.rows<{ user_id: string; email: string }>(
+      `UPDATE organization_user m SET status = -1, revoked_reason = $2, revision_date = $3
+       FROM app_user u
+       WHERE m.organization_id = $1 AND u.id = m.user_id AND m.type NOT IN (0, 1) AND m.status IN (1, 2) AND ${condition}
+       RETURNING m.user_id, u.email`,
+      [organizationId, reason, new Date()],
+    );
+    return rows.map((r) => ({ userId: r.user_id, email: r.email }));
+  }
+
+  /** Memberships of many users, in one query. */
+  async listForUsers(userIds: readonly string[]): Promise<Membership[]> {
+    if (userIds.length === 0) return [];
+    return (
+      await this.db.rows<MemberRow>('SELECT * FROM organization_user WHERE user_id = ANY($1::uuid[])', [userIds])
+    ).map(toMembership);
+  }
+
+  /** Accounts with a membership row in the organization (for pushes). */
+  async userIdsOf(organizationId: string): Promise<string[]> {
+    return (
+      await this.db.rows<{ user_id: string }>(
+        'SELECT user_id FROM organization_user WHERE organization_id = $1 AND user_id IS NOT NULL',
+        [organizationId],
+      )
+    ).map((r) => r.user_id);
+  }
+
+  /** Their clients should sync: one statement for any number of accounts. */
+  async touchAccounts(userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.db.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = ANY($1::uuid[])', [
+      userIds,
+      new Date(),
+    ]);
   }
 
   async update(
@@ -213,9 +374,48 @@ export class MemberRepository {
     );
   }
 
-  async collectionsOf(
-    memberId: string,
-  ): Promise<{ id: string; readOnly: boolean; hidePasswords: boolean; manage: boolean }[]> {
+  /** Direct collection access of the org's members (or of `memberIds`), by member id, in one query. */
+  async collectionsByMember(
+    organizationId: string,
+    memberIds: string[] | null = null,
+  ): Promise<Map<string, AccessSelection[]>> {
+    const rows = await this.db.rows<{
+      organization_user_id: string;
+      collection_id: string;
+      read_only: boolean;
+      hide_passwords: boolean;
+      manage: boolean;
+    }>(
+      `SELECT cu.* FROM collection_user cu JOIN organization_user m ON m.id = cu.organization_user_id
+       WHERE m.organization_id = $1 AND ($2::uuid[] IS NULL OR m.id = ANY($2::uuid[]))`,
+      [organizationId, memberIds],
+    );
+    const byMember = new Map<string, AccessSelection[]>();
+    for (const r of rows) {
+      const list = byMember.get(r.organization_user_id) ?? [];
+      if (list.length === 0) byMember.set(r.organization_user_id, list);
+      list.push({ id: r.collection_id, readOnly: r.read_only, hidePasswords: r.hide_passwords, manage: r.manage });
+    }
+    return byMember;
+  }
+
+  /** Group ids of the org's members (or of `memberIds`), by member id, in one query. */
+  async groupsByMember(organizationId: string, memberIds: string[] | null = null): Promise<Map<string, string[]>> {
+    const rows = await this.db.rows<{ organization_user_id: string; group_id: string }>(
+      `SELECT gu.organization_user_id, gu.group_id FROM group_user gu JOIN organization_user m ON m.id = gu.organization_user_id
+       WHERE m.organization_id = $1 AND ($2::uuid[] IS NULL OR m.id = ANY($2::uuid[]))`,
+      [organizationId, memberIds],
+    );
+    const byMember = new Map<string, string[]>();
+    for (const r of rows) {
+      const list = byMember.get(r.organization_user_id) ?? [];
+      if (list.length === 0) byMember.set(r.organization_user_id, list);
+      list.push(r.group_id);
+    }
+    return byMember;
+  }
+
+  async collectionsOf(memberId: string): Promise<AccessSelection[]> {
     const rows = await this.db.rows<{
       collection_id: string;
       read_only: boolean;

@@ -3,16 +3,17 @@ import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database } from '@keyhaven/db';
 import { badRequest, isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
-import { AccessTokens, UserRepository, normalizeEmail } from '@keyhaven/domain-auth';
+import { AccessTokens, AccountsService, UserRepository, normalizeEmail } from '@keyhaven/domain-auth';
 import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
 import { PushType } from '@keyhaven/contracts';
 import { MemberStatus, MemberType, PolicyType, normalizePermissions } from './enums';
 import { GrantRules } from './grant-rules';
-import { MemberRepository } from './member.repository';
+import type { AccessSelection } from './collection.repository';
+import { MemberRepository, type MemberDetails } from './member.repository';
 import { allows, type Membership } from './membership';
 import { OrganizationRepository } from './organization.repository';
-import { OrganizationsService } from './organizations.service';
+import { OrganizationsService, SINGLE_ORG_ELSEWHERE } from './organizations.service';
 import { PolicyRepository } from './policy.repository';
 
 const INVITE_LIFETIME_S = 5 * 24 * 3600;
@@ -53,6 +54,21 @@ export const bulkConfirmSchema = z.object({
 export const acceptSchema = z.object({ token: z.string().min(1).max(4000), resetPasswordKey: z.string().nullish() });
 export const idsSchema = z.object({ ids: z.array(guid).min(1).max(500) });
 
+/** A member as the admin lists show it: account details, direct collection access and groups. */
+export interface MemberWithAccess {
+  readonly member: MemberDetails;
+  readonly collections: AccessSelection[];
+  readonly groups: string[];
+}
+
+/** Who one invitation call adds, with the same role, collections and groups for all. */
+export interface InvitationSpec {
+  readonly type: 0 | 1 | 2 | 4;
+  readonly permissions?: Record<string, unknown> | null;
+  readonly collections: readonly AccessSelection[];
+  readonly groups: readonly string[];
+}
+
 export interface InviteResult {
   readonly id: string;
   readonly email: string;
@@ -77,7 +93,68 @@ export class MembersService {
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
     private readonly push: PushPublisher,
     private readonly grants: GrantRules,
+    private readonly accounts: AccountsService,
   ) {}
+
+  /** Every member with account details, collections and groups: three queries whatever the size. */
+  async listWithAccess(organizationId: string, memberIds: string[] | null = null): Promise<MemberWithAccess[]> {
+    const [details, collections, groups] = await Promise.all([
+      this.members.listDetails(organizationId, memberIds),
+      this.members.collectionsByMember(organizationId, memberIds),
+      this.members.groupsByMember(organizationId, memberIds),
+    ]);
+    return details.map((member) => ({
+      member,
+      collections: collections.get(member.id) ?? [],
+      groups: groups.get(member.id) ?? [],
+    }));
+  }
+
+  async getWithAccess(organizationId: string, memberId: string): Promise<MemberWithAccess> {
+    const [found] = await this.listWithAccess(organizationId, [memberId]);
+    if (!found) throw notFound('Member');
+    return found;
+  }
+
+  async groupIds(organizationId: string, memberId: string): Promise<string[]> {
+    if (!(await this.members.findInOrg(organizationId, memberId))) throw notFound('Member');
+    return this.members.groupsOf(memberId);
+  }
+
+  /** Replaces a member's groups, under the same rules as any member update. */
+  async setGroups(actor: Membership, memberId: string, groupIds: string[]): Promise<void> {
+    const member = await this.members.findInOrg(actor.organizationId, memberId);
+    if (!member) throw notFound('Member');
+    await this.update(actor, memberId, {
+      type: member.type as 0 | 1 | 2 | 4,
+      permissions: member.permissions,
+      groups: groupIds,
+    });
+  }
+
+  /** One invitation with an external id (the public API): the new member as the lists show it. */
+  async inviteOne(
+    actor: Membership,
+    body: InvitationSpec & { email: string; externalId?: string | null },
+  ): Promise<MemberWithAccess> {
+    const [invited] = await this.db.transaction(() =>
+      this.insertInvitations(actor, body, [{ email: normalizeEmail(body.email), externalId: body.externalId ?? null }]),
+    );
+    if (!invited) throw notFound('Member');
+    await this.sendInvites(actor.organizationId, [invited]);
+    return this.getWithAccess(actor.organizationId, invited.id);
+  }
+
+  /** A member enrolls in (or withdraws from) admin password reset: the org-key-wrapped user key, stored as sent. */
+  async enrollPasswordReset(
+    actor: Membership,
+    userId: string,
+    body: { resetPasswordKey?: string | null; masterPasswordHash?: string | null },
+  ): Promise<void> {
+    if (userId !== actor.userId) throw notFound('Member');
+    await this.accounts.requireMasterPassword(await this.users.require(userId), body.masterPasswordHash);
+    await this.members.update(actor.organizationId, actor.id, { reset_password_key: body.resetPasswordKey ?? null });
+  }
 
   /** Members whose access changed re-sync their organization keys and memberships. */
   private pushOrgKeys(members: Membership[]): void {
@@ -105,43 +182,71 @@ export class MembersService {
   }
 
   /**
-   * The database half of an invitation, inside the caller's transaction (the directory import runs
-   * several steps in one); `sendInvites` after commit delivers them.
+   * The database half of an invitation, inside the caller's transaction; `sendInvites` after commit
+   * delivers them. The same address twice counts once.
    */
   async insertInvites(actor: Membership, body: z.infer<typeof inviteSchema>): Promise<{ id: string; email: string }[]> {
-    this.assertMayManageRole(actor, body.type);
+    const emails = [...new Set(body.emails.map(normalizeEmail))];
+    return this.insertInvitations(
+      actor,
+      body,
+      emails.map((email) => ({ email, externalId: null })),
+    );
+  }
+
+  /**
+   * Invites every address (already normalised) with the same role, collections and groups, in a
+   * number of statements that does not grow with the list (the directory import sends thousands).
+   * An address that is already a member, already invited, or listed twice refuses the whole call.
+   */
+  async insertInvitations(
+    actor: Membership,
+    spec: InvitationSpec,
+    invitees: readonly { email: string; externalId: string | null }[],
+  ): Promise<{ id: string; email: string }[]> {
+    this.assertMayManageRole(actor, spec.type);
     await this.grants.assertMayGrantCollections(
       actor,
-      body.collections.map((c) => c.id),
+      spec.collections.map((c) => c.id),
     );
-    this.grants.assertMayAssignGroups(actor, body.groups);
+    this.grants.assertMayAssignGroups(actor, [...spec.groups]);
+    if (invitees.length === 0) return [];
     const orgId = actor.organizationId;
     const org = await this.organizations.findById(orgId);
     if (!org) throw notFound('Organization');
-    const emails = [...new Set(body.emails.map(normalizeEmail))];
-    if (org.seats !== null && (await this.members.countSeatsUsed(orgId)) + emails.length > org.seats) {
+    if (org.seats !== null && (await this.members.countSeatsUsed(orgId)) + invitees.length > org.seats) {
       throw badRequest(`This organization has ${org.seats} seats; remove members or raise the limit first.`);
     }
-    const existing = await this.members.listDetails(orgId);
-    const results: { id: string; email: string }[] = [];
-    for (const email of emails) {
-      if (existing.some((m) => (m.userEmail ?? m.email) === email))
-        throw badRequest(`${email} is already a member of this organization.`);
-      const id = await this.members.insert({
-        organizationId: orgId,
-        userId: null,
-        email,
-        key: null,
-        status: MemberStatus.Invited,
-        type: body.type,
-        permissions: body.type === MemberType.Custom ? normalizePermissions(body.permissions) : null,
-      });
-      if (!id) throw badRequest(`${email} is already invited.`);
-      await this.members.setCollections(orgId, id, body.collections);
-      await this.members.setGroups(orgId, id, body.groups);
-      results.push({ id, email });
+    const seen = new Set<string>();
+    for (const { email } of invitees) {
+      if (seen.has(email)) throw badRequest(`${email} is already a member of this organization.`);
+      seen.add(email);
     }
-    return results;
+    const [taken] = await this.members.findByEmails(
+      orgId,
+      invitees.map((i) => i.email),
+    );
+    if (taken) throw badRequest(`${taken.email} is already a member of this organization.`);
+    const inserted = await this.members.insertInvitations(
+      orgId,
+      spec.type,
+      spec.type === MemberType.Custom ? normalizePermissions(spec.permissions) : null,
+      invitees,
+    );
+    if (inserted.length < invitees.length) {
+      const done = new Set(inserted.map((m) => m.email));
+      const skipped = invitees.find((i) => !done.has(i.email));
+      throw badRequest(`${skipped?.email ?? 'An address'} is already invited.`);
+    }
+    await this.members.grantToMany(
+      orgId,
+      inserted.map((m) => m.id),
+      spec.collections,
+      spec.groups,
+    );
+    // In the order asked for (RETURNING does not promise one).
+    const idByEmail = new Map(inserted.map((m) => [m.email, m.id]));
+    return invitees.map((i) => ({ id: idByEmail.get(i.email) ?? '', email: i.email }));
   }
 
   async sendInvites(organizationId: string, invited: { id: string; email: string }[]): Promise<InviteResult[]> {
@@ -236,32 +341,66 @@ export class MembersService {
 
   /** The admin's client wrapped the org key with the member's public key; the server stores it. */
   async confirm(actor: Membership, memberId: string, key: string): Promise<void> {
-    const member = await this.members.findInOrg(actor.organizationId, memberId);
-    if (!member || member.status !== MemberStatus.Accepted || !member.userId)
-      throw badRequest('The member has not accepted the invitation yet.');
-    this.assertMayManageRole(actor, member.type, member.type);
-    await this.assertPoliciesAllow(member);
-    await this.db.transaction(async () => {
-      await this.members.update(actor.organizationId, memberId, { key, status: MemberStatus.Confirmed });
-      await this.users.touchAccountRevision(member.userId ?? '');
-    });
-    this.pushOrgKeys([member]);
+    const [result] = await this.confirmMany(actor, [{ id: memberId, key }]);
+    if (result?.error) throw badRequest(result.error);
   }
 
+  /**
+   * Confirms each accepted member with its key, in one transaction and a fixed number of
+   * statements; every id gets its own answer (empty error: confirmed), as the clients expect.
+   */
   async confirmMany(actor: Membership, keys: { id: string; key: string }[]): Promise<{ id: string; error: string }[]> {
-    const results: { id: string; error: string }[] = [];
-    for (const { id, key } of keys) {
-      try {
-        await this.confirm(actor, id, key);
-        results.push({ id, error: '' });
-      } catch (error) {
-        results.push({ id, error: error instanceof Error ? error.message : 'failed' });
+    const orgId = actor.organizationId;
+    const { results, confirmed } = await this.db.transaction(async () => {
+      const targets = new Map(
+        (await this.members.findManyInOrg(orgId, [...new Set(keys.map((k) => k.id))])).map((m) => [m.id, m]),
+      );
+      const blocked = await this.policyBlocks(orgId, [...targets.values()]);
+      const results: { id: string; error: string }[] = [];
+      const accepted: { id: string; key: string }[] = [];
+      const confirmed: Membership[] = [];
+      for (const { id, key } of keys) {
+        const member = targets.get(id);
+        try {
+          if (!member || member.status !== MemberStatus.Accepted || !member.userId)
+            throw badRequest('The member has not accepted the invitation yet.');
+          this.assertMayManageRole(actor, member.type, member.type);
+          const reason = blocked.get(member.id);
+          if (reason) throw badRequest(reason);
+          // Listed twice: the second one finds the member confirmed already.
+          targets.delete(id);
+          accepted.push({ id, key });
+          confirmed.push(member);
+          results.push({ id, error: '' });
+        } catch (error) {
+          results.push({ id, error: error instanceof Error ? error.message : 'failed' });
+        }
       }
-    }
+      await this.members.confirmMany(orgId, accepted);
+      await this.members.touchAccounts(confirmed.flatMap((m) => (m.userId ? [m.userId] : [])));
+      return { results, confirmed };
+    });
+    this.pushOrgKeys(confirmed);
     return results;
   }
 
-  async update(actor: Membership, memberId: string, body: z.infer<typeof updateMemberSchema>): Promise<void> {
+  /** The public API's update: role, access and (when given) the external id; the member as the lists show it. */
+  async updateWithExternalId(
+    actor: Membership,
+    memberId: string,
+    body: z.infer<typeof updateMemberSchema> & { externalId?: string | null },
+  ): Promise<MemberWithAccess> {
+    await this.update(actor, memberId, body, body.externalId);
+    return this.getWithAccess(actor.organizationId, memberId);
+  }
+
+  /** `externalId` undefined leaves it as it is. */
+  async update(
+    actor: Membership,
+    memberId: string,
+    body: z.infer<typeof updateMemberSchema>,
+    externalId?: string | null,
+  ): Promise<void> {
     const member = await this.members.findInOrg(actor.organizationId, memberId);
     if (!member) throw notFound('Member');
     this.assertMayManageRole(actor, body.type, member.type);
@@ -283,6 +422,7 @@ export class MembersService {
       await this.members.update(actor.organizationId, memberId, {
         type: body.type,
         permissions: body.type === MemberType.Custom ? JSON.stringify(normalizePermissions(body.permissions)) : null,
+        ...(externalId !== undefined ? { external_id: externalId } : {}),
       });
       if (body.collections) await this.members.setCollections(actor.organizationId, memberId, body.collections);
       if (body.groups) await this.members.setGroups(actor.organizationId, memberId, body.groups);
@@ -299,13 +439,11 @@ export class MembersService {
       this.assertMayManageRole(actor, member.type, member.type);
     }
     await this.db.transaction(async () => {
-      for (const member of targets) {
-        await this.members.update(actor.organizationId, member.id, {
-          status: MemberStatus.Revoked,
-          revoked_reason: reason,
-        });
-        if (member.userId) await this.users.touchAccountRevision(member.userId);
-      }
+      await this.members.setStatuses(
+        actor.organizationId,
+        targets.map((m) => ({ id: m.id, status: MemberStatus.Revoked, revokedReason: reason })),
+      );
+      await this.members.touchAccounts(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
     });
     this.pushOrgKeys(targets);
   }
@@ -316,20 +454,22 @@ export class MembersService {
       (m) => m.status === MemberStatus.Revoked,
     );
     if (targets.length === 0) throw notFound('Member');
+    const blocked = await this.policyBlocks(actor.organizationId, targets);
     for (const member of targets) {
       this.assertMayManageRole(actor, member.type, member.type);
-      await this.assertPoliciesAllow(member);
+      const reason = blocked.get(member.id);
+      if (reason) throw badRequest(reason);
     }
     await this.db.transaction(async () => {
-      for (const member of targets) {
-        const status = !member.userId
-          ? MemberStatus.Invited
-          : member.key
-            ? MemberStatus.Confirmed
-            : MemberStatus.Accepted;
-        await this.members.update(actor.organizationId, member.id, { status, revoked_reason: null });
-        if (member.userId) await this.users.touchAccountRevision(member.userId);
-      }
+      await this.members.setStatuses(
+        actor.organizationId,
+        targets.map((member) => ({
+          id: member.id,
+          status: !member.userId ? MemberStatus.Invited : member.key ? MemberStatus.Confirmed : MemberStatus.Accepted,
+          revokedReason: null,
+        })),
+      );
+      await this.members.touchAccounts(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
     });
     this.pushOrgKeys(targets);
   }
@@ -349,34 +489,62 @@ export class MembersService {
         actor.organizationId,
         targets.map((m) => m.id),
       );
-      for (const member of targets) if (member.userId) await this.users.touchAccountRevision(member.userId);
+      await this.members.touchAccounts(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
     });
     this.pushOrgKeys(targets);
   }
 
-  private async inOtherOrganizations(userId: string, organizationId: string): Promise<boolean> {
-    const memberships = await this.members.listForUser(userId);
-    return memberships.some((m) => m.organizationId !== organizationId && m.status !== MemberStatus.Revoked);
-  }
-
   /**
-   * What confirming or restoring a member must respect: this org's two-step and single-org policies,
-   * and the single-org policies of the member's other organizations. Owners and admins are exempt.
+   * What confirming or restoring members must respect, for many at once (a fixed number of
+   * queries): this org's two-step and single-org policies, and the single-org policies of each
+   * member's other organizations. Owners and admins are exempt. The refusal reason by member id.
    */
-  private async assertPoliciesAllow(member: Membership): Promise<void> {
-    if (!member.userId || member.type === MemberType.Owner || member.type === MemberType.Admin) return;
-    const policies = await this.policies.listForOrg(member.organizationId);
+  private async policyBlocks(organizationId: string, members: readonly Membership[]): Promise<Map<string, string>> {
+    const subject = members.filter(
+      (m) => m.userId !== null && m.type !== MemberType.Owner && m.type !== MemberType.Admin,
+    );
+    const blocked = new Map<string, string>();
+    if (subject.length === 0) return blocked;
+    const userIds = subject.map((m) => m.userId ?? '');
+    const [policies, details, memberships, elsewhere] = await Promise.all([
+      this.policies.listForOrg(organizationId),
+      this.members.listDetails(
+        organizationId,
+        subject.map((m) => m.id),
+      ),
+      this.members.listForUsers(userIds),
+      this.policies.enabledForUsers(userIds, true),
+    ]);
     const enabled = (type: number): boolean => policies.some((p) => p.type === type && p.enabled);
-    const user = await this.users.require(member.userId);
-    if (enabled(PolicyType.TwoFactorAuthentication) && !user.totpSecret) {
-      throw badRequest('This member has not enabled two-step login, which the organization requires.');
+    const twoFactor = new Map(details.map((d) => [d.id, d.twoFactorEnabled]));
+    for (const member of subject) {
+      const userId = member.userId ?? '';
+      if (enabled(PolicyType.TwoFactorAuthentication) && twoFactor.get(member.id) !== true) {
+        blocked.set(member.id, 'This member has not enabled two-step login, which the organization requires.');
+      } else if (
+        enabled(PolicyType.SingleOrg) &&
+        memberships.some(
+          (m) => m.userId === userId && m.organizationId !== organizationId && m.status !== MemberStatus.Revoked,
+        )
+      ) {
+        blocked.set(
+          member.id,
+          'This member belongs to another organization, which the Single Organization policy does not allow.',
+        );
+      } else if (
+        elsewhere.some(
+          (p) =>
+            p.userId === userId &&
+            p.type === PolicyType.SingleOrg &&
+            p.organizationId !== organizationId &&
+            p.memberType !== MemberType.Owner &&
+            p.memberType !== MemberType.Admin,
+        )
+      ) {
+        blocked.set(member.id, SINGLE_ORG_ELSEWHERE);
+      }
     }
-    if (enabled(PolicyType.SingleOrg) && (await this.inOtherOrganizations(member.userId, member.organizationId))) {
-      throw badRequest(
-        'This member belongs to another organization, which the Single Organization policy does not allow.',
-      );
-    }
-    await this.orgService.assertMayJoinAnother(member.userId, member.organizationId);
+    return blocked;
   }
 
   async publicKeys(organizationId: string, ids: string[]): Promise<{ id: string; userId: string; key: string }[]> {

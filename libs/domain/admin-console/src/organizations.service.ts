@@ -26,6 +26,10 @@ export const updateOrganizationSchema = z.object({
   billingEmail: z.string().max(256).nullish(),
 });
 
+/** Why a member of an org with a Single Organization policy that applies to them cannot join another. */
+export const SINGLE_ORG_ELSEWHERE =
+  'You may not join or create another organization: a Single Organization policy applies to you.';
+
 export const secretSchema = z.object({ masterPasswordHash: z.string().nullish(), otp: z.string().nullish() });
 
 @Injectable()
@@ -87,8 +91,7 @@ export class OrganizationsService {
         p.memberType !== MemberType.Owner &&
         p.memberType !== MemberType.Admin,
     );
-    if (blocking)
-      throw badRequest('You may not join or create another organization: a Single Organization policy applies to you.');
+    if (blocking) throw badRequest(SINGLE_ORG_ELSEWHERE);
   }
 
   async require(id: string): Promise<Organization> {

@@ -6,7 +6,7 @@ import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
 import { PushType } from '@keyhaven/contracts';
 import { Inject } from '@nestjs/common';
-import { KNOWN_POLICY_TYPES, MemberStatus, MemberType, PolicyType } from './enums';
+import { KNOWN_POLICY_TYPES, PolicyType } from './enums';
 import { MemberRepository } from './member.repository';
 import { PolicyRepository, type Policy } from './policy.repository';
 
@@ -82,48 +82,24 @@ export class PoliciesService {
       const sso = await this.policies.find(organizationId, PolicyType.RequireSso);
       if (sso?.enabled) throw badRequest('Turn off Require SSO before turning off Single Organization.');
     }
-    const revoked: { email: string; reason: string }[] = [];
-    const policy = await this.db.transaction(async () => {
+    // One statement revokes whoever the newly enabled policy excludes, whatever the organization's size.
+    const { policy, revoked, reason } = await this.db.transaction(async () => {
       const saved = await this.policies.upsert(organizationId, type, body.enabled, body.data ?? null);
-      if (!body.enabled) return saved;
-      const details = await this.members.listDetails(organizationId);
-      const enforceable = details.filter(
-        (m) =>
-          m.userId &&
-          m.type !== MemberType.Owner &&
-          m.type !== MemberType.Admin &&
-          (m.status === MemberStatus.Accepted || m.status === MemberStatus.Confirmed),
-      );
-      for (const member of enforceable) {
-        let reason: string | null = null;
-        if (type === PolicyType.TwoFactorAuthentication && !member.twoFactorEnabled) reason = TWO_FACTOR_REASON;
-        if (type === PolicyType.SingleOrg) {
-          const others = (await this.members.listForUser(member.userId ?? '')).filter(
-            (m) => m.organizationId !== organizationId && m.status !== MemberStatus.Revoked,
-          );
-          if (others.length > 0) reason = SINGLE_ORG_REASON;
-        }
-        if (reason) {
-          await this.members.update(organizationId, member.id, {
-            status: MemberStatus.Revoked,
-            revoked_reason: reason,
-          });
-          // The member's clients must sync to drop the organization.
-          await this.db.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [
-            member.userId,
-            new Date(),
-          ]);
-          revoked.push({ email: member.userEmail ?? '', reason });
-        }
-      }
-      return saved;
+      const rule = !body.enabled
+        ? null
+        : type === PolicyType.TwoFactorAuthentication
+          ? ({ rule: 'without-two-factor', reason: TWO_FACTOR_REASON } as const)
+          : type === PolicyType.SingleOrg
+            ? ({ rule: 'in-other-organizations', reason: SINGLE_ORG_REASON } as const)
+            : null;
+      if (!rule) return { policy: saved, revoked: [], reason: '' };
+      const revoked = await this.members.revokeExcluded(organizationId, rule.rule, rule.reason);
+      // The revoked members' clients must sync to drop the organization.
+      await this.members.touchAccounts(revoked.map((r) => r.userId));
+      return { policy: saved, revoked, reason: rule.reason };
     });
-    const members = await this.members.listDetails(organizationId);
-    this.push.publishToUsers(
-      PushType.PolicyChanged,
-      members.flatMap((m) => (m.userId ? [m.userId] : [])),
-    );
-    for (const { email, reason } of revoked) {
+    this.push.publishToUsers(PushType.PolicyChanged, await this.members.userIdsOf(organizationId));
+    for (const { email } of revoked) {
       await this.mailer.send({ to: email, subject: 'Your organization access was revoked', text: reason });
     }
     return policy;

@@ -75,4 +75,19 @@ export class PolicyRepository {
     );
     return rows.map((r) => ({ ...toPolicy(r), memberType: r.member_type }));
   }
+
+  /** The same for many users at once, each row with the user it applies to. */
+  async enabledForUsers(
+    userIds: readonly string[],
+    includeAccepted = false,
+  ): Promise<(Policy & { memberType: number; userId: string })[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db.rows<PolicyRow & { member_type: number; user_id: string }>(
+      `SELECT p.*, m.type AS member_type, m.user_id FROM policy p
+       JOIN organization_user m ON m.organization_id = p.organization_id AND m.user_id = ANY($1::uuid[]) AND m.status = ANY($2::smallint[])
+       WHERE p.enabled`,
+      [userIds, includeAccepted ? [1, 2] : [2]],
+    );
+    return rows.map((r) => ({ ...toPolicy(r), memberType: r.member_type, userId: r.user_id }));
+  }
 }

@@ -2,7 +2,7 @@ import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
 import { parseBody, listJson, guid } from '@keyhaven/contracts';
-import { GroupRepository, GroupsService, type Group } from '@keyhaven/domain-admin-console';
+import { GroupsService, type GroupWithCollections } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
 import { organizationActor } from './org-actor';
 
@@ -19,27 +19,22 @@ const groupSchema = z.object({
 });
 const memberIdsSchema = z.object({ memberIds: z.array(guid).max(10_000) });
 
+const json = (group: GroupWithCollections): Record<string, unknown> => ({
+  object: 'group',
+  id: group.id,
+  name: group.name,
+  externalId: group.externalId,
+  collections: group.collections,
+});
+
 @OrganizationApi()
 @Controller('public/groups')
 export class PublicGroupsController {
-  constructor(
-    private readonly service: GroupsService,
-    private readonly groups: GroupRepository,
-  ) {}
-
-  private async json(group: Group): Promise<Record<string, unknown>> {
-    return {
-      object: 'group',
-      id: group.id,
-      name: group.name,
-      externalId: group.externalId,
-      collections: await this.groups.collectionsOf(group.id),
-    };
-  }
+  constructor(private readonly service: GroupsService) {}
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return listJson(await Promise.all((await this.groups.listForOrg(principal.userId)).map((g) => this.json(g))));
+    return listJson((await this.service.listWithCollections(principal.userId)).map(json));
   }
 
   @Get(':id')
@@ -47,13 +42,13 @@ export class PublicGroupsController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
-    return this.json(await this.service.require(principal.userId, id));
+    return json(await this.service.getWithCollections(principal.userId, id));
   }
 
   @Post()
   @HttpCode(200)
   async create(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    return this.json(await this.service.create(organizationActor(principal), parseBody(groupSchema, body)));
+    return json(await this.service.create(organizationActor(principal), parseBody(groupSchema, body)));
   }
 
   @Put(':id')
@@ -63,7 +58,7 @@ export class PublicGroupsController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    return this.json(await this.service.update(organizationActor(principal), id, parseBody(groupSchema, body)));
+    return json(await this.service.update(organizationActor(principal), id, parseBody(groupSchema, body)));
   }
 
   @Delete(':id')
@@ -73,9 +68,8 @@ export class PublicGroupsController {
   }
 
   @Get(':id/member-ids')
-  async memberIds(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<string[]> {
-    await this.service.require(principal.userId, id);
-    return this.groups.membersOf(id);
+  memberIds(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<string[]> {
+    return this.service.memberIds(principal.userId, id);
   }
 
   @Put(':id/member-ids')

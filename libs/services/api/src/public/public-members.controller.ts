@@ -1,8 +1,8 @@
 import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { notFound, parseBody, listJson, guid } from '@keyhaven/contracts';
-import { MemberRepository, MembersService, type MemberDetails } from '@keyhaven/domain-admin-console';
+import { parseBody, listJson, guid } from '@keyhaven/contracts';
+import { MembersService, type MemberWithAccess } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
 import { organizationActor } from './org-actor';
 
@@ -24,7 +24,7 @@ const createSchema = z.object({
 const updateSchema = createSchema.omit({ email: true });
 const groupIdsSchema = z.object({ groupIds: z.array(guid).max(1000) });
 
-function publicMemberJson(m: MemberDetails, collections: z.infer<typeof collection>[]): Record<string, unknown> {
+function publicMemberJson({ member: m, collections }: MemberWithAccess): Record<string, unknown> {
   return {
     object: 'member',
     id: m.id,
@@ -45,39 +45,25 @@ function publicMemberJson(m: MemberDetails, collections: z.infer<typeof collecti
 @OrganizationApi()
 @Controller('public/members')
 export class PublicMembersController {
-  constructor(
-    private readonly members: MembersService,
-    private readonly repository: MemberRepository,
-  ) {}
-
-  private async details(orgId: string, id: string): Promise<Record<string, unknown>> {
-    const member = (await this.repository.listDetails(orgId, [id]))[0];
-    if (!member) throw notFound('Member');
-    return publicMemberJson(member, await this.repository.collectionsOf(id));
-  }
+  constructor(private readonly members: MembersService) {}
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    const members = await this.repository.listDetails(principal.userId);
-    return listJson(
-      await Promise.all(members.map(async (m) => publicMemberJson(m, await this.repository.collectionsOf(m.id)))),
-    );
+    return listJson((await this.members.listWithAccess(principal.userId)).map(publicMemberJson));
   }
 
   @Get(':id')
-  get(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<Record<string, unknown>> {
-    return this.details(principal.userId, id);
+  async get(
+    @CurrentUser() principal: Principal,
+    @Param('id', ParseGuidPipe) id: string,
+  ): Promise<Record<string, unknown>> {
+    return publicMemberJson(await this.members.getWithAccess(principal.userId, id));
   }
 
   @Post()
   @HttpCode(200)
   async create(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    const request = parseBody(createSchema, body);
-    const [invited] = await this.members.invite(organizationActor(principal), { ...request, emails: [request.email] });
-    if (!invited) throw notFound('Member');
-    if (request.externalId)
-      await this.repository.update(principal.userId, invited.id, { external_id: request.externalId });
-    return this.details(principal.userId, invited.id);
+    return publicMemberJson(await this.members.inviteOne(organizationActor(principal), parseBody(createSchema, body)));
   }
 
   @Put(':id')
@@ -87,11 +73,9 @@ export class PublicMembersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    const request = parseBody(updateSchema, body);
-    await this.members.update(organizationActor(principal), id, request);
-    if (request.externalId !== undefined)
-      await this.repository.update(principal.userId, id, { external_id: request.externalId ?? null });
-    return this.details(principal.userId, id);
+    return publicMemberJson(
+      await this.members.updateWithExternalId(organizationActor(principal), id, parseBody(updateSchema, body)),
+    );
   }
 
   @Delete(':id')
@@ -107,9 +91,8 @@ export class PublicMembersController {
   }
 
   @Get(':id/group-ids')
-  async groupIds(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<string[]> {
-    if (!(await this.repository.findInOrg(principal.userId, id))) throw notFound('Member');
-    return this.repository.groupsOf(id);
+  groupIds(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<string[]> {
+    return this.members.groupIds(principal.userId, id);
   }
 
   @Put(':id/group-ids')
@@ -119,12 +102,6 @@ export class PublicMembersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<void> {
-    const member = await this.repository.findInOrg(principal.userId, id);
-    if (!member) throw notFound('Member');
-    await this.members.update(organizationActor(principal), id, {
-      type: member.type as 0 | 1 | 2 | 4,
-      permissions: member.permissions,
-      groups: parseBody(groupIdsSchema, body).groupIds,
-    });
+    await this.members.setGroups(organizationActor(principal), id, parseBody(groupIdsSchema, body).groupIds);
   }
 }

@@ -3,14 +3,12 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Put
 import { z } from 'zod';
 import { notFound, parseBody, listJson, guid } from '@keyhaven/contracts';
 import {
-  CollectionRepository,
   CollectionsService,
   DirectoryImportService,
   PoliciesService,
-  PolicyRepository,
   directoryImportSchema,
   policyRequestSchema,
-  type Collection,
+  type CollectionWithAccess,
   type Policy,
 } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
@@ -35,26 +33,21 @@ const policyJson = (p: Policy): Record<string, unknown> => ({
   data: p.data,
 });
 
+const collectionJson = (c: CollectionWithAccess): Record<string, unknown> => ({
+  object: 'collection',
+  id: c.id,
+  externalId: c.externalId,
+  groups: c.groups,
+});
+
 @OrganizationApi()
 @Controller('public/collections')
 export class PublicCollectionsController {
-  constructor(
-    private readonly collections: CollectionRepository,
-    private readonly service: CollectionsService,
-  ) {}
-
-  private async json(c: Collection): Promise<Record<string, unknown>> {
-    return {
-      object: 'collection',
-      id: c.id,
-      externalId: c.externalId,
-      groups: (await this.collections.accessOf(c.id)).groups,
-    };
-  }
+  constructor(private readonly service: CollectionsService) {}
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return listJson(await Promise.all((await this.collections.listForOrg(principal.userId)).map((c) => this.json(c))));
+    return listJson((await this.service.listWithAccess(principal.userId)).map(collectionJson));
   }
 
   @Get(':id')
@@ -62,9 +55,7 @@ export class PublicCollectionsController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
-    const collection = await this.collections.findInOrg(principal.userId, id);
-    if (!collection) throw notFound('Collection');
-    return this.json(collection);
+    return collectionJson(await this.service.getWithAccess(principal.userId, id));
   }
 
   /** The public API can change a collection's external id and group access; names are encrypted client-side. */
@@ -76,16 +67,12 @@ export class PublicCollectionsController {
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const request = parseBody(collectionUpdateSchema, body);
-    const collection = await this.collections.findInOrg(principal.userId, id);
-    if (!collection) throw notFound('Collection');
-    const current = await this.collections.accessOf(id);
-    const updated = await this.service.update(organizationActor(principal), id, {
-      name: collection.name,
-      externalId: request.externalId ?? null,
-      users: current.users,
-      groups: request.groups,
-    });
-    return this.json(updated);
+    return collectionJson(
+      await this.service.updateExternal(organizationActor(principal), id, {
+        externalId: request.externalId ?? null,
+        groups: request.groups,
+      }),
+    );
   }
 
   @Delete(':id')
@@ -98,14 +85,11 @@ export class PublicCollectionsController {
 @OrganizationApi()
 @Controller('public/policies')
 export class PublicPoliciesController {
-  constructor(
-    private readonly policies: PolicyRepository,
-    private readonly service: PoliciesService,
-  ) {}
+  constructor(private readonly service: PoliciesService) {}
 
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
-    return listJson((await this.policies.listForOrg(principal.userId)).map(policyJson));
+    return listJson((await this.service.list(principal.userId)).map(policyJson));
   }
 
   @Get(':type')
@@ -113,8 +97,7 @@ export class PublicPoliciesController {
     @CurrentUser() principal: Principal,
     @Param('type', ParseIntPipe) type: number,
   ): Promise<Record<string, unknown>> {
-    this.service.assertKnownType(type);
-    const policy = await this.policies.find(principal.userId, type);
+    const policy = await this.service.find(principal.userId, type);
     if (!policy) throw notFound('Policy');
     return policyJson(policy);
   }
