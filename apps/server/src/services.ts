@@ -2,7 +2,11 @@ import type { MountedService } from '@keyhaven/runtime';
 import { API_PREFIX, ApiServiceModule } from '@keyhaven/service-api';
 import { IDENTITY_PREFIX, IdentityServiceModule } from '@keyhaven/service-identity';
 import { ADMIN_PREFIX, AdminServiceModule } from '@keyhaven/service-admin';
-import { NOTIFICATIONS_PREFIX, NotificationsServiceModule } from '@keyhaven/service-notifications';
+import {
+  NOTIFICATIONS_PREFIX,
+  NotificationsServiceModule,
+  configureNotificationsApp,
+} from '@keyhaven/service-notifications';
 import { EVENTS_PREFIX, EventsProcessorModule, EventsServiceModule } from '@keyhaven/service-events';
 import { SSO_PREFIX, SsoServiceModule } from '@keyhaven/service-sso';
 import { SCIM_PREFIX, ScimServiceModule } from '@keyhaven/service-scim';
@@ -14,7 +18,7 @@ export const allServices: MountedService[] = [
   { prefix: API_PREFIX, module: ApiServiceModule },
   { prefix: IDENTITY_PREFIX, module: IdentityServiceModule },
   { prefix: ADMIN_PREFIX, module: AdminServiceModule },
-  { prefix: NOTIFICATIONS_PREFIX, module: NotificationsServiceModule },
+  { prefix: NOTIFICATIONS_PREFIX, module: NotificationsServiceModule, configure: configureNotificationsApp },
   { prefix: EVENTS_PREFIX, module: EventsServiceModule },
   { prefix: EVENTS_PREFIX, module: EventsProcessorModule },
   { prefix: SSO_PREFIX, module: SsoServiceModule },

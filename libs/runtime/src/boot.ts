@@ -41,6 +41,9 @@ export async function bootApp(options: BootOptions): Promise<RunningApp> {
       logger,
       tls,
       trustProxy: config.TRUST_PROXY,
+      beforeInit: (built) => {
+        for (const service of options.services) service.configure?.(built);
+      },
     });
     await app.listen({ port: config.PORT, host: config.HOST });
   } catch (error) {

@@ -14,6 +14,8 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly tls?: TlsMaterial | undefined;
   readonly trustProxy: boolean;
+  /** Runs after the application is built and before it initialises (e.g. to install a WebSocket adapter). */
+  readonly beforeInit?: ((app: NestFastifyApplication) => void) | undefined;
 }
 
 /** Default body cap; imports and attachments get LARGE_BODY_LIMIT. */
@@ -102,6 +104,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   );
   app.useGlobalFilters(new BitwardenErrorFilter(logger));
   app.enableCors({ origin: true, credentials: false, maxAge: 600 });
+  options.beforeInit?.(app);
   await app.init();
   return app;
 }

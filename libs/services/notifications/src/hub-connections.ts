@@ -1,0 +1,173 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { PushType, type PushMessage } from '@keyhaven/contracts';
+import { UserRepository } from '@keyhaven/domain-auth';
+import { messagePackHubProtocol, type HubProtocol } from '@keyhaven/signalr';
+import type { ConnectionEvents, HubConnection } from './hub-connection';
+import { HUB_SETTINGS, type HubSettings } from './hub-settings';
+
+/** Push type 16, sent to the anonymous hub; not in PushType until the auth-request domain exists. */
+export const AUTH_REQUEST_RESPONSE = 16;
+export const RECEIVE_MESSAGE = 'ReceiveMessage';
+/** Spelled as the clients spell it. */
+export const AUTH_REQUEST_RESPONSE_RECEIVED = 'AuthRequestResponseRecieved';
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/**
+ * The bus carries JSON, so dates arrive as ISO strings; MessagePack clients get them back as the timestamp
+ * extension, as Bitwarden's server sends them (the JSON protocol keeps the strings).
+ */
+function withDates(payload: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(payload)) {
+    out[key] = typeof value === 'string' && key.endsWith('Date') && ISO_DATE.test(value) ? new Date(value) : value;
+  }
+  return out;
+}
+
+/** One push, encoded at most once per protocol however many connections receive it. */
+class Frames {
+  private readonly cache = new Map<HubProtocol, Buffer>();
+
+  constructor(
+    private readonly target: string,
+    private readonly argument: { ContextId: string | null; Type: number; Payload: Record<string, unknown> },
+  ) {}
+
+  for(protocol: HubProtocol): Buffer {
+    let frame = this.cache.get(protocol);
+    if (!frame) {
+      const argument =
+        protocol === messagePackHubProtocol
+          ? { ...this.argument, Payload: withDates(this.argument.Payload) }
+          : this.argument;
+      frame = protocol.invocation(this.target, [argument]);
+      this.cache.set(protocol, frame);
+    }
+    return frame;
+  }
+}
+
+function addTo<K>(map: Map<K, Set<HubConnection>>, key: K, connection: HubConnection): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(connection);
+}
+
+function removeFrom<K>(map: Map<K, Set<HubConnection>>, key: K, connection: HubConnection): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(connection);
+  if (set.size === 0) map.delete(key);
+}
+
+/**
+ * This instance's live connections, indexed by user and by pending login request, and the delivery of
+ * pushes to them. Also the timers every connection shares: the keep-alive ping and the security-stamp check.
+ */
+@Injectable()
+export class HubConnections implements ConnectionEvents, OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('notifications');
+  private readonly connections = new Set<HubConnection>();
+  private readonly byUser = new Map<string, Set<HubConnection>>();
+  private readonly byAuthRequest = new Map<string, Set<HubConnection>>();
+  private keepAlive: NodeJS.Timeout | undefined;
+  private stampCheck: NodeJS.Timeout | undefined;
+  private checkingStamps = false;
+
+  constructor(
+    @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
+    private readonly users: UserRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.keepAlive = setInterval(() => {
+      const now = Date.now();
+      for (const connection of this.connections) connection.tick(now);
+    }, this.settings.keepAliveMs);
+    this.keepAlive.unref();
+    this.stampCheck = setInterval(() => {
+      void this.checkStamps();
+    }, this.settings.stampCheckMs);
+    this.stampCheck.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.keepAlive);
+    clearInterval(this.stampCheck);
+  }
+
+  /** Connections that completed the handshake. */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  ready(connection: HubConnection): void {
+    this.connections.add(connection);
+    const { identity } = connection;
+    if (identity.kind === 'user') addTo(this.byUser, identity.userId, connection);
+    else addTo(this.byAuthRequest, identity.authRequestId, connection);
+  }
+
+  closed(connection: HubConnection): void {
+    if (!this.connections.delete(connection)) return;
+    const { identity } = connection;
+    if (identity.kind === 'user') removeFrom(this.byUser, identity.userId, connection);
+    else removeFrom(this.byAuthRequest, identity.authRequestId, connection);
+  }
+
+  /** Delivers one push from the bus to the connections on this instance it concerns. */
+  deliver(push: PushMessage): number {
+    const argument = { ContextId: push.contextId, Type: push.type, Payload: push.payload };
+    if (push.type === AUTH_REQUEST_RESPONSE) {
+      const id = push.payload['Id'];
+      const waiting = typeof id === 'string' ? this.byAuthRequest.get(id.toLowerCase()) : undefined;
+      return waiting ? this.sendAll(waiting, new Frames(AUTH_REQUEST_RESPONSE_RECEIVED, argument)) : 0;
+    }
+    const connections = this.byUser.get(push.userId);
+    if (!connections) return 0;
+    const sent = this.sendAll(connections, new Frames(RECEIVE_MESSAGE, argument));
+    // Logged out: every token of this user is dead; the clients reconnect once they have new ones.
+    if (push.type === PushType.LogOut) for (const c of [...connections]) c.close(null, false);
+    return sent;
+  }
+
+  private sendAll(connections: Set<HubConnection>, frames: Frames): number {
+    let sent = 0;
+    // A copy: a slow consumer dropped while sending leaves the set.
+    for (const connection of [...connections]) {
+      if (connection.protocol && connection.send(frames.for(connection.protocol))) sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * A user whose security stamp changed ("log out everywhere", password or KDF change) holds only dead
+   * tokens: their connections get LogOut and are closed, even if no LogOut push was published.
+   */
+  async checkStamps(): Promise<void> {
+    if (this.checkingStamps) return;
+    this.checkingStamps = true;
+    try {
+      // One user at a time: a sweep never takes more than one database connection.
+      for (const [userId, connections] of [...this.byUser]) {
+        const stamp = await this.users.securityStampOf(userId);
+        const stale = [...connections].filter((c) => c.identity.kind === 'user' && c.identity.stamp !== stamp);
+        if (stale.length === 0) continue;
+        const frames = new Frames(RECEIVE_MESSAGE, {
+          ContextId: null,
+          Type: PushType.LogOut,
+          Payload: { UserId: userId, Date: new Date().toISOString() },
+        });
+        for (const connection of stale) {
+          if (connection.protocol) connection.send(frames.for(connection.protocol));
+          connection.close(null, false);
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`security stamp check failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.checkingStamps = false;
+    }
+  }
+}
