@@ -80,6 +80,8 @@ export class OrgPermissionGuard implements CanActivate {
     ]);
     if (!declaration || declaration.needs.length === 0) return true;
     const request = context.switchToHttp().getRequest<RequestWithMembership>();
+    // Declared on the controller and on the handler, the guard is installed twice: check once.
+    if (request.orgMembership !== undefined) return true;
     const principal = request.principal;
     if (principal?.kind !== 'user') throw unauthorized();
     const at = declaration.at;

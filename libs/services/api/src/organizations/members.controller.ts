@@ -1,10 +1,9 @@
 import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { notFound, parseBody, listJson } from '@keyhaven/contracts';
+import { z } from 'zod';
+import { isWellFormedEncString, parseBody, listJson } from '@keyhaven/contracts';
 import {
-  MemberRepository,
   MembersService,
-  OrgAccess,
   acceptSchema,
   bulkConfirmSchema,
   confirmSchema,
@@ -12,96 +11,65 @@ import {
   inviteSchema,
   memberJson,
   updateMemberSchema,
+  type Membership,
+  type MemberWithAccess,
 } from '@keyhaven/domain-admin-console';
-import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
-import { AccountsService, UserRepository } from '@keyhaven/domain-auth';
-import { z } from 'zod';
-import { isWellFormedEncString } from '@keyhaven/contracts';
+import { CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
 
 const enrollmentSchema = z.object({
   resetPasswordKey: z.string().refine(isWellFormedEncString, { message: 'must be a valid encrypted string' }).nullish(),
   masterPasswordHash: z.string().nullish(),
 });
 
+const json = (m: MemberWithAccess): Record<string, unknown> => memberJson(m.member, m.collections, m.groups);
+
 @Controller('organizations/:orgId/users')
 export class MembersController {
-  constructor(
-    private readonly members: MembersService,
-    private readonly repository: MemberRepository,
-    private readonly access: OrgAccess,
-    private readonly accounts: AccountsService,
-    private readonly users: UserRepository,
-  ) {}
+  constructor(private readonly members: MembersService) {}
 
   @Get()
-  async list(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-  ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'manageUsers', 'manageGroups');
-    const details = await this.repository.listDetails(orgId);
-    return listJson(
-      await Promise.all(
-        details.map(async (m) =>
-          memberJson(m, await this.repository.collectionsOf(m.id), await this.repository.groupsOf(m.id)),
-        ),
-      ),
-    );
+  @OrgPermission('manageUsers', 'manageGroups')
+  async list(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return listJson((await this.members.listWithAccess(actor.organizationId)).map(json));
   }
 
   @Get(':memberId')
+  @OrgPermission('manageUsers')
   async get(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
+    @OrgMember() actor: Membership,
     @Param('memberId', ParseGuidPipe) memberId: string,
   ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'manageUsers');
-    const member = (await this.repository.listDetails(orgId, [memberId]))[0];
-    if (!member) throw notFound('Member');
-    return memberJson(
-      member,
-      await this.repository.collectionsOf(member.id),
-      await this.repository.groupsOf(member.id),
-    );
+    return json(await this.members.getWithAccess(actor.organizationId, memberId));
   }
 
   /** Without SMTP the response carries each invitation link for the admin to pass on. */
   @Post('invite')
   @HttpCode(200)
-  async invite(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<Record<string, unknown>> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
+  @OrgPermission('manageUsers')
+  async invite(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
     return listJson(await this.members.invite(actor, parseBody(inviteSchema, body)));
   }
 
   @Post('reinvite')
   @HttpCode(200)
-  async reinviteMany(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<Record<string, unknown>> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
+  @OrgPermission('manageUsers')
+  async reinviteMany(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
     return listJson(await this.members.reinvite(actor, parseBody(idsSchema, body).ids));
   }
 
   @Post(':memberId/reinvite')
   @HttpCode(200)
+  @OrgPermission('manageUsers')
   async reinvite(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
+    @OrgMember() actor: Membership,
     @Param('memberId', ParseGuidPipe) memberId: string,
   ): Promise<Record<string, unknown>> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
     return listJson(await this.members.reinvite(actor, [memberId]));
   }
 
-  /** Called by the invited user, not an admin: the token is the proof. */
   @Post(':memberId/accept')
   @HttpCode(200)
+  @OrgPermission.none('called by the invited user, not yet a member: the invitation token is the proof')
   async accept(
     @CurrentUser() principal: Principal,
     @Param('orgId', ParseGuidPipe) orgId: string,
@@ -113,131 +81,93 @@ export class MembersController {
 
   @Post('public-keys')
   @HttpCode(200)
-  async publicKeys(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'manageUsers');
-    const keys = await this.members.publicKeys(orgId, parseBody(idsSchema, body).ids);
+  @OrgPermission('manageUsers')
+  async publicKeys(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const keys = await this.members.publicKeys(actor.organizationId, parseBody(idsSchema, body).ids);
     return listJson(keys.map((k) => ({ ...k, object: 'organizationUserPublicKeyResponseModel' })));
   }
 
   @Post('confirm')
   @HttpCode(200)
-  async confirmMany(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<Record<string, unknown>> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
+  @OrgPermission('manageUsers')
+  async confirmMany(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
     const results = await this.members.confirmMany(actor, parseBody(bulkConfirmSchema, body).keys);
     return listJson(results.map((r) => ({ ...r, object: 'OrganizationBulkConfirmResponseModel' })));
   }
 
   @Post(':memberId/confirm')
   @HttpCode(200)
+  @OrgPermission('manageUsers')
   async confirm(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
+    @OrgMember() actor: Membership,
     @Param('memberId', ParseGuidPipe) memberId: string,
     @Body() body: unknown,
   ): Promise<void> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
     await this.members.confirm(actor, memberId, parseBody(confirmSchema, body).key);
   }
 
   /** A member enrolls in (or withdraws from) admin password reset: the org-key-wrapped user key, stored as sent. */
   @Put(':userId/reset-password-enrollment')
   @HttpCode(200)
+  @OrgPermission('member')
   async resetPasswordEnrollment(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
+    @OrgMember() actor: Membership,
     @Param('userId', ParseGuidPipe) userId: string,
     @Body() body: unknown,
   ): Promise<void> {
-    if (userId !== principal.userId) throw notFound('Member');
-    const membership = await this.access.require(orgId, principal.userId);
-    const request = parseBody(enrollmentSchema, body);
-    await this.accounts.requireMasterPassword(await this.users.require(principal.userId), request.masterPasswordHash);
-    await this.repository.update(orgId, membership.id, { reset_password_key: request.resetPasswordKey ?? null });
+    await this.members.enrollPasswordReset(actor, userId, parseBody(enrollmentSchema, body));
   }
 
   @Put(':memberId')
   @HttpCode(200)
+  @OrgPermission('manageUsers')
   async update(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
+    @OrgMember() actor: Membership,
     @Param('memberId', ParseGuidPipe) memberId: string,
     @Body() body: unknown,
   ): Promise<void> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
     await this.members.update(actor, memberId, parseBody(updateMemberSchema, body));
   }
 
   @Put('revoke')
   @HttpCode(200)
-  async revokeMany(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<void> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
+  @OrgPermission('manageUsers')
+  async revokeMany(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
     await this.members.revoke(actor, parseBody(idsSchema, body).ids);
   }
 
   @Put('restore')
   @HttpCode(200)
-  async restoreMany(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<void> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
+  @OrgPermission('manageUsers')
+  async restoreMany(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
     await this.members.restore(actor, parseBody(idsSchema, body).ids);
   }
 
   @Put(':memberId/revoke')
   @HttpCode(200)
-  async revoke(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Param('memberId', ParseGuidPipe) memberId: string,
-  ): Promise<void> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
+  @OrgPermission('manageUsers')
+  async revoke(@OrgMember() actor: Membership, @Param('memberId', ParseGuidPipe) memberId: string): Promise<void> {
     await this.members.revoke(actor, [memberId]);
   }
 
   @Put(':memberId/restore')
   @HttpCode(200)
-  async restore(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Param('memberId', ParseGuidPipe) memberId: string,
-  ): Promise<void> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
+  @OrgPermission('manageUsers')
+  async restore(@OrgMember() actor: Membership, @Param('memberId', ParseGuidPipe) memberId: string): Promise<void> {
     await this.members.restore(actor, [memberId]);
   }
 
   @Delete()
   @HttpCode(200)
-  async removeMany(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<void> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
+  @OrgPermission('manageUsers')
+  async removeMany(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
     await this.members.remove(actor, parseBody(idsSchema, body).ids);
   }
 
   @Delete(':memberId')
   @HttpCode(200)
-  async remove(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Param('memberId', ParseGuidPipe) memberId: string,
-  ): Promise<void> {
-    const actor = await this.access.require(orgId, principal.userId, 'manageUsers');
+  @OrgPermission('manageUsers')
+  async remove(@OrgMember() actor: Membership, @Param('memberId', ParseGuidPipe) memberId: string): Promise<void> {
     await this.members.remove(actor, [memberId]);
   }
 }

@@ -1,24 +1,23 @@
-import { ParseGuidPipe } from '@keyhaven/http';
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { parseBody } from '@keyhaven/contracts';
 import {
-  OrgAccess,
+  CollectionsService,
   OrganizationsService,
+  collectionJson,
   createOrganizationSchema,
   organizationJson,
   secretSchema,
   updateOrganizationSchema,
+  type Membership,
 } from '@keyhaven/domain-admin-console';
-import { CollectionRepository, collectionJson } from '@keyhaven/domain-admin-console';
 import { CipherAccessRepository, accessibleCipherJson } from '@keyhaven/domain-vault';
-import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
+import { CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
 
 @Controller('organizations')
 export class OrganizationsController {
   constructor(
     private readonly organizations: OrganizationsService,
-    private readonly access: OrgAccess,
-    private readonly collections: CollectionRepository,
+    private readonly collections: CollectionsService,
     private readonly ciphers: CipherAccessRepository,
   ) {}
 
@@ -31,96 +30,84 @@ export class OrganizationsController {
   }
 
   @Get(':orgId')
-  async get(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-  ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'admin');
-    return organizationJson(await this.organizations.require(orgId));
+  @OrgPermission('admin')
+  async get(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return organizationJson(await this.organizations.require(actor.organizationId));
   }
 
   @Put(':orgId')
   @HttpCode(200)
-  async update(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'owner');
-    return organizationJson(await this.organizations.update(orgId, parseBody(updateOrganizationSchema, body)));
+  @OrgPermission('owner')
+  async update(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
+    return organizationJson(
+      await this.organizations.update(actor.organizationId, parseBody(updateOrganizationSchema, body)),
+    );
   }
 
   @Delete(':orgId')
   @HttpCode(200)
-  async delete(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<void> {
-    await this.access.require(orgId, principal.userId, 'owner');
-    await this.organizations.delete(orgId, principal.userId, parseBody(secretSchema, body));
+  @OrgPermission('owner')
+  async delete(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
+    await this.organizations.delete(actor.organizationId, actor.userId ?? '', parseBody(secretSchema, body));
   }
 
   @Post(':orgId/delete')
   @HttpCode(200)
-  async deletePost(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<void> {
-    await this.delete(principal, orgId, body);
+  @OrgPermission('owner')
+  async deletePost(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
+    await this.delete(actor, body);
   }
 
   @Post(':orgId/leave')
   @HttpCode(200)
-  async leave(@CurrentUser() principal: Principal, @Param('orgId', ParseGuidPipe) orgId: string): Promise<void> {
-    await this.organizations.leave(await this.access.require(orgId, principal.userId));
+  @OrgPermission('member')
+  async leave(@OrgMember() actor: Membership): Promise<void> {
+    await this.organizations.leave(actor);
   }
 
   @Get(':orgId/keys')
-  async keys(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-  ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId);
-    const org = await this.organizations.require(orgId);
+  @OrgPermission('member')
+  async keys(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    const org = await this.organizations.require(actor.organizationId);
     return { publicKey: org.publicKey, privateKey: org.privateKey, object: 'organizationKeys' };
   }
 
   @Post(':orgId/api-key')
   @HttpCode(200)
-  async apiKey(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'owner');
-    const apiKey = await this.organizations.apiKey(orgId, principal.userId, parseBody(secretSchema, body), false);
+  @OrgPermission('owner')
+  async apiKey(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const apiKey = await this.organizations.apiKey(
+      actor.organizationId,
+      actor.userId ?? '',
+      parseBody(secretSchema, body),
+      false,
+    );
     return { apiKey, revisionDate: new Date().toISOString(), object: 'apiKey' };
   }
 
   @Post(':orgId/rotate-api-key')
   @HttpCode(200)
-  async rotateApiKey(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-    @Body() body: unknown,
-  ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'owner');
-    const apiKey = await this.organizations.apiKey(orgId, principal.userId, parseBody(secretSchema, body), true);
+  @OrgPermission('owner')
+  async rotateApiKey(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const apiKey = await this.organizations.apiKey(
+      actor.organizationId,
+      actor.userId ?? '',
+      parseBody(secretSchema, body),
+      true,
+    );
     return { apiKey, revisionDate: new Date().toISOString(), object: 'apiKey' };
   }
 
-  /** Every collection and item of the organization; each item carries an explicit `deletedDate: null`. */
+  /**
+   * Every collection and item of the organization; each item carries an explicit `deletedDate: null`.
+   * One call per domain: the collections are the admin console's, the items the vault's.
+   */
   @Get(':orgId/export')
-  async export(
-    @CurrentUser() principal: Principal,
-    @Param('orgId', ParseGuidPipe) orgId: string,
-  ): Promise<Record<string, unknown>> {
-    await this.access.require(orgId, principal.userId, 'admin', 'accessImportExport');
+  @OrgPermission('admin', 'accessImportExport')
+  async export(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
     const [collections, ciphers] = await Promise.all([
-      this.collections.listForOrg(orgId),
-      this.ciphers.listForOrg(orgId),
+      this.collections.listForOrg(actor.organizationId),
+      this.ciphers.listForOrg(actor.organizationId),
     ]);
     return {
       collections: collections.map(collectionJson),
