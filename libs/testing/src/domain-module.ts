@@ -10,6 +10,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,6 +149,23 @@ function templateKey(): string {
 }
 
 const READY = 'ready';
+const STORE_PREFIX = 'keyhaven-unit-store-';
+const ABANDONED_AFTER_MS = 3600_000;
+
+/** Stores of test processes that were killed before their `after` ran; live ones are minutes old at most. */
+function removeAbandonedStores(): void {
+  const root = scratchRoot();
+  for (const entry of readdirSync(root)) {
+    if (!entry.startsWith(STORE_PREFIX)) continue;
+    const path = join(root, entry);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > ABANDONED_AFTER_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Removed by another process meanwhile.
+    }
+  }
+}
+const TEMPLATE_PREFIX = 'keyhaven-unit-pglite-';
 
 /**
  * A migrated, closed PGlite data directory to copy from. Built once per machine and key; processes
@@ -155,8 +173,15 @@ const READY = 'ready';
  * (the rename lost to an incomplete directory) that the caller removes after copying.
  */
 async function migratedTemplate(): Promise<{ dir: string; owned: boolean }> {
-  const template = join(scratchRoot(), `keyhaven-unit-pglite-${templateKey()}`);
+  const root = scratchRoot();
+  const name = `${TEMPLATE_PREFIX}${templateKey()}`;
+  const template = join(root, name);
   if (existsSync(join(template, READY))) return { dir: template, owned: false };
+  // Templates of older migrations are of no further use (40 MB each, in memory on /dev/shm).
+  for (const entry of readdirSync(root)) {
+    if (entry.startsWith(TEMPLATE_PREFIX) && !entry.startsWith(name) && !entry.includes('.building-'))
+      rmSync(join(root, entry), { recursive: true, force: true });
+  }
   const building = mkdtempSync(`${template}.building-`);
   const dataSource = createDataSource({ dataDir: building, entities });
   await dataSource.initialize();
@@ -215,7 +240,8 @@ export async function createDomainHarness(options: DomainModuleOptions = {}): Pr
   // hot parts optimised (TurboFan) on background threads. A test process lives seconds, so that
   // second compilation costs more CPU than it ever saves (measured: 5x the CPU for 200 statements).
   setFlagsFromString('--liftoff-only');
-  const dataDir = mkdtempSync(join(scratchRoot(), 'keyhaven-unit-'));
+  removeAbandonedStores();
+  const dataDir = mkdtempSync(join(scratchRoot(), STORE_PREFIX));
   const template = await migratedTemplate();
   cpSync(embeddedDatabaseDir(template.dir), embeddedDatabaseDir(dataDir), { recursive: true });
   if (template.owned) rmSync(template.dir, { recursive: true, force: true });
