@@ -16,6 +16,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -101,6 +102,25 @@ void describe('npm run build', () => {
       assert.doesNotMatch(code, /require\(["']\.{1,2}\//, `${output} requires a relative file`);
       assert.match(code, /require\("@nestjs\/(core|common)"\)/, `${output}: Nest is not external`);
     }
+  });
+
+  void test('every package the compiled apps load is a production dependency (the image has no others)', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const loaded = new Set<string>();
+    for (const output of stamp(tree).outputs.filter((o) => o.endsWith('.js'))) {
+      const code = readFileSync(join(tree, 'dist', output), 'utf8');
+      for (const m of code.matchAll(/\b(?:require|import)\("([^"./][^"]*)"\)/g)) {
+        const specifier = m[1] ?? '';
+        if (specifier.startsWith('node:') || builtinModules.includes(specifier)) continue;
+        const parts = specifier.split('/');
+        loaded.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? ''));
+      }
+    }
+    assert.ok(loaded.has('@nestjs/core') && loaded.has('reflect-metadata'), [...loaded].join(', '));
+    const missing = [...loaded].filter((name) => manifest.dependencies[name] === undefined).sort();
+    assert.deepEqual(missing, [], `loaded at runtime but not in dependencies: ${missing.join(', ')}`);
   });
 
   void test('keeps the constructor parameter types Nest injects by (design:paramtypes) and the class names', () => {
