@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
 import { PushType, badRequest, notFound } from '@keyhaven/contracts';
-import { OrgAccess, isAdmin } from '@keyhaven/domain-admin-console';
+import { OrgAccess, isAdmin, type Membership, type Need } from '@keyhaven/domain-admin-console';
 import { FolderService } from '../folders/folder.service';
+import { assertActor } from '../org-actor';
 import { VaultPush } from '../vault-push';
 import { VaultRevisions } from '../vault-revisions';
 import { cipherJson } from './cipher';
@@ -13,6 +14,9 @@ import type { partialSchema } from './cipher-schemas';
 import { CipherRepository } from './cipher.repository';
 import { toNewCipher } from './new-cipher';
 import { PersonalOwnership } from './personal-ownership';
+
+/** Who may list every item of an organization: the route's `@OrgPermission` declares the same. */
+export const ORG_ITEMS_VIEWERS: readonly Need[] = ['admin', 'editAnyCollection', 'accessImportExport'];
 
 /**
  * One item at a time: read, create, update, and the caller's own folder and favourite. Each write is
@@ -38,9 +42,9 @@ export class CipherService {
   }
 
   /** The admin console's view of every item of an organization (admins, or Custom with item-wide rights). */
-  async listForOrganization(userId: string, organizationId: string): Promise<AccessibleCipher[]> {
-    await this.orgAccess.require(organizationId, userId, 'admin', 'editAnyCollection', 'accessImportExport');
-    return this.access.listForOrg(organizationId);
+  listForOrganization(actor: Membership): Promise<AccessibleCipher[]> {
+    assertActor(actor, ...ORG_ITEMS_VIEWERS);
+    return this.access.listForOrg(actor.organizationId);
   }
 
   async getCipher(userId: string, id: string): Promise<AccessibleCipher> {

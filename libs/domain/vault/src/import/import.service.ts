@@ -2,15 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
 import { badRequest } from '@keyhaven/contracts';
-import { CollectionImportService, OrgAccess } from '@keyhaven/domain-admin-console';
+import { CollectionImportService, type Membership, type Need } from '@keyhaven/domain-admin-console';
 import { CipherWriteRepository } from '../ciphers/cipher-access.repository';
 import { CipherRepository } from '../ciphers/cipher.repository';
 import { toNewCipher } from '../ciphers/new-cipher';
 import { PersonalOwnership } from '../ciphers/personal-ownership';
 import { FolderRepository } from '../folders/folder.repository';
+import { assertActor } from '../org-actor';
 import { VaultPush } from '../vault-push';
 import { VaultRevisions } from '../vault-revisions';
 import type { importRequestSchema, orgImportSchema } from './import-request';
+
+/** Who may import into an organization: the route's `@OrgPermission` declares the same. */
+export const ORG_IMPORTERS: readonly Need[] = ['admin', 'accessImportExport'];
 
 /**
  * Bitwarden JSON imports, personal or into an organization: each lands whole or not at all, in a
@@ -24,7 +28,6 @@ export class ImportService {
     private readonly writes: CipherWriteRepository,
     private readonly folders: FolderRepository,
     private readonly ownership: PersonalOwnership,
-    private readonly orgAccess: OrgAccess,
     private readonly collections: CollectionImportService,
     private readonly revisions: VaultRevisions,
     private readonly push: VaultPush,
@@ -59,12 +62,9 @@ export class ImportService {
   }
 
   /** Admins, or Custom members allowed to import and export. Collections come from admin-console's service. */
-  async importOrganization(
-    userId: string,
-    organizationId: string,
-    body: z.infer<typeof orgImportSchema>,
-  ): Promise<void> {
-    await this.orgAccess.require(organizationId, userId, 'admin', 'accessImportExport');
+  async importOrganization(actor: Membership, body: z.infer<typeof orgImportSchema>): Promise<void> {
+    assertActor(actor, ...ORG_IMPORTERS);
+    const organizationId = actor.organizationId;
     await this.db.transaction(async () => {
       const collectionIds = await this.collections.createForImport(organizationId, body.collections);
       const ciphers = body.ciphers.map((c) => toNewCipher(c, null));

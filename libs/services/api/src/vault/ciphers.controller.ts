@@ -2,10 +2,13 @@ import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { parseBody, listJson, guid } from '@keyhaven/contracts';
+import type { Membership } from '@keyhaven/domain-admin-console';
 import {
   BulkCipherService,
   CipherService,
   ImportService,
+  ORG_IMPORTERS,
+  ORG_ITEMS_VIEWERS,
   PurgeService,
   SharingService,
   accessibleCipherJson,
@@ -18,7 +21,7 @@ import {
   partialSchema,
   shareSchema,
 } from '@keyhaven/domain-vault';
-import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
+import { CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
 
 const createWithCollectionsSchema = z.object({
   cipher: cipherRequestSchema,
@@ -34,7 +37,10 @@ const shareManySchema = z.object({
 const purgeSchema = z.object({ masterPasswordHash: z.string().nullish() });
 const orgIdSchema = guid;
 
-/** Items: one domain call per route; what a caller may touch is decided in the vault services. */
+/**
+ * Items: one domain call per route. Routes naming the organization in the query declare their
+ * permission with `@OrgPermission`; personal and item-scoped routes are scoped in the vault's SQL.
+ */
 @Controller('ciphers')
 export class CiphersController {
   constructor(
@@ -52,12 +58,9 @@ export class CiphersController {
 
   /** The admin console's view of every item of an organization. */
   @Get('organization-details')
-  async organizationDetails(
-    @CurrentUser() principal: Principal,
-    @Query('organizationId') organizationId?: string,
-  ): Promise<Record<string, unknown>> {
-    const orgId = parseBody(orgIdSchema, organizationId);
-    return listJson((await this.ciphers.listForOrganization(principal.userId, orgId)).map(accessibleCipherJson));
+  @OrgPermission.at({ query: 'organizationId' }, ...ORG_ITEMS_VIEWERS)
+  async organizationDetails(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return listJson((await this.ciphers.listForOrganization(actor)).map(accessibleCipherJson));
   }
 
   @Post()
@@ -82,13 +85,9 @@ export class CiphersController {
 
   @Post('import-organization')
   @HttpCode(200)
-  async importOrganization(
-    @CurrentUser() principal: Principal,
-    @Query('organizationId') organizationId: string | undefined,
-    @Body() body: unknown,
-  ): Promise<void> {
-    const orgId = parseBody(orgIdSchema, organizationId);
-    await this.imports.importOrganization(principal.userId, orgId, parseBody(orgImportSchema, body));
+  @OrgPermission.at({ query: 'organizationId' }, ...ORG_IMPORTERS)
+  async importOrganization(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
+    await this.imports.importOrganization(actor, parseBody(orgImportSchema, body));
   }
 
   @Put('share')
@@ -126,7 +125,10 @@ export class CiphersController {
     await this.bulk.move(principal.userId, request.ids, request.folderId);
   }
 
-  /** The personal vault, or with `organizationId` every item of that organization (owners only). */
+  /**
+   * The personal vault, or with `organizationId` every item of that organization. The organization is
+   * optional here, so the owner check is the purge service's, after the master password.
+   */
   @Post('purge')
   @HttpCode(200)
   async purge(
