@@ -527,7 +527,7 @@ describe('purge and organization import', () => {
     assert.ok(await ciphers.getCipher(other.user.id, othersItem), "another user's vault is untouched");
   });
 
-  test('an organization import needs admin rights and lands whole or not at all', async () => {
+  test('an organization import needs an importer membership and lands whole or not at all', async () => {
     const org = await createOrganization(h);
     const user = await addConfirmedMember(h, org, { type: MemberType.User });
     const importer = h.get(ImportService);
@@ -539,9 +539,9 @@ describe('purge and organization import', () => {
       });
     const collectionsBefore = await h.db.rows('SELECT id FROM collection WHERE organization_id = $1', [org.org.id]);
 
-    await rejectsWithCode(importer.importOrganization(user.member.user.id, org.org.id, body([])), 'not_found');
+    await rejectsWithCode(importer.importOrganization(user.membership, body([])), 'not_found');
     await rejectsWithCode(
-      importer.importOrganization(org.owner.user.id, org.org.id, body([{ key: 0, value: 3 }])),
+      importer.importOrganization(org.ownerMembership, body([{ key: 0, value: 3 }])),
       'bad_request',
       /outside the import/,
     );
@@ -552,7 +552,7 @@ describe('purge and organization import', () => {
       'the collection created before the failure was rolled back',
     );
 
-    await importer.importOrganization(org.owner.user.id, org.org.id, body([{ key: 1, value: 0 }]));
+    await importer.importOrganization(org.ownerMembership, body([{ key: 1, value: 0 }]));
     const items = await access.listForOrg(org.org.id);
     assert.equal(items.length, 2);
     assert.deepEqual(items.map((i) => i.access.collectionIds.length).sort(), [0, 1]);
