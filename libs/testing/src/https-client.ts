@@ -1,6 +1,19 @@
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { lookup } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+
+/**
+ * `localhost` without a DNS lookup. Lookups run on libuv's thread pool (4 threads), which a suite's
+ * client-side crypto (PBKDF2, RSA key generation for a dozen accounts at once) can fill for many
+ * seconds on a busy machine: the request then times out before it has even connected.
+ */
+const lookupLocalhost: LookupFunction = (hostname, options, callback) => {
+  if (hostname !== 'localhost') lookup(hostname, options, callback);
+  else if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+};
 
 export interface HttpResponse<T = unknown> {
   readonly status: number;
@@ -53,23 +66,27 @@ export class HttpClient {
     if (options.token) headers['authorization'] = `Bearer ${options.token}`;
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = send(url, { method, headers, ...(this.ca ? { ca: this.ca } : {}) }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = text;
-          if (options.parse !== false && (res.headers['content-type'] ?? '').includes('json') && text.length > 0) {
-            try {
-              body = JSON.parse(text);
-            } catch {
-              body = text;
+      const req = send(
+        url,
+        { method, headers, lookup: lookupLocalhost, ...(this.ca ? { ca: this.ca } : {}) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown = text;
+            if (options.parse !== false && (res.headers['content-type'] ?? '').includes('json') && text.length > 0) {
+              try {
+                body = JSON.parse(text);
+              } catch {
+                body = text;
+              }
             }
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: body as T });
-        });
-        res.on('error', reject);
-      });
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: body as T });
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
       req.end(payload);
