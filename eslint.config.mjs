@@ -10,8 +10,9 @@ import nx from '@nx/eslint-plugin';
  *                                                     events  → admin-console, auth
  *
  * `scope:shared` (contracts, db, platform, runtime, testing, vault-crypto) belongs to no domain and may
- * not use one (the `type:` rules below keep it so); `scope:composition` (service libs, apps, the
- * operator CLI) mounts domain modules and is used by none of them.
+ * not use one (the `type:` rules below keep it so; only libs/testing wires domain modules, for the
+ * fast tier); `scope:composition` (service libs, apps, the operator CLI) mounts domain modules and is
+ * used by none of them.
  */
 const scopes = {
   'scope:auth': [],
@@ -24,6 +25,47 @@ const scopes = {
 const scopeConstraints = Object.entries(scopes).map(([scope, reaches]) => ({
   sourceTag: scope,
   onlyDependOnLibsWithTags: [scope, ...reaches, 'scope:shared'],
+}));
+
+/**
+ * Table ownership: a domain writes only its own tables and asks the owner's service for the rest
+ * (the vault bumps `app_user.account_revision_date` through auth's AccountRevisionService). Reads
+ * across domains are allowed. `libs/db` (migrations) is outside the rule.
+ */
+const tablesOf = {
+  auth: ['app_user', 'device', 'refresh_token', 'signing_key', 'two_factor_remember'],
+  vault: ['cipher', 'cipher_user_state', 'folder', 'collection_cipher'],
+  'admin-console': [
+    'organization',
+    'organization_user',
+    'collection',
+    'collection_user',
+    'collection_group',
+    'org_group',
+    'group_user',
+    'policy',
+  ],
+};
+const foreignWrites = (domain) => {
+  const foreign = Object.entries(tablesOf).flatMap(([owner, tables]) => (owner === domain ? [] : tables));
+  const pattern = `/\\b(INSERT\\s+INTO|UPDATE|DELETE\\s+FROM)\\s+(${foreign.join('|')})\\b/i`;
+  const message = `${domain} writes only its own tables: ask the owning domain's service (see tablesOf in eslint.config.mjs).`;
+  return [
+    'error',
+    { selector: `Literal[value=${pattern}]`, message },
+    { selector: `TemplateElement[value.raw=${pattern}]`, message },
+  ];
+};
+/** Writes still to be routed through their owner (admin-console → auth's AccountRevisionService); then drop them here. */
+const pendingForeignWrites = [
+  'libs/domain/admin-console/src/collections.service.ts',
+  'libs/domain/admin-console/src/member.repository.ts',
+  'libs/domain/admin-console/src/policies.service.ts',
+];
+const tableOwnership = ['auth', 'vault', 'admin-console', 'tools', 'events', 'billing'].map((domain) => ({
+  files: [`libs/domain/${domain}/src/**/*.ts`],
+  ignores: ['**/*.spec.ts', ...pendingForeignWrites],
+  rules: { 'no-restricted-syntax': foreignWrites(domain) },
 }));
 
 const boundaries = (extra = []) => [
@@ -154,6 +196,7 @@ export default tseslint.config(
     ],
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
+  ...tableOwnership,
   {
     files: ['libs/platform/config/**/*.ts', 'tools/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
