@@ -123,6 +123,18 @@ describe('registration', () => {
     assert.equal(user.emailVerified, true);
   });
 
+  test('a signed token of another purpose (an organization invitation) does not verify an email', async () => {
+    const smtp = await h.variant({ mailDelivers: true });
+    const email = uniqueEmail('purpose');
+    const foreign = await smtp.get(AccessTokens).signPurpose('org-invite', { email }, 3600);
+    await rejectsWithCode(
+      smtp.get(AccountsService).register(registrationBody(email, 'x', { emailVerificationToken: foreign }), true),
+      'bad_request',
+      /invalid or has expired/,
+    );
+    assert.equal(await h.get(UserRepository).findByEmail(email), null);
+  });
+
   test('prelogin answers the defaults for unknown emails and the account KDF for known ones', async () => {
     const argon = uniqueEmail('argon');
     await h.get(AccountsService).register(
@@ -238,6 +250,46 @@ describe('login', () => {
     assert.equal(typeof (await login(user.email, 'new-hash'))['access_token'], 'string');
   });
 
+  test('changing the KDF ends every session, and prelogin then answers the new settings', async () => {
+    const { user, password } = await registerUser(h);
+    const session = await login(user.email, password);
+    const accounts = h.get(AccountsService);
+    const argon = { kdf: 1, kdfIterations: 3, kdfMemory: 64, kdfParallelism: 4 };
+    await rejectsWithCode(
+      accounts.changeKdf(user, {
+        masterPasswordHash: password,
+        newMasterPasswordHash: 'kdf-hash',
+        key: encString(),
+        kdf: 1,
+        kdfIterations: 1,
+        kdfMemory: 64,
+        kdfParallelism: 4,
+      }),
+      'bad_request',
+      /Argon2 iterations/,
+    );
+    assert.ok(await h.get(AccessTokens).verify(String(session['access_token'])), 'a refused change ends nothing');
+    await accounts.changeKdf(user, {
+      masterPasswordHash: password,
+      newMasterPasswordHash: 'kdf-hash',
+      key: encString(),
+      ...argon,
+    });
+    assert.deepEqual(await accounts.preloginKdf(user.email), {
+      kdf: 1,
+      iterations: 3,
+      memory: 64,
+      parallelism: 4,
+      salt: user.email,
+    });
+    assert.equal(await h.get(AccessTokens).verify(String(session['access_token'])), null);
+    await rejectsWithGrantError(
+      h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: String(session['refresh_token']) }, IP),
+      'invalid_grant',
+    );
+    assert.equal(typeof (await login(user.email, 'kdf-hash'))['access_token'], 'string');
+  });
+
   test('"log out everywhere" rotates the stamp and removes remembered two-step devices', async () => {
     const { user, password } = await registerUser(h);
     const twoFactor = h.get(TwoFactorService);
@@ -291,5 +343,25 @@ describe('login', () => {
     // Turning two-step login off forgets the device: were it re-enabled, the old token would not skip it.
     await twoFactor.disableAuthenticator(user);
     assert.equal(await twoFactor.checkRememberToken(user.id, rememberToken), false);
+  });
+
+  test('the recovery code logs in once and turns two-step login off', async () => {
+    const { user, password } = await registerUser(h);
+    const twoFactor = h.get(TwoFactorService);
+    await twoFactor.enableAuthenticator(user, twoFactor.newAuthenticatorKey());
+    const code = await twoFactor.newRecoveryCode(await reloadUser(h, user.id));
+    const remember = await twoFactor.issueRememberToken(user.id);
+
+    await rejectsWithGrantError(
+      login(user.email, password, { twoFactorToken: 'NOT-THE-CODE', twoFactorProvider: '8' }),
+      'invalid_grant',
+      /Two-step token is invalid/,
+    );
+    const recovered = await login(user.email, password, { twoFactorToken: code.toLowerCase(), twoFactorProvider: '8' });
+    assert.equal(typeof recovered['access_token'], 'string');
+    const after = await reloadUser(h, user.id);
+    assert.deepEqual([after.totpSecret, after.recoveryCodeHash], [null, null]);
+    assert.equal(await twoFactor.checkRememberToken(user.id, remember), false);
+    assert.equal(await twoFactor.recover(after, code), false, 'the code works once');
   });
 });
