@@ -213,6 +213,55 @@ describe('collection access', () => {
   });
 });
 
+describe('taking access away', () => {
+  test('deleting a group or a collection, or removing the member, takes away the access it gave', async () => {
+    const org = await createOrganization(h);
+    const viaGroup = await createCollection(h, org.ownerMembership);
+    const direct = await createCollection(h, org.ownerMembership);
+    const { member, membership } = await addConfirmedMember(h, org, {
+      type: MemberType.User,
+      collections: [{ id: direct.id }],
+    });
+    const groups = h.get(GroupsService);
+    const group = await groups.create(
+      org.ownerMembership,
+      groupRequestSchema.parse({ name: 'G', collections: [{ id: viaGroup.id }], users: [membership.id] }),
+    );
+    assert.deepEqual(
+      Object.keys(await collectionAccess(member.user.id, org.org.id)).sort(),
+      [direct.id, viaGroup.id].sort(),
+    );
+
+    await groups.delete(org.org.id, [group.id]);
+    assert.deepEqual(Object.keys(await collectionAccess(member.user.id, org.org.id)), [direct.id]);
+
+    const deleter = await addConfirmedMember(h, org, {
+      type: MemberType.Custom,
+      permissions: { deleteAnyCollection: true },
+    });
+    await h.get(CollectionsService).delete(deleter.membership, [direct.id]);
+    assert.equal(await h.get(CollectionRepository).findInOrg(org.org.id, direct.id), null);
+    assert.deepEqual(await collectionAccess(member.user.id, org.org.id), {});
+
+    const again = await createCollection(h, org.ownerMembership, [{ id: membership.id }]);
+    assert.deepEqual(Object.keys(await collectionAccess(member.user.id, org.org.id)), [again.id]);
+    await h.get(MembersService).remove(org.ownerMembership, [membership.id]);
+    assert.deepEqual(await collectionAccess(member.user.id, org.org.id), {});
+    await rejectsWithCode(h.get(OrgAccess).require(org.org.id, member.user.id), 'not_found');
+  });
+
+  test('an Admin cannot revoke or remove an Owner, and nobody revokes themselves', async () => {
+    const org = await createOrganization(h);
+    const admin = await addConfirmedMember(h, org, { type: MemberType.Admin });
+    const members = h.get(MembersService);
+    await rejectsWithCode(members.revoke(admin.membership, [org.ownerMembership.id]), 'not_found');
+    await rejectsWithCode(members.remove(admin.membership, [org.ownerMembership.id]), 'not_found');
+    await rejectsWithCode(members.revoke(admin.membership, [admin.membership.id]), 'bad_request', /yourself/);
+    assert.deepEqual(await allowed(org.org.id, org.owner.user.id, ['owner']), ['owner']);
+    assert.deepEqual(await allowed(org.org.id, admin.member.user.id, ['admin']), ['admin']);
+  });
+});
+
 describe('organization API key', () => {
   test('its token acts for the organization until the key is rotated; reading the key needs the master password', async () => {
     const org = await createOrganization(h);
