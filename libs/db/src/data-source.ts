@@ -1,5 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 import { leasedPGliteDriver } from './pglite-driver';
 import { migrations } from './migrations';
@@ -21,6 +24,99 @@ export function databaseKind(settings: DatabaseSettings): DatabaseKind {
 
 export function embeddedDatabaseDir(dataDir: string): string {
   return resolve(dataDir, 'db');
+}
+
+/**
+ * Server settings of the embedded PostgreSQL, sized for the all-in-one's small team rather than PostgreSQL's
+ * defaults for a dedicated machine. Each is measured by `npm run bench:footprint`:
+ * - shared_buffers: the default 128 MB of buffer pool lives in the WebAssembly heap and stays resident once
+ *   touched; 16 MB holds the working set of a team's vaults (a 10,000-item vault is about 15 MB of rows), and
+ *   pages beyond it are read again from the operating system's page cache.
+ * - maintenance_work_mem: CREATE INDEX and VACUUM may grow the heap by this much, and a WebAssembly heap never
+ *   shrinks; 16 MB is plenty for tables of this size.
+ * Durability settings (fsync, synchronous_commit, full_page_writes) stay PGlite's own: nothing here trades them.
+ */
+export const EMBEDDED_SERVER_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '16MB',
+  maintenance_work_mem: '16MB',
+};
+
+/** PGlite's options for the store under `dataDir` (already the `db` directory). */
+export function embeddedStoreOptions(dataDir: string): PGliteOptions {
+  return {
+    dataDir,
+    // PGlite's own start parameters (single-user mode and the rest), then ours.
+    startParams: [
+      ...PGlite.defaultStartParams,
+      ...Object.entries(EMBEDDED_SERVER_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
+    // PGlite runs the server with fsync off (-F); an fsync of the new directory at the end of initdb buys nothing.
+    initDbStartParams: ['--no-sync'],
+  };
+}
+
+let baselineCompilerOnly = false;
+
+/**
+ * PGlite is PostgreSQL compiled to a 9 MB WebAssembly module. By default V8 recompiles its hot functions with
+ * its optimising compiler (TurboFan) in the background while the server starts; for this module that costs about
+ * 60 MB of resident memory that is never returned and half a second of CPU at every start, for queries that
+ * run at the baseline compiler's (Liftoff's) speed well within what a small team's requests need (the sync
+ * timing in `npm run bench:footprint` shows the difference). Process-wide; set before the module is compiled.
+ */
+function useBaselineWasmCompiler(): void {
+  if (baselineCompilerOnly) return;
+  setFlagsFromString('--liftoff-only');
+  baselineCompilerOnly = true;
+}
+
+/** Runs PGlite once on a new directory, which makes PGlite run initdb, and exits. */
+const INITDB_SCRIPT = `
+const { PGlite } = require(process.argv[1]);
+PGlite.create(JSON.parse(process.argv[2])).then((db) => db.close()).catch((error) => {
+  process.stderr.write(String((error && error.message) || error));
+  process.exit(1);
+});`;
+
+/**
+ * Creates the embedded database directory (PostgreSQL's initdb) when it does not exist yet, in a short-lived child
+ * process: initdb runs a second PGlite instance and keeps a copy of its heap, several hundred megabytes that PGlite
+ * leaves referenced after it is done (and a worker thread's share would stay in the allocator of this process).
+ * Without this step the data source does the same in this process, and keeps that memory.
+ */
+export async function prepareEmbeddedStore(settings: DatabaseSettings): Promise<'created' | 'existing'> {
+  if (settings.databaseUrl) return 'existing';
+  const dataDir = embeddedDatabaseDir(settings.dataDir);
+  if (existsSync(resolve(dataDir, 'PG_VERSION'))) return 'existing';
+  // Built beside the final place and renamed into it: a start interrupted during initdb leaves no half-made store.
+  const building = `${dataDir}.initdb-${process.pid}`;
+  rmSync(building, { recursive: true, force: true });
+  mkdirSync(building, { recursive: true });
+  const child = spawn(
+    process.execPath,
+    [
+      '--liftoff-only',
+      '-e',
+      INITDB_SCRIPT,
+      require.resolve('@electric-sql/pglite'),
+      JSON.stringify(embeddedStoreOptions(building)),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', done);
+  });
+  if (code !== 0) {
+    rmSync(building, { recursive: true, force: true });
+    throw new Error(`initdb in ${dataDir} failed (${code ?? 'killed'}): ${stderr.trim()}`);
+  }
+  // An empty directory left by an earlier version's mkdir is replaced; a non-empty one makes the rename fail.
+  if (existsSync(dataDir) && readdirSync(dataDir).length === 0) rmSync(dataDir, { recursive: true });
+  renameSync(building, dataDir);
+  return 'created';
 }
 
 /** One data source definition for both stores: same entities, same migrations, same SQL. */
@@ -46,7 +142,13 @@ export function createDataSource(settings: DatabaseSettings): DataSource {
   } else {
     const dataDir = embeddedDatabaseDir(settings.dataDir);
     mkdirSync(dataDir, { recursive: true });
-    options = { ...common, driver: leasedPGliteDriver({ dataDir }), database: 'postgres', installExtensions: false };
+    useBaselineWasmCompiler();
+    options = {
+      ...common,
+      driver: leasedPGliteDriver(embeddedStoreOptions(dataDir)),
+      database: 'postgres',
+      installExtensions: false,
+    };
   }
   return new DataSource(options);
 }

@@ -2,7 +2,14 @@ import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { StartupError, type KeyhavenConfig } from '@keyhaven/config';
-import { createDataSource, databaseKind, runMigrations, entities, onLongLease } from '@keyhaven/db';
+import {
+  createDataSource,
+  databaseKind,
+  prepareEmbeddedStore,
+  runMigrations,
+  entities,
+  onLongLease,
+} from '@keyhaven/db';
 import { InProcessEventBus, connectRabbitMq, type EventBus } from '@keyhaven/bus';
 import { MemoryCacheStore, RedisCacheStore, type CacheStore } from '@keyhaven/cache';
 import { LocalBlobStore, S3BlobStore, type BlobStore } from '@keyhaven/storage';
@@ -43,14 +50,22 @@ export async function connectInfrastructure(config: KeyhavenConfig, logger: Logg
   const opened: { close(): Promise<void> }[] = [];
   try {
     const dbVariable = config.DATABASE_URL ? 'DATABASE_URL' : 'DATA_DIR';
-    const dataSource = createDataSource({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, entities });
+    const dbSettings = { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, entities };
+    const created = await step(dbVariable, () => prepareEmbeddedStore(dbSettings));
+    if (created === 'created') logger.info('embedded database created');
+    const dataSource = createDataSource(dbSettings);
     await step(dbVariable, () => dataSource.initialize());
     opened.push({ close: () => dataSource.destroy() });
     // The embedded store has one connection: whoever keeps it long stalls every other request.
     const stopWatchingLeases = onLongLease(({ heldMs, holder }) => {
       logger.warn({ heldMs, holder }, 'embedded database connection held long');
     });
-    opened.push({ close: () => Promise.resolve(void stopWatchingLeases()) });
+    opened.push({
+      close: () => {
+        stopWatchingLeases();
+        return Promise.resolve();
+      },
+    });
     const migrated = await step(dbVariable, () => runMigrations(dataSource));
     if (migrated.applied.length > 0) logger.info({ migrations: migrated.applied }, 'database migrated');
 
