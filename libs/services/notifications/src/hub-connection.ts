@@ -57,13 +57,13 @@ export class HubConnection {
   ) {
     this.handshakeTimer = setTimeout(() => {
       this.abort('handshake timeout');
-    }, settings.handshakeTimeoutMs);
+    }, settings.handshakeTimeoutMs).unref();
     if (identity.kind === 'user') {
       // Past ~24.8 days a timer fires at once; tokens live an hour, so cap it rather than overflow.
       const delay = Math.min(Math.max(0, identity.expiresAt - Date.now()), 2 ** 31 - 1);
       this.expiryTimer = setTimeout(() => {
         this.close('Access token expired.', true);
-      }, delay);
+      }, delay).unref();
     }
     socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       this.receive(data);
