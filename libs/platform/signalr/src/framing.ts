@@ -90,6 +90,17 @@ export function parseHandshake(
   return { request: { protocol, version }, rest: bytes.subarray(end + 1) };
 }
 
+/** The server's answer as a client reads it (tests and benchmarks): null while incomplete. */
+export function parseHandshakeResponse(data: Uint8Array | string): { error?: string; rest: Uint8Array } | null {
+  const bytes = toBytes(data);
+  const end = bytes.indexOf(RECORD_SEPARATOR);
+  if (end < 0) return null;
+  const value = parseJsonRecord(bytes.subarray(0, end));
+  if (typeof value !== 'object' || value === null) throw new FramingError('handshake response is not an object');
+  const error = (value as Record<string, unknown>)['error'];
+  return { ...(typeof error === 'string' ? { error } : {}), rest: bytes.subarray(end + 1) };
+}
+
 /** `{}` + 0x1E accepts the handshake; `{"error":"…"}` + 0x1E refuses it. */
 export function handshakeResponse(error?: string): Buffer {
   const body = error === undefined ? '{}' : JSON.stringify({ error });

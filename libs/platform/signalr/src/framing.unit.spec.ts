@@ -10,6 +10,7 @@ import {
   messagePackHubProtocol,
   negotiateResponse,
   parseHandshake,
+  parseHandshakeResponse,
   readVarint,
   writeVarint,
 } from './index';
@@ -56,6 +57,11 @@ void describe('SignalR framing', () => {
   void it('answers the handshake with {} or {"error"} and the record separator', () => {
     assert.equal(hex(handshakeResponse()), '7b7d1e');
     assert.equal(handshakeResponse('bad').toString('utf8'), '{"error":"bad"}\u001e');
+    assert.deepEqual(parseHandshakeResponse(Buffer.concat([handshakeResponse(), messagePackHubProtocol.ping()])), {
+      rest: messagePackHubProtocol.ping(),
+    });
+    assert.equal(parseHandshakeResponse(handshakeResponse('bad'))?.error, 'bad');
+    assert.equal(parseHandshakeResponse('{'), null);
   });
 
   void it('writes MessagePack ping, close and invocation byte for byte', () => {
