@@ -1,10 +1,23 @@
-// A production tree works: a scratch copy holding dist/, the sources and `npm ci --omit=dev` (no esbuild, SWC,
-// TypeScript, nx or bw CLI) starts the all-in-one with `npm start`'s command and passes /healthz. The install needs
-// the npm registry (or a warm npm cache); without it the test is skipped locally and fails with CI=true.
+// A production tree works: a scratch copy of the sources, built there (`npm run build` with the repository's
+// node_modules), then given `npm ci --omit=dev` (no esbuild, SWC, TypeScript, nx or bw CLI), starts the all-in-one
+// with `npm start`'s command and passes /healthz. Building in the copy keeps dist/ and the sources consistent while
+// the working tree changes. The install needs the npm registry (or a warm npm cache); without it the test is
+// skipped locally and fails with CI=true.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, HttpClient } from '@keyhaven/testing';
@@ -30,7 +43,6 @@ void test('a production tree (npm ci --omit=dev plus dist/) starts the all-in-on
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const start = (manifest.scripts.start ?? '').split(/\s+/);
   assert.equal(start[0], 'node', 'npm start is expected to run node');
-  assert.ok(existsSync(join(ROOT, 'dist/build-stamp.json')), 'no dist/: the test runner builds it first');
 
   const tree = mkdtempSync(join(tmpdir(), 'keyhaven-production-tree-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'keyhaven-production-data-'));
@@ -38,24 +50,25 @@ void test('a production tree (npm ci --omit=dev plus dist/) starts the all-in-on
     rmSync(tree, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
   });
-  // Modification times are kept, so the start wrapper finds dist/ as fresh as it is here.
-  for (const name of [
-    'package.json',
-    'package-lock.json',
-    '.npmrc',
-    'tsconfig.json',
-    'tsconfig.base.json',
-    'apps',
-    'libs',
-    'tools',
-    'dist',
-  ]) {
+  for (const name of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.base.json']) {
+    cpSync(join(ROOT, name), join(tree, name), { preserveTimestamps: true });
+  }
+  for (const name of ['apps', 'libs', 'tools']) {
     cpSync(join(ROOT, name), join(tree, name), {
       recursive: true,
       preserveTimestamps: true,
-      filter: (source) => !/(^|\/)(node_modules|data)(\/|$)/.test(source.slice(ROOT.length)),
+      filter: (source) => !/\/(node_modules|dist|data)(\/|$)|\.spec\.ts$/.test(source.slice(ROOT.length)),
     });
   }
+  // The build tools come from the repository; the production install then replaces them.
+  symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
+  const built = spawnSync(process.execPath, ['tools/build/build.mjs'], {
+    cwd: tree,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(built.status, 0, `npm run build failed:\n${built.stdout}${built.stderr}`);
+  unlinkSync(join(tree, 'node_modules'));
 
   const install = spawnSync('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], {
     cwd: tree,
