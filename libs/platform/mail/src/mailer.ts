@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 
 export interface MailMessage {
@@ -25,36 +25,49 @@ export interface SmtpSettings {
   readonly from: string;
 }
 
+/**
+ * Delivers over SMTP with nodemailer, which is loaded only when an SMTP server is configured: without one the
+ * all-in-one never pays for it in memory or start-up time.
+ */
 export class SmtpMailer implements Mailer {
   readonly delivers = true;
-  private readonly transport: Transporter;
+  private readonly transport: Promise<Transporter>;
 
   constructor(
     private readonly settings: SmtpSettings,
     private readonly logger: Logger,
   ) {
-    this.transport = nodemailer.createTransport({
-      host: settings.host,
-      port: settings.port,
-      secure: settings.security === 'force_tls',
-      requireTLS: settings.security === 'starttls',
-      ignoreTLS: settings.security === 'off',
-      connectionTimeout: 10_000,
-      ...(settings.username ? { auth: { user: settings.username, pass: settings.password ?? '' } } : {}),
-    });
+    this.transport = import('nodemailer').then(({ createTransport }) =>
+      createTransport({
+        host: settings.host,
+        port: settings.port,
+        secure: settings.security === 'force_tls',
+        requireTLS: settings.security === 'starttls',
+        ignoreTLS: settings.security === 'off',
+        connectionTimeout: 10_000,
+        ...(settings.username ? { auth: { user: settings.username, pass: settings.password ?? '' } } : {}),
+      }),
+    );
+    // Failures surface where the transport is used (ping at start-up, send); not as an unhandled rejection.
+    this.transport.catch(() => undefined);
   }
 
   async send(message: MailMessage): Promise<void> {
-    await this.transport.sendMail({ from: this.settings.from, ...message });
+    await (await this.transport).sendMail({ from: this.settings.from, ...message });
     this.logger.info({ subject: message.subject }, 'mail sent');
   }
 
   async ping(): Promise<void> {
-    await this.transport.verify();
+    await (await this.transport).verify();
   }
 
   close(): void {
-    this.transport.close();
+    this.transport.then(
+      (transport) => {
+        transport.close();
+      },
+      () => undefined,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type ChannelModel, type SocketOptions, connect } from 'amqplib';
+import type { ChannelModel, SocketOptions } from 'amqplib';
 import { DEFAULT_DELIVERY_LIMIT, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_PREFETCH } from '../internal/defaults';
 import type { BackoffOptions } from '../internal/timing';
 import { assertNonNegativeInt, assertPositiveInt } from '../internal/validate';
@@ -53,7 +53,9 @@ export interface RabbitMqConfig {
   readonly connector: AmqpConnector;
 }
 
-const defaultConnector: AmqpConnector = (url, socketOptions) => connect(url, socketOptions);
+// amqplib is loaded on the first connection: processes on the in-process bus never load it.
+const defaultConnector: AmqpConnector = async (url, socketOptions) =>
+  (await import('amqplib')).connect(url, socketOptions);
 
 export function resolveOptions(options: RabbitMqEventBusOptions): RabbitMqConfig {
   const config: RabbitMqConfig = {

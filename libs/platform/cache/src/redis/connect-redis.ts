@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { type CacheLogger, silentCacheLogger } from '../logger';
 
 export interface ConnectRedisOptions {
@@ -47,7 +47,9 @@ export async function connectRedis(url: string, options: ConnectRedisOptions = {
   const target = describeTarget(url);
   let startingUp = true;
   let startupError: unknown;
-  const client = new Redis(url, {
+  // Loaded here, not at import: processes on the in-memory cache never load ioredis.
+  const { Redis: RedisClient } = await import('ioredis');
+  const client = new RedisClient(url, {
     ...options.redisOptions,
     lazyConnect: true,
     connectTimeout: timeoutMs,

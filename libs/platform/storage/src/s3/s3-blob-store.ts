@@ -1,15 +1,5 @@
-import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { pipeline, Readable } from 'node:stream';
 import { BlobSizeMismatchError } from '../blob-errors';
 import { assertValidBlobKey } from '../blob-key';
@@ -38,13 +28,22 @@ export interface S3BlobStoreOptions {
 
 export const DEFAULT_MAX_BUFFERED_PUT_BYTES = 64 * 1024 * 1024;
 
-function isS3Error(err: unknown, ...names: string[]): boolean {
-  return err instanceof S3ServiceException && names.includes(err.name);
+function isS3Error(sdk: typeof S3Sdk, err: unknown, ...names: string[]): boolean {
+  return err instanceof sdk.S3ServiceException && names.includes(err.name);
 }
 
-/** Blobs as objects in one bucket, keyed exactly by the blob key. */
+/** The SDK module and the client made with it. */
+interface Loaded {
+  readonly sdk: typeof S3Sdk;
+  readonly client: S3Client;
+}
+
+/**
+ * Blobs as objects in one bucket, keyed exactly by the blob key. The AWS SDK is loaded when a store is made,
+ * not when this module is imported: processes that keep blobs on local disk never load it.
+ */
 export class S3BlobStore implements BlobStore {
-  private readonly client: S3Client;
+  private readonly loaded: Promise<Loaded>;
   private readonly bucket: string;
   private readonly maxBufferedPutBytes: number;
   private readonly deletePageSize: number;
@@ -82,7 +81,9 @@ export class S3BlobStore implements BlobStore {
         },
       },
     };
-    this.client = new S3Client(config);
+    this.loaded = import('@aws-sdk/client-s3').then((sdk) => ({ sdk, client: new sdk.S3Client(config) }));
+    // Failures surface where the client is used (ping at start-up); not as an unhandled rejection.
+    this.loaded.catch(() => undefined);
     this.bucket = options.bucket;
     this.maxBufferedPutBytes = options.maxBufferedPutBytes ?? DEFAULT_MAX_BUFFERED_PUT_BYTES;
     this.deletePageSize = pageSize;
@@ -121,39 +122,43 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string): Promise<Readable | null> {
     assertValidBlobKey(key);
+    const { sdk, client } = await this.loaded;
     try {
-      const { Body } = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const { Body } = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!(Body instanceof Readable)) throw new Error(`S3 GetObject for ${key} returned no stream`);
       return Body;
     } catch (err) {
-      if (isS3Error(err, 'NoSuchKey')) return null;
+      if (isS3Error(sdk, err, 'NoSuchKey')) return null;
       throw err;
     }
   }
 
   async stat(key: string): Promise<BlobInfo | null> {
     assertValidBlobKey(key);
+    const { sdk, client } = await this.loaded;
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const head = await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { size: head.ContentLength ?? 0 };
     } catch (err) {
       // HEAD responses have no body, so a missing key surfaces as a bare 404 `NotFound`.
-      if (isS3Error(err, 'NotFound', 'NoSuchKey')) return null;
+      if (isS3Error(sdk, err, 'NotFound', 'NoSuchKey')) return null;
       throw err;
     }
   }
 
   async delete(key: string): Promise<void> {
     assertValidBlobKey(key);
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    const { sdk, client } = await this.loaded;
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   async deletePrefix(prefix: string): Promise<void> {
     assertValidBlobKey(prefix);
+    const { sdk, client } = await this.loaded;
     let continuationToken: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({
+      const page = await client.send(
+        new sdk.ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: `${prefix}/`,
           MaxKeys: this.deletePageSize,
@@ -162,8 +167,8 @@ export class S3BlobStore implements BlobStore {
       );
       const objects = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
       if (objects.length > 0) {
-        const result = await this.client.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }),
+        const result = await client.send(
+          new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }),
         );
         const errors = result.Errors ?? [];
         const [firstError] = errors;
@@ -178,16 +183,18 @@ export class S3BlobStore implements BlobStore {
 
   /** HeadBucket: reachable, credentials accepted, bucket exists. */
   async ping(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    const { sdk, client } = await this.loaded;
+    await client.send(new sdk.HeadBucketCommand({ Bucket: this.bucket }));
   }
 
-  close(): Promise<void> {
-    this.client.destroy();
-    return Promise.resolve();
+  async close(): Promise<void> {
+    const loaded = await this.loaded.catch(() => undefined);
+    loaded?.client.destroy();
   }
 
   private async putObject(key: string, body: Buffer | Readable, length: number, signal?: AbortSignal): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: length }), {
+    const { sdk, client } = await this.loaded;
+    await client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: length }), {
       abortSignal: signal,
     });
   }
