@@ -41,11 +41,15 @@ export class HubAdmission {
     return (request as AdmittedRequest)[IDENTITY];
   }
 
+  /**
+   * Behind a trusted proxy, the address that proxy saw: the last X-Forwarded-For entry (the one it wrote; the
+   * nginx config overwrites the header, and an appending proxy puts whatever the client claimed first).
+   */
   clientIp(request: IncomingMessage): string {
     if (this.settings.trustProxy) {
       const forwarded = request.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-      if (first) return first;
+      const nearest = (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(',').at(-1)?.trim();
+      if (nearest) return nearest;
     }
     return request.socket.remoteAddress ?? 'unknown';
   }

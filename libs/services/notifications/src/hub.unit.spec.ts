@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import type { WebSocket } from 'ws';
 import { PushType } from '@keyhaven/contracts';
 import type { UserRepository } from '@keyhaven/domain-auth';
+import type { Principal, TokenVerifier } from '@keyhaven/platform-auth';
 import { jsonHubProtocol, messagePackHubProtocol } from '@keyhaven/signalr';
+import { HubAdmission } from './hub-admission';
 import { HubConnection, type HubIdentity } from './hub-connection';
 import { AUTH_REQUEST_RESPONSE, HubConnections } from './hub-connections';
-import type { HubSettings } from './hub-settings';
+import { ANONYMOUS_HUB_PATH, HUB_PATH, type HubSettings } from './hub-settings';
 
 const RS = '\u001e';
 
@@ -183,5 +186,91 @@ void describe('hub delivery', () => {
     const fine = open(userA);
     fine.socket.receive(`{"type":6}${RS}`);
     assert.equal(hub.deliver(cipherPush), 1);
+  });
+});
+
+void describe('hub admission', () => {
+  const jwt = (claims: Record<string, unknown>): string =>
+    ['{"alg":"ES256"}', JSON.stringify(claims)].map((p) => Buffer.from(p).toString('base64url')).join('.') + '.sig';
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const good = jwt({ sub: 'user-a', sstamp: 'stamp-1', exp });
+  const noApiScope = jwt({ sub: 'user-a', sstamp: 'stamp-1', exp, scope: [] });
+  const principal = (scopes: string[], kind: 'user' | 'organization' = 'user'): Principal => ({
+    kind,
+    userId: 'user-a',
+    deviceId: null,
+    clientId: 'web',
+    scopes,
+    email: 'a@example.com',
+  });
+  const verifier: TokenVerifier = {
+    verify: (token) =>
+      Promise.resolve(token === good ? principal(['api']) : token === noApiScope ? principal(['other']) : null),
+  };
+  const request = (url: string, ip = '10.0.0.1', headers: Record<string, string> = {}): IncomingMessage => {
+    const socket = Object.assign(new EventEmitter(), { remoteAddress: ip });
+    return { url, headers, socket } as unknown as IncomingMessage;
+  };
+
+  void it('takes the token from the Authorization header or access_token, and refuses anything else', async () => {
+    const admission = new HubAdmission(settings, verifier);
+    const byHeader = await admission.admit(
+      HUB_PATH,
+      request('/notifications/hub', '1.1.1.1', { authorization: `Bearer ${good}` }),
+    );
+    assert.deepEqual(byHeader, {
+      ok: true,
+      identity: { kind: 'user', userId: 'user-a', stamp: 'stamp-1', expiresAt: exp * 1000 },
+    });
+    const byQuery = await admission.admit(HUB_PATH, request(`/notifications/hub?access_token=${good}`, '1.1.1.2'));
+    assert.equal(byQuery.ok, true);
+    for (const url of [
+      '/notifications/hub',
+      '/notifications/hub?access_token=forged',
+      `/notifications/hub?access_token=${noApiScope}`,
+    ]) {
+      assert.deepEqual(await admission.admit(HUB_PATH, request(url, '1.1.1.3')), { ok: false, status: 401 });
+    }
+    const anonymous = await admission.admit(
+      ANONYMOUS_HUB_PATH,
+      request('/notifications/anonymous-hub?Token=3F4A7C2E-5B1D-4E8F-9A6B-2C3D4E5F6A7B', '1.1.1.4'),
+    );
+    assert.deepEqual(anonymous, {
+      ok: true,
+      identity: { kind: 'anonymous', authRequestId: '3f4a7c2e-5b1d-4e8f-9a6b-2c3d4e5f6a7b' },
+    });
+    assert.deepEqual(
+      await admission.admit(ANONYMOUS_HUB_PATH, request('/notifications/anonymous-hub?Token=x', '1.1.1.5')),
+      {
+        ok: false,
+        status: 400,
+      },
+    );
+  });
+
+  void it('caps open connections per address and hub; a slot frees when its TCP connection closes', async () => {
+    const admission = new HubAdmission(settings, verifier);
+    const url = '/notifications/anonymous-hub?Token=3f4a7c2e-5b1d-4e8f-9a6b-2c3d4e5f6a7b';
+    const first = request(url);
+    assert.equal((await admission.admit(ANONYMOUS_HUB_PATH, first)).ok, true);
+    assert.equal((await admission.admit(ANONYMOUS_HUB_PATH, request(url))).ok, true);
+    assert.deepEqual(await admission.admit(ANONYMOUS_HUB_PATH, request(url)), { ok: false, status: 429 });
+    assert.equal((await admission.admit(ANONYMOUS_HUB_PATH, request(url, '10.0.0.2'))).ok, true, 'another address');
+    const hub = await admission.admit(
+      HUB_PATH,
+      request('/notifications/hub', '10.0.0.1', { authorization: `Bearer ${good}` }),
+    );
+    assert.equal(hub.ok, true, 'the signed-in hub has its own cap');
+    first.socket.emit('close');
+    assert.equal((await admission.admit(ANONYMOUS_HUB_PATH, request(url))).ok, true);
+  });
+
+  void it('behind a trusted proxy, counts the address the proxy saw (the last X-Forwarded-For entry)', () => {
+    const direct = new HubAdmission(settings, verifier);
+    const proxied = new HubAdmission({ ...settings, trustProxy: true }, verifier);
+    const req = request('/', '10.9.9.9', { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' });
+    assert.equal(direct.clientIp(req), '10.9.9.9');
+    assert.equal(proxied.clientIp(req), '203.0.113.7');
+    assert.equal(proxied.clientIp(request('/', '10.9.9.9')), '10.9.9.9');
   });
 });
