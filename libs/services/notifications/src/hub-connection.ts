@@ -7,6 +7,7 @@ import {
   parseHandshake,
   type HubProtocol,
 } from '@keyhaven/signalr';
+import { hubClosures } from './hub-metrics';
 import type { HubSettings } from './hub-settings';
 
 /** Who is on the other end: a signed-in user's client, or a device waiting for its login request. */
@@ -83,6 +84,7 @@ export class HubConnection {
   send(frame: Buffer): boolean {
     if (this.ended || !this.protocol) return false;
     if (this.socket.bufferedAmount + frame.length > this.settings.maxBufferedBytes) {
+      hubClosures.inc({ reason: 'slow consumer' });
       this.terminate();
       return false;
     }
@@ -93,6 +95,7 @@ export class HubConnection {
   /** Sends the protocol's close message, then closes the WebSocket. */
   close(error: string | null, allowReconnect: boolean): void {
     if (this.ended) return;
+    hubClosures.inc({ reason: error ?? 'logged out' });
     if (this.protocol) this.send(this.protocol.close(error, allowReconnect));
     this.finish(CloseCode.Normal, error ?? '');
   }
@@ -170,6 +173,7 @@ export class HubConnection {
   /** Bad input: a close message with an error where the protocol is known, then the socket goes. */
   private abort(reason: string): void {
     if (this.ended) return;
+    hubClosures.inc({ reason });
     if (this.protocol) this.send(this.protocol.close('Connection closed with an error.', false));
     this.finish(CloseCode.PolicyViolation, reason);
   }

@@ -3,6 +3,7 @@ import { PushType, type PushMessage } from '@keyhaven/contracts';
 import { UserRepository } from '@keyhaven/domain-auth';
 import { messagePackHubProtocol, type HubProtocol } from '@keyhaven/signalr';
 import type { ConnectionEvents, HubConnection } from './hub-connection';
+import { hubConnectionsGauge, hubDeliveries } from './hub-metrics';
 import { HUB_SETTINGS, type HubSettings } from './hub-settings';
 
 /** Push type 16, sent to the anonymous hub; not in PushType until the auth-request domain exists. */
@@ -107,6 +108,7 @@ export class HubConnections implements ConnectionEvents, OnModuleInit, OnApplica
     const { identity } = connection;
     if (identity.kind === 'user') addTo(this.byUser, identity.userId, connection);
     else addTo(this.byAuthRequest, identity.authRequestId, connection);
+    hubConnectionsGauge.inc({ hub: identity.kind });
   }
 
   closed(connection: HubConnection): void {
@@ -114,6 +116,7 @@ export class HubConnections implements ConnectionEvents, OnModuleInit, OnApplica
     const { identity } = connection;
     if (identity.kind === 'user') removeFrom(this.byUser, identity.userId, connection);
     else removeFrom(this.byAuthRequest, identity.authRequestId, connection);
+    hubConnectionsGauge.dec({ hub: identity.kind });
   }
 
   /** Delivers one push from the bus to the connections on this instance it concerns. */
@@ -138,6 +141,7 @@ export class HubConnections implements ConnectionEvents, OnModuleInit, OnApplica
     for (const connection of [...connections]) {
       if (connection.protocol && connection.send(frames.for(connection.protocol))) sent++;
     }
+    hubDeliveries.inc(sent);
     return sent;
   }
 
