@@ -13,10 +13,13 @@
  *
  * The server reaches PostgreSQL through a small proxy in this process that counts the statements it
  * sends (simple queries and extended-protocol executes, BEGIN/COMMIT included): the figure printed
- * is statements per request.
+ * is statements per request. A first table gives that figure for every list and bulk path of the
+ * admin console and the public API at two organization sizes.
  *
  *   npm run bench:orgs                                   # 5,000-member list, 10,000-user import
  *   npm run bench:orgs -- --members 1000 --import 2000 --import-rounds 1
+ *   npm run bench:orgs -- --members 0 --import 0        # only the statements-per-path table
+ *   npm run bench:orgs -- --paths 0                      # without that table
  *
  * Needs the PostgreSQL on 127.0.0.1 (TEST_DATABASE_URL); the server runs as the all-in-one on it.
  */
@@ -149,23 +152,24 @@ async function createOrg(http: HttpClient, owner: Account, session: Session, nam
 
 /** N confirmed members with accounts, 20 collections, 10 groups: two collections and one group each. */
 async function seedMembers(pool: Pool, orgId: string, size: number): Promise<void> {
+  const tag = randomUUID().slice(0, 8);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query(
       `INSERT INTO app_user (id, email, name, master_password_hash, key, public_key, kdf, kdf_iterations, security_stamp, api_key,
          totp_secret, creation_date, revision_date, account_revision_date)
-       SELECT gen_random_uuid(), 'member' || i || '@bench.example.com', 'Member ' || i, 'hash', '2.aaaa|bbbb|cccc', 'publickey' || i,
-         0, 600000, md5(i::text), md5('k' || i), CASE WHEN i % 3 = 0 THEN 'SECRET' END, now(), now(), now()
+       SELECT gen_random_uuid(), 'member' || i || '-' || $2::text || '@bench.example.com', 'Member ' || i, 'hash', '2.aaaa|bbbb|cccc',
+         'publickey' || i, 0, 600000, md5(i::text), md5('k' || i), CASE WHEN i % 3 = 0 THEN 'SECRET' END, now(), now(), now()
        FROM generate_series(1, $1::int) i`,
-      [size],
+      [size, tag],
     );
     await client.query(
       `INSERT INTO organization_user (id, organization_id, user_id, key, status, type, external_id, creation_date, revision_date)
        SELECT gen_random_uuid(), $1, u.id, '4.wrappedorgkey', 2, CASE WHEN row_number() OVER () % 50 = 0 THEN 1 ELSE 2 END,
          'ext-' || u.email, now(), now()
-       FROM app_user u WHERE u.email LIKE '%@bench.example.com'`,
-      [orgId],
+       FROM app_user u WHERE u.email LIKE 'member%-' || $2::text || '@bench.example.com'`,
+      [orgId, tag],
     );
     await client.query(
       `INSERT INTO collection (id, organization_id, name, creation_date, revision_date)
@@ -451,6 +455,87 @@ async function benchImport(ctx: Context, size: number, groups: number, rounds: n
   }
 }
 
+/** N members who accepted an invitation and await confirmation (with accounts and public keys). */
+async function seedAccepted(pool: Pool, orgId: string, size: number): Promise<string[]> {
+  const tag = randomUUID().slice(0, 8);
+  await pool.query(
+    `INSERT INTO app_user (id, email, name, master_password_hash, key, public_key, kdf, kdf_iterations, security_stamp, api_key,
+       creation_date, revision_date, account_revision_date)
+     SELECT gen_random_uuid(), 'accepted' || i || '-' || $1::text || '@bench.example.com', 'Accepted ' || i, 'hash',
+       '2.aaaa|bbbb|cccc', 'publickey', 0, 600000, md5(i::text), md5('k' || i), now(), now(), now()
+     FROM generate_series(1, $2::int) i`,
+    [tag, size],
+  );
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO organization_user (id, organization_id, user_id, status, type, creation_date, revision_date)
+     SELECT gen_random_uuid(), $1, u.id, 1, 2, now(), now() FROM app_user u
+     WHERE u.email LIKE 'accepted%-' || $2::text || '@bench.example.com'
+     RETURNING id`,
+    [orgId, tag],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Statements per request on each list and bulk path, for two organization sizes: a set-based path
+ * shows the same figure for both.
+ */
+async function benchStatements(ctx: Context, sizes: readonly number[]): Promise<void> {
+  const rows: { path: string; counts: number[] }[] = [];
+  const record = (path: string, column: number, count: number): void => {
+    let row = rows.find((r) => r.path === path);
+    if (!row) rows.push((row = { path, counts: [] }));
+    row.counts[column] = count;
+  };
+  for (const [column, size] of sizes.entries()) {
+    const orgId = await createOrg(ctx.server.http, ctx.owner, ctx.session, `Paths ${size}`);
+    await seedMembers(ctx.pool, orgId, size);
+    const accepted = await seedAccepted(ctx.pool, orgId, size);
+    const orgToken_ = await orgToken(ctx, orgId);
+    const user = ctx.session.accessToken;
+    const key = `4.${Buffer.alloc(256, 7).toString('base64')}`;
+    const paths: [string, string, string, string, unknown?][] = [
+      ['GET /api/organizations/{id}/users', 'GET', `/api/organizations/${orgId}/users`, user],
+      ['GET /api/organizations/{id}/groups/details', 'GET', `/api/organizations/${orgId}/groups/details`, user],
+      [
+        'GET /api/organizations/{id}/collections/details',
+        'GET',
+        `/api/organizations/${orgId}/collections/details`,
+        user,
+      ],
+      ['GET /api/public/members', 'GET', '/api/public/members', orgToken_],
+      ['GET /api/public/groups', 'GET', '/api/public/groups', orgToken_],
+      ['GET /api/public/collections', 'GET', '/api/public/collections', orgToken_],
+      [
+        'PUT /api/organizations/{id}/policies/3 (single org on)',
+        'PUT',
+        `/api/organizations/${orgId}/policies/3`,
+        user,
+        { enabled: true },
+      ],
+      [
+        `POST /api/organizations/{id}/users/confirm (N keys)`,
+        'POST',
+        `/api/organizations/${orgId}/users/confirm`,
+        user,
+        { keys: accepted.slice(0, 500).map((id) => ({ id, key })) },
+      ],
+    ];
+    for (const [label, method, path, token, json] of paths) {
+      const before = ctx.counter.statements;
+      const res = await ctx.server.http.request(method, path, { token, ...(json ? { json } : {}), parse: false });
+      if (res.status !== 200) throw new Error(`${label}: ${res.status} ${res.text.slice(0, 200)}`);
+      record(label, column, ctx.counter.statements - before);
+    }
+  }
+  const width = Math.max(...rows.map((r) => r.path.length));
+  process.stdout.write(
+    `statements per request (token check and org permission included), N = ${sizes.join(' | N = ')} (confirm: up to 500 keys)\n`,
+  );
+  for (const row of rows)
+    process.stdout.write(`  ${row.path.padEnd(width)} ${row.counts.map((c) => String(c).padStart(7)).join(' ')}\n`);
+}
+
 async function main(): Promise<void> {
   const members = option('members', 5000);
   const importSize = option('import', 10000);
@@ -472,6 +557,8 @@ async function main(): Promise<void> {
     const session = await passwordLogin(server.http, owner);
     const ctx: Context = { server, pool, counter, owner, session };
     process.stdout.write(`organization benchmarks: all-in-one on PostgreSQL; statements counted on the wire\n`);
+    const pathSizes = option('paths', 1) > 0 ? [50, 500] : [];
+    if (pathSizes.length > 0) await benchStatements(ctx, pathSizes);
     if (members > 0) await benchMembersList(ctx, members, rounds, warmup);
     if (importSize > 0) await benchImport(ctx, importSize, importGroups, importRounds);
   } catch (error) {

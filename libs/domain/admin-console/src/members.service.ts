@@ -506,15 +506,14 @@ export class MembersService {
     const blocked = new Map<string, string>();
     if (subject.length === 0) return blocked;
     const userIds = subject.map((m) => m.userId ?? '');
-    const [policies, details, memberships, elsewhere] = await Promise.all([
-      this.policies.listForOrg(organizationId),
-      this.members.listDetails(
-        organizationId,
-        subject.map((m) => m.id),
-      ),
-      this.members.listForUsers(userIds),
-      this.policies.enabledForUsers(userIds, true),
-    ]);
+    // One after another: inside a transaction they share one connection.
+    const policies = await this.policies.listForOrg(organizationId);
+    const details = await this.members.listDetails(
+      organizationId,
+      subject.map((m) => m.id),
+    );
+    const memberships = await this.members.listForUsers(userIds);
+    const elsewhere = await this.policies.enabledForUsers(userIds, true);
     const enabled = (type: number): boolean => policies.some((p) => p.type === type && p.enabled);
     const twoFactor = new Map(details.map((d) => [d.id, d.twoFactorEnabled]));
     for (const member of subject) {
