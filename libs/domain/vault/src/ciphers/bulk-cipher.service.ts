@@ -38,12 +38,12 @@ export class BulkCipherService {
     this.push.cipherIds(PushType.SyncLoginDelete, userId, deviceId, changed);
   }
 
+  /** Items already in the target folder do not count: nothing changed, nothing is pushed. */
   async move(userId: string, ids: string[], folderId: string | null | undefined): Promise<void> {
     const changed = await this.changeMany(userId, ids, async () => {
       const target = await this.folders.requireOwn(userId, folderId);
       const visible = (await this.access.findManyForUser(ids, userId)).map((c) => c.cipher.id);
-      await this.ciphers.setUserState(userId, visible, target, null);
-      return visible;
+      return this.ciphers.moveToFolder(userId, visible, target);
     });
     if (changed.length > 0) this.push.ciphers(userId);
   }

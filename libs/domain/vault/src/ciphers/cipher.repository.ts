@@ -67,6 +67,21 @@ export class CipherRepository {
     );
   }
 
+  /** Files the items into the folder (null: none); answers the ids whose folder really changed. */
+  async moveToFolder(userId: string, cipherIds: string[], folderId: string | null): Promise<string[]> {
+    if (cipherIds.length === 0) return [];
+    const rows = await this.db.rows<{ cipher_id: string }>(
+      `INSERT INTO cipher_user_state (user_id, cipher_id, folder_id, favorite)
+       SELECT $1, v.id, $3, false FROM unnest($2::uuid[]) AS v(id)
+       LEFT JOIN cipher_user_state s ON s.user_id = $1 AND s.cipher_id = v.id
+       WHERE s.folder_id IS DISTINCT FROM $3::uuid
+       ON CONFLICT (user_id, cipher_id) DO UPDATE SET folder_id = EXCLUDED.folder_id
+       RETURNING cipher_id`,
+      [userId, cipherIds, folderId],
+    );
+    return rows.map((r) => r.cipher_id);
+  }
+
   async deleteAllForUser(userId: string): Promise<void> {
     await this.db.execute('DELETE FROM cipher WHERE user_id = $1', [userId]);
   }
