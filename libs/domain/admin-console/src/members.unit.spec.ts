@@ -408,6 +408,23 @@ describe('transaction context', () => {
     );
   });
 
+  test("concurrent transactions are isolated: one's rollback never takes the other's committed work with it", async () => {
+    const a = await registerUser(h, 'tx-a');
+    const b = await registerUser(h, 'tx-b');
+    const [committed, failed] = await Promise.allSettled([
+      createOrg(a.user.id, a.user.email),
+      h.db.transaction(async () => {
+        await createOrg(b.user.id, b.user.email);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error('planned');
+      }),
+    ]);
+    assert.equal(committed.status, 'fulfilled');
+    assert.equal(failed.status, 'rejected');
+    assert.equal((await memberRepo.listForUser(a.user.id)).length, 1);
+    assert.equal((await memberRepo.listForUser(b.user.id)).length, 0);
+  });
+
   test('an invitation with collections by a Custom manager inside an open transaction sees its own rows and finishes fast', async () => {
     const org = await createOrganization(h);
     const { managed, actor } = await customManager(org);
