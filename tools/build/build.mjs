@@ -82,6 +82,8 @@ export async function build({ quiet = false } = {}) {
     format: 'cjs',
     // Every package stays a require() of node_modules; only the workspace (paths from tsconfig) is bundled.
     packages: 'external',
+    // import('pkg') becomes require('pkg'), the CommonJS interop SWC gives the same code under the unit tests.
+    supported: { 'dynamic-import': false },
     tsconfig: join(root, 'tsconfig.json'),
     // Nest reads class names (provider tokens, log contexts); bundling would otherwise rename clashing ones.
     keepNames: true,
