@@ -10,7 +10,7 @@ import {
   updateOrganizationSchema,
   type Membership,
 } from '@keyhaven/domain-admin-console';
-import { CipherAccessRepository, accessibleCipherJson } from '@keyhaven/domain-vault';
+import { CipherService, accessibleCipherJson } from '@keyhaven/domain-vault';
 import { CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
 
 @Controller('organizations')
@@ -18,7 +18,7 @@ export class OrganizationsController {
   constructor(
     private readonly organizations: OrganizationsService,
     private readonly collections: CollectionsService,
-    private readonly ciphers: CipherAccessRepository,
+    private readonly ciphers: CipherService,
   ) {}
 
   @Post()
@@ -100,14 +100,15 @@ export class OrganizationsController {
 
   /**
    * Every collection and item of the organization; each item carries an explicit `deletedDate: null`.
-   * One call per domain: the collections are the admin console's, the items the vault's.
+   * One call per domain (the vault builds on the admin console, not the other way round): the
+   * collections are the admin console's, the items the vault's.
    */
   @Get(':orgId/export')
   @OrgPermission('admin', 'accessImportExport')
   async export(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
     const [collections, ciphers] = await Promise.all([
       this.collections.listForOrg(actor.organizationId),
-      this.ciphers.listForOrg(actor.organizationId),
+      this.ciphers.listForOrganization(actor),
     ]);
     return {
       collections: collections.map(collectionJson),
