@@ -40,7 +40,6 @@ export function distEntry(name, base = root) {
 export function buildKey(base = root) {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(entries(base)));
-  hash.update(`\0node${process.versions.node.split('.')[0]}\0`);
   for (const file of CONFIG_FILES) {
     hash.update(`\0${file}\0`);
     if (existsSync(join(base, file))) hash.update(readFileSync(join(base, file)));
