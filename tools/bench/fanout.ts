@@ -145,6 +145,7 @@ async function main(): Promise<void> {
   });
   const pid = server.child.pid ?? 0;
   const clients: Client[] = [];
+  let pinger: NodeJS.Timeout | undefined;
   try {
     const ca = server.caPath ? readFileSync(server.caPath) : undefined;
     const accounts: { account: Account; token: string }[] = [];
@@ -158,6 +159,13 @@ async function main(): Promise<void> {
     await sleep(5000);
     const baseline = rssMiB(pid);
     const hubUrl = `${server.url.replace(/^http/, 'ws')}/notifications/hub`;
+    // Clients ping every 15 s as the SignalR client does (the server closes one silent for 30 s), spread over
+    // the interval; from the start, since connecting them all may take longer than that.
+    const ping = options.protocol.ping();
+    pinger = setInterval(() => {
+      const slot = Math.floor(Date.now() / 100) % 150;
+      for (let i = slot; i < clients.length; i += 150) clients[i]?.socket.send(ping);
+    }, 100);
     const connectStarted = performance.now();
     // A bounded number of handshakes in flight: enough to be quick, few enough for the accept backlog.
     for (let i = 0; i < options.connections; i += options.concurrency) {
@@ -174,13 +182,9 @@ async function main(): Promise<void> {
     console.log(
       `connected ${clients.length} in ${connectSeconds.toFixed(1)} s (${Math.round(clients.length / connectSeconds)}/s)`,
     );
-    // Clients ping every 15 s as the SignalR client does, spread over the interval.
-    const ping = options.protocol.ping();
-    const pinger = setInterval(() => {
-      const now = Math.floor(Date.now() / 100) % 150;
-      for (let i = now; i < clients.length; i += 150) clients[i]?.socket.send(ping);
-    }, 100);
     await sleep(5000);
+    const open = clients.filter((c) => c.socket.readyState === WebSocket.OPEN).length;
+    if (open !== clients.length) throw new Error(`only ${open} of ${clients.length} connections are still open`);
     const loaded = rssMiB(pid);
     const perConnectionKiB = ((loaded - baseline) * 1024) / clients.length;
     console.log(
@@ -202,7 +206,6 @@ async function main(): Promise<void> {
       await sleep(20);
     }
     await sleep(2000);
-    clearInterval(pinger);
 
     const perConnection = Math.floor(options.connections / options.users);
     const all: number[] = [];
@@ -234,6 +237,7 @@ async function main(): Promise<void> {
     console.log(line('write -> last connection', last));
     console.log(`server RSS at the end: ${rssMiB(pid).toFixed(1)} MiB`);
   } finally {
+    clearInterval(pinger);
     for (const client of clients) client.socket.terminate();
     await server.stop();
     server.cleanup();

@@ -93,9 +93,9 @@ export class HubConnection {
   }
 
   /** Sends the protocol's close message, then closes the WebSocket. */
-  close(error: string | null, allowReconnect: boolean): void {
+  close(error: string | null, allowReconnect: boolean, reason = error ?? 'logged out'): void {
     if (this.ended) return;
-    hubClosures.inc({ reason: error ?? 'logged out' });
+    hubClosures.inc({ reason });
     if (this.protocol) this.send(this.protocol.close(error, allowReconnect));
     this.finish(CloseCode.Normal, error ?? '');
   }

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { PushType, type PushMessage } from '@keyhaven/contracts';
 import { UserRepository } from '@keyhaven/domain-auth';
 import { messagePackHubProtocol, type HubProtocol } from '@keyhaven/signalr';
@@ -67,7 +74,9 @@ function removeFrom<K>(map: Map<K, Set<HubConnection>>, key: K, connection: HubC
  * pushes to them. Also the timers every connection shares: the keep-alive ping and the security-stamp check.
  */
 @Injectable()
-export class HubConnections implements ConnectionEvents, OnModuleInit, OnApplicationShutdown {
+export class HubConnections
+  implements ConnectionEvents, OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('notifications');
   private readonly connections = new Set<HubConnection>();
   private readonly byUser = new Map<string, Set<HubConnection>>();
@@ -91,6 +100,11 @@ export class HubConnections implements ConnectionEvents, OnModuleInit, OnApplica
       void this.checkStamps();
     }, this.settings.stampCheckMs);
     this.stampCheck.unref();
+  }
+
+  /** Shutting down: every client is told it may reconnect (to another instance) before the sockets go. */
+  beforeApplicationShutdown(): void {
+    for (const connection of [...this.connections]) connection.close(null, true, 'shutdown');
   }
 
   onApplicationShutdown(): void {
