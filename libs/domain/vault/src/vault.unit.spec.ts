@@ -261,25 +261,28 @@ describe('trash and restore', () => {
     await rejectsWithCode(bulk.softDelete(alice.user.id, null, []), 'bad_request', /No items/);
   });
 
-  test(
-    'moving items into the folder they are already in changes nothing and reports nothing',
-    {
-      todo:
-        'BulkCipherService.move reports every visible id as changed (libs/domain/vault/src/ciphers/bulk-cipher.service.ts, move), ' +
-        'so it bumps the revision date and pushes SyncCiphers even when no item changed folder',
-    },
-    async () => {
-      const alice = await registerUser(h, 'alice');
-      const folder = await folders.createFolder(alice.user.id, encString());
-      const id = await newCipher(alice.user.id, { folderId: folder.id });
-      const before = (await pushesFor(alice.user.id)).length;
-      const revision = (await reloadUser(h, alice.user.id)).accountRevisionDate;
-      await sleep(5);
-      await bulk.move(alice.user.id, [id], folder.id);
-      assert.deepEqual((await pushesFor(alice.user.id)).slice(before), []);
-      assert.deepEqual((await reloadUser(h, alice.user.id)).accountRevisionDate, revision);
-    },
-  );
+  test('moving items into the folder they are already in changes nothing and reports nothing', async () => {
+    const alice = await registerUser(h, 'alice');
+    const folder = await folders.createFolder(alice.user.id, encString());
+    const id = await newCipher(alice.user.id, { folderId: folder.id });
+    const before = (await pushesFor(alice.user.id)).length;
+    const revision = (await reloadUser(h, alice.user.id)).accountRevisionDate;
+    await sleep(5);
+    await bulk.move(alice.user.id, [id], folder.id);
+    assert.deepEqual((await pushesFor(alice.user.id)).slice(before), []);
+    assert.deepEqual((await reloadUser(h, alice.user.id)).accountRevisionDate, revision);
+
+    // A real move is reported once and moves the revision date.
+    const other = await folders.createFolder(alice.user.id, encString());
+    const beforeMove = (await pushesFor(alice.user.id)).length;
+    await bulk.move(alice.user.id, [id], other.id);
+    assert.equal((await ciphers.getCipher(alice.user.id, id)).cipher.folderId, other.id);
+    assert.deepEqual(
+      (await pushesFor(alice.user.id)).slice(beforeMove).map((p) => p.type),
+      [PushType.SyncCiphers],
+    );
+    assert.ok((await reloadUser(h, alice.user.id)).accountRevisionDate > revision);
+  });
 });
 
 describe('updates', () => {
