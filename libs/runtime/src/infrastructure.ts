@@ -51,8 +51,10 @@ export async function connectInfrastructure(config: KeyhavenConfig, logger: Logg
   try {
     const dbVariable = config.DATABASE_URL ? 'DATABASE_URL' : 'DATA_DIR';
     const dbSettings = { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, entities };
-    const created = await step(dbVariable, () => prepareEmbeddedStore(dbSettings));
-    if (created === 'created') logger.info('embedded database created');
+    const prepared = await step(dbVariable, () => prepareEmbeddedStore(dbSettings));
+    if (prepared !== 'existing') {
+      logger.info({ from: prepared === 'copied' ? 'initdb template' : 'initdb' }, 'embedded database created');
+    }
     const dataSource = createDataSource(dbSettings);
     await step(dbVariable, () => dataSource.initialize());
     opened.push({ close: () => dataSource.destroy() });

@@ -1,8 +1,9 @@
 import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import forge from 'node-forge';
+import type * as Forge from 'node-forge';
 import type { Logger } from 'pino';
 
 export interface TlsMaterial {
@@ -77,7 +78,16 @@ interface CertRequest {
   issuer?: { cert: string; key: string };
 }
 
+/**
+ * node-forge, loaded the first time a certificate is made: a restart with its certificates in place never loads
+ * it (about 10 MB resident). Synchronous, as loadTls is.
+ */
+function loadForge(): typeof Forge {
+  return createRequire(__filename)('node-forge') as typeof Forge;
+}
+
 function makeCertificate(request: CertRequest): { cert: string; key: string } {
+  const forge = loadForge();
   // node:crypto makes the key quickly; forge only assembles and signs the certificate.
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
