@@ -185,29 +185,47 @@ export class CipherWriteRepository {
         change.archivedDate,
       ],
     );
-    return this.addCollections(userId, organizationId, id, collectionIds);
+    return this.addCollections(userId, organizationId, [id], collectionIds);
   }
 
-  /** Moves a personal item into an organization; only its owner can, and only into writable collections. */
-  async share(userId: string, organizationId: string, id: string, change: CipherChange): Promise<boolean> {
-    const moved = await this.db.execute(
-      `UPDATE cipher SET user_id = NULL, organization_id = $3, type = $4, data = $5, key = $6, reprompt = $7, revision_date = $8
-       WHERE id = $2 AND user_id = $1 AND organization_id IS NULL`,
-      [userId, id, organizationId, change.type, JSON.stringify(change.data), change.key, change.reprompt, new Date()],
+  /**
+   * Moves personal items into an organization, re-encrypted by the client, in one statement; only
+   * their owner can. Answers how many moved (fewer than given: some item was not the user's).
+   */
+  async share(
+    userId: string,
+    organizationId: string,
+    changes: readonly (CipherChange & { id: string })[],
+  ): Promise<number> {
+    if (changes.length === 0) return 0;
+    return this.db.execute(
+      `UPDATE cipher c SET user_id = NULL, organization_id = $2, type = x.type, data = x.data, key = x.key,
+         reprompt = x.reprompt, revision_date = $3
+       FROM jsonb_to_recordset($4::jsonb) AS x(id uuid, type smallint, data jsonb, key text, reprompt smallint)
+       WHERE c.id = x.id AND c.user_id = $1 AND c.organization_id IS NULL`,
+      [
+        userId,
+        organizationId,
+        new Date(),
+        JSON.stringify(
+          changes.map((c) => ({ id: c.id, type: c.type, data: c.data, key: c.key, reprompt: c.reprompt })),
+        ),
+      ],
     );
-    return moved === 1;
   }
 
+  /** Puts the items into those of the collections the user may write to; answers the links made. */
   async addCollections(
     userId: string,
     organizationId: string,
-    cipherId: string,
+    cipherIds: readonly string[],
     collectionIds: string[],
   ): Promise<number> {
-    if (collectionIds.length === 0) return 0;
+    if (collectionIds.length === 0 || cipherIds.length === 0) return 0;
     return this.db.execute(
-      `INSERT INTO collection_cipher (collection_id, cipher_id) SELECT w.id, $2 FROM (${WRITABLE_COLLECTIONS}) w ON CONFLICT DO NOTHING`,
-      [userId, cipherId, organizationId, collectionIds],
+      `INSERT INTO collection_cipher (collection_id, cipher_id)
+       SELECT w.id, i.id FROM (${WRITABLE_COLLECTIONS}) w CROSS JOIN unnest($2::uuid[]) AS i(id) ON CONFLICT DO NOTHING`,
+      [userId, cipherIds, organizationId, collectionIds],
     );
   }
 
@@ -224,7 +242,7 @@ export class CipherWriteRepository {
                                WHERE c.organization_id = $3 AND NOT a.read_only)`,
       [userId, cipherId, organizationId],
     );
-    await this.addCollections(userId, organizationId, cipherId, collectionIds);
+    await this.addCollections(userId, organizationId, [cipherId], collectionIds);
     await this.db.execute('UPDATE cipher SET revision_date = $2 WHERE id = $1', [cipherId, new Date()]);
   }
 

@@ -39,7 +39,7 @@ export class SharingService {
     return shared;
   }
 
-  /** Every item moves, or none does: one transaction for the whole batch. */
+  /** Every item moves, or none does: one transaction and a fixed number of statements for the whole batch. */
   async shareMany(
     userId: string,
     deviceId: string | null,
@@ -52,19 +52,17 @@ export class SharingService {
       throw badRequest('Every item must name the same organization.', { organizationId: ['The field is required.'] });
     }
     await this.orgAccess.require(organizationId, userId);
+    const changes = ciphers.map((cipher) => {
+      if (typeof cipher.id !== 'string') throw badRequest('Each item needs its id.');
+      return toNewCipher(cipher, null, cipher.id);
+    });
+    const ids = changes.map((c) => c.id);
     const shared = await this.db.transaction(async () => {
-      const ids: string[] = [];
-      for (const cipher of ciphers) {
-        if (typeof cipher.id !== 'string') throw badRequest('Each item needs its id.');
-        const change = toNewCipher(cipher, null, cipher.id);
-        if (!(await this.writes.share(userId, organizationId, cipher.id, change))) throw notFound('Cipher');
-        const linked = await this.writes.addCollections(userId, organizationId, cipher.id, collectionIds);
-        if (linked === 0)
-          throw badRequest('Choose at least one collection you can edit.', {
-            collectionIds: ['No writable collection.'],
-          });
-        ids.push(cipher.id);
-      }
+      if ((await this.writes.share(userId, organizationId, changes)) !== ids.length) throw notFound('Cipher');
+      if ((await this.writes.addCollections(userId, organizationId, ids, collectionIds)) === 0)
+        throw badRequest('Choose at least one collection you can edit.', {
+          collectionIds: ['No writable collection.'],
+        });
       await this.revisions.organization(organizationId);
       return this.findAll(ids, userId);
     });
