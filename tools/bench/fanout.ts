@@ -212,6 +212,7 @@ async function main(): Promise<void> {
     const first: number[] = [];
     const last: number[] = [];
     const response: number[] = [];
+    const afterResponse: number[] = [];
     let missing = 0;
     for (const write of writes) {
       const times = (arrivals.get(write.id) ?? []).map((t) => t - write.sentAt).sort((a, b) => a - b);
@@ -220,12 +221,13 @@ async function main(): Promise<void> {
         perConnection + (writes.indexOf(write) % options.users < options.connections % options.users ? 1 : 0);
       missing += Math.max(0, expected - times.length);
       all.push(...times);
+      afterResponse.push(...times.map((t) => t - (write.respondedAt - write.sentAt)));
       if (times.length > 0) {
         first.push(times[0] ?? NaN);
         last.push(times.at(-1) ?? NaN);
       }
     }
-    for (const list of [all, first, last, response]) list.sort((a, b) => a - b);
+    for (const list of [all, first, last, response, afterResponse]) list.sort((a, b) => a - b);
     const line = (name: string, list: number[]): string =>
       `${name.padEnd(34)} p50 ${fmt(percentile(list, 50)).padStart(9)}   p99 ${fmt(percentile(list, 99)).padStart(9)}   max ${fmt(list.at(-1) ?? NaN).padStart(9)}`;
     console.log(
@@ -235,6 +237,8 @@ async function main(): Promise<void> {
     console.log(line('write -> delivery (every one)', all));
     console.log(line('write -> first connection', first));
     console.log(line('write -> last connection', last));
+    // The hub's own share: negative when the push arrived before the HTTP response did.
+    console.log(line('API response -> delivery', afterResponse));
     console.log(`server RSS at the end: ${rssMiB(pid).toFixed(1)} MiB`);
   } finally {
     clearInterval(pinger);
