@@ -14,7 +14,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { dirname, join, resolve } from 'node:path';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -236,10 +235,6 @@ function context(module: TestingModule, config: KeyhavenConfig, mailer: Recordin
 
 /** Opens a store for this spec file and compiles the domain modules on it. Close it in `after`. */
 export async function createDomainHarness(options: DomainModuleOptions = {}): Promise<DomainHarness> {
-  // PGlite is a large WebAssembly module: V8 compiles it once quickly (Liftoff), then recompiles the
-  // hot parts optimised (TurboFan) on background threads. A test process lives seconds, so that
-  // second compilation costs more CPU than it ever saves (measured: 5x the CPU for 200 statements).
-  setFlagsFromString('--liftoff-only');
   removeAbandonedStores();
   const dataDir = mkdtempSync(join(scratchRoot(), STORE_PREFIX));
   const template = await migratedTemplate();
