@@ -37,11 +37,15 @@ export function embeddedDatabaseDir(dataDir: string): string {
  *   pages beyond it are read again from the operating system's page cache.
  * - maintenance_work_mem: CREATE INDEX and VACUUM may grow the heap by this much, and a WebAssembly heap never
  *   shrinks; 16 MB is plenty for tables of this size.
+ * - max_connections: PGlite is single-user PostgreSQL with one session, but sizes (and initialises) the per-backend
+ *   shared state for 100; 5 keeps the lock table at over a thousand entries (max_locks_per_transaction times the
+ *   backend slots), far more than the largest migration takes.
  * Durability settings (fsync, synchronous_commit, full_page_writes) stay PGlite's own: nothing here trades them.
  */
 export const EMBEDDED_SERVER_SETTINGS: Readonly<Record<string, string>> = {
   shared_buffers: '16MB',
   maintenance_work_mem: '16MB',
+  max_connections: '5',
 };
 
 /** PGlite's options for the store under `dataDir` (already the `db` directory). */
