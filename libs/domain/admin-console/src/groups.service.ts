@@ -93,7 +93,12 @@ export class GroupsService {
     await this.assertMayGrant(actor, body);
     await this.db.transaction(async () => {
       await this.groups.update(organizationId, id, body.name, body.externalId ?? null);
-      if (body.collections) await this.groups.setCollections(organizationId, id, body.collections);
+      if (body.collections)
+        await this.groups.setCollections(
+          organizationId,
+          id,
+          await this.grants.keepUnmanaged(actor, await this.groups.collectionsOf(id), body.collections),
+        );
       if (body.users) await this.groups.setMembers(organizationId, id, body.users);
     });
     return this.getWithCollections(organizationId, id);

@@ -424,7 +424,12 @@ export class MembersService {
         permissions: body.type === MemberType.Custom ? JSON.stringify(normalizePermissions(body.permissions)) : null,
         ...(externalId !== undefined ? { external_id: externalId } : {}),
       });
-      if (body.collections) await this.members.setCollections(actor.organizationId, memberId, body.collections);
+      if (body.collections)
+        await this.members.setCollections(
+          actor.organizationId,
+          memberId,
+          await this.grants.keepUnmanaged(actor, await this.members.collectionsOf(memberId), body.collections),
+        );
       if (body.groups) await this.members.setGroups(actor.organizationId, memberId, body.groups);
       if (member.userId) await this.users.touchAccountRevision(member.userId);
     });
