@@ -8,8 +8,9 @@
 // `*.spec.ts` is end-to-end (real processes, real services). `--unit` or `--e2e` runs one tier;
 // without either the unit tier runs first, then the e2e tier, and the counts add up.
 // The unit tier is one node:test run over all its files, one file per core at a time. E2E files run
-// in a pool, TEST_CONCURRENCY at a time (default: the number of cores), longest first by the times of
-// earlier runs (kept in tmp/test-durations.json); each file's report is printed in one piece when it ends.
+// in a pool, TEST_CONCURRENCY at a time (default: the number of cores), longest first by the seconds
+// of earlier runs (this checkout's in tmp/test-durations.json, else the committed tools/test/durations.json);
+// each file's report is printed in one piece when it ends.
 // Counting (skips, todos, hook failures) is tools/test/count-reporter.mjs.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ const root = resolve(import.meta.dirname, '../..');
 const skipDirs = new Set(['node_modules', 'dist', 'data', '.git', '.nx', 'tmp', 'coverage']);
 const UNIT_SUFFIX = '.unit.spec.ts';
 const durationsFile = join(root, 'tmp', 'test-durations.json');
+const seedDurationsFile = join(root, 'tools', 'test', 'durations.json');
 
 function findSpecs(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -123,12 +125,17 @@ const add = (c) => {
   total.skipped += c.skipped;
 };
 
-function readDurations() {
+function readJson(path) {
   try {
-    return JSON.parse(readFileSync(durationsFile, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     return {};
   }
+}
+
+/** Seconds per e2e file: this checkout's last runs over the committed figures (only the order matters). */
+function readDurations() {
+  return { ...readJson(seedDurationsFile), ...readJson(durationsFile) };
 }
 
 async function unitTier() {
@@ -143,6 +150,7 @@ async function unitTier() {
 async function e2eTier() {
   const started = Date.now();
   const known = readDurations();
+  const cached = readJson(durationsFile);
   // Unknown files first (they may be long), then by the time they took last.
   const queue = [...e2eSpecs].sort((a, b) => (known[b] ?? Infinity) - (known[a] ?? Infinity) || a.localeCompare(b));
   const workers = Math.min(poolSize, queue.length);
@@ -156,7 +164,7 @@ async function e2eTier() {
       if (!stream) console.log(`▷ ${file}`);
       const result = await runNodeTest([file], 1, stream);
       const ms = Date.now() - fileStarted;
-      durations[file] = ms;
+      durations[file] = Math.round(ms / 1000);
       add(result);
       if (result.failed > 0) failedFiles.push(file);
       if (!stream) process.stdout.write(`\n── ${file}\n${result.output}`);
@@ -166,14 +174,14 @@ async function e2eTier() {
   await Promise.all(Array.from({ length: workers }, worker));
   try {
     mkdirSync(join(root, 'tmp'), { recursive: true });
-    writeFileSync(durationsFile, `${JSON.stringify({ ...known, ...durations }, null, 2)}\n`);
+    writeFileSync(durationsFile, `${JSON.stringify({ ...cached, ...durations }, null, 2)}\n`);
   } catch {
     // Only the order of the next run depends on it.
   }
   const slowest = Object.entries(durations)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5)
-    .map(([f, ms]) => `${f} ${seconds(ms)}`);
+    .map(([f, s]) => `${f} ${s} s`);
   console.log(`== e2e tier in ${seconds(Date.now() - started)}; slowest: ${slowest.join(', ')}`);
   if (failedFiles.length > 0) console.log(`== files with failures: ${failedFiles.sort().join(', ')}`);
 }
