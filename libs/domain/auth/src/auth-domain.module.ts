@@ -4,10 +4,12 @@ import { AccountCredentialsService } from './accounts/account-credentials.servic
 import { AccountsService } from './accounts/accounts.service';
 import { DeviceRepository } from './devices/device.repository';
 import { DevicesService } from './devices/devices.service';
+import { AttemptLimiter } from './login/attempt-limiter';
 import { LoginService } from './login/login.service';
 import { PasswordHasher } from './password-hasher';
 import { AccessTokens } from './tokens/access-tokens';
 import { RefreshTokens } from './tokens/refresh-tokens';
+import { ServerSecrets } from './tokens/server-secrets';
 import { SigningKeys } from './tokens/signing-keys';
 import { TwoFactorSettingsService } from './two-factor/two-factor-settings.service';
 import { TwoFactorService } from './two-factor/two-factor.service';
@@ -19,12 +21,14 @@ const providers = [
   AccountCredentialsService,
   AccountRevisionService,
   AccountsService,
+  AttemptLimiter,
   DeviceRepository,
   DevicesService,
   LoginService,
   PasswordHasher,
   AccessTokens,
   RefreshTokens,
+  ServerSecrets,
   SigningKeys,
   TwoFactorService,
   TwoFactorSettingsService,

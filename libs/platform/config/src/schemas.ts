@@ -63,6 +63,11 @@ const processShape = {
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   /** Failed logins (or two-step codes) per account per 15 minutes before it is throttled. */
   LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  /**
+   * How long a rotated-out refresh token still refreshes (to the same successor), so concurrent
+   * refreshes of one client both succeed; a reuse after it revokes the token's whole family.
+   */
+  REFRESH_TOKEN_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(30),
   /** Notifications hub (the all-in-one and the notifications app): open hub connections per client IP. */
   NOTIFICATIONS_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(1000),
   /** Open anonymous-hub (login with device) connections per client IP. */

@@ -2,12 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { DEFAULT_KDF, badRequest, isWellFormedEncString, kdfProblem, type KdfSettings } from '@keyhaven/contracts';
+import {
+  KdfType,
+  badRequest,
+  isWellFormedEncString,
+  kdfProblem,
+  rateLimited,
+  type KdfSettings,
+} from '@keyhaven/contracts';
 import { MAILER, type Mailer } from '@keyhaven/mail';
+import { AttemptLimiter } from '../login/attempt-limiter';
 import { PasswordHasher } from '../password-hasher';
 import { newApiKey } from '../secrets';
 import { AccessTokens } from '../tokens/access-tokens';
 import { RefreshTokens } from '../tokens/refresh-tokens';
+import { ServerSecrets } from '../tokens/server-secrets';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { kdfOf, normalizeEmail, type User } from '../users/user';
 import { UserRepository } from '../users/user.repository';
@@ -17,6 +26,19 @@ const VERIFICATION_LIFETIME_S = 24 * 3600;
 const emailTaken = (email: string): Error =>
   badRequest(`Email '${email}' is already taken.`, { email: ['Email is already taken.'] });
 const REGISTRATION_CLOSED = 'Registration has been disabled by the system administrator.';
+
+/**
+ * What prelogin answers for an email with no account, picked by the first byte of an HMAC of the
+ * email under a server secret: settings real accounts have (the clients' PBKDF2 default, most
+ * accounts; their Argon2id default; a raised PBKDF2 count), so the answer cannot tell whether the
+ * account exists. Stable per email, across calls, restarts and instances; unknowable without the
+ * secret. `upTo` is the exclusive upper bound of the byte values that pick the entry.
+ */
+const UNKNOWN_EMAIL_KDFS: readonly { upTo: number; kdf: KdfSettings }[] = [
+  { upTo: 192, kdf: { kdf: KdfType.Pbkdf2, iterations: 600_000, memory: null, parallelism: null } },
+  { upTo: 240, kdf: { kdf: KdfType.Argon2id, iterations: 3, memory: 64, parallelism: 4 } },
+  { upTo: 256, kdf: { kdf: KdfType.Pbkdf2, iterations: 1_000_000, memory: null, parallelism: null } },
+];
 
 export const passwordChangeSchema = z.object({
   masterPasswordHash: z.string().min(1),
@@ -56,6 +78,8 @@ export class AccountsService {
     private readonly tokens: AccessTokens,
     private readonly refreshTokens: RefreshTokens,
     private readonly twoFactor: TwoFactorService,
+    private readonly limiter: AttemptLimiter,
+    private readonly secrets: ServerSecrets,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
@@ -118,17 +142,36 @@ export class AccountsService {
     return user;
   }
 
-  /** Unknown emails get the defaults, so prelogin cannot tell which accounts exist. */
+  /**
+   * The account's KDF; for an unknown email, settings derived from it (UNKNOWN_EMAIL_KDFS), so
+   * prelogin cannot tell which accounts exist. Both paths make the same one lookup.
+   */
   async preloginKdf(email: string): Promise<KdfSettings & { salt: string }> {
     const normalized = normalizeEmail(email);
-    const user = await this.users.findByEmail(normalized);
-    return { ...(user ? kdfOf(user) : DEFAULT_KDF), salt: normalized };
+    const [user, digest] = await Promise.all([
+      this.users.findByEmail(normalized),
+      this.secrets.hmac('prelogin-kdf', normalized),
+    ]);
+    if (user) return { ...kdfOf(user), salt: normalized };
+    const pick = digest[0] ?? 0;
+    const derived = UNKNOWN_EMAIL_KDFS.find((entry) => pick < entry.upTo) ?? UNKNOWN_EMAIL_KDFS[0];
+    if (!derived) throw new Error('no KDF settings to answer');
+    return { ...derived.kdf, salt: normalized };
   }
 
+  /**
+   * Proves a signed-in user's master password. Every check costs an Argon2 hash, so each counts
+   * against the per-account failed-attempt limiter the login uses (`LOGIN_FAILURES_PER_ACCOUNT` per
+   * 15 minutes): past it, 429 with Retry-After until the window moves, even for the right password.
+   * A success clears the count.
+   */
   async requireMasterPassword(user: User, masterPasswordHash: string | null | undefined): Promise<void> {
-    if (!masterPasswordHash || !(await this.hasher.verify(user.masterPasswordHash, masterPasswordHash))) {
-      throw badRequest('Invalid password.', { masterPasswordHash: ['Invalid password.'] });
-    }
+    const invalid = badRequest('Invalid password.', { masterPasswordHash: ['Invalid password.'] });
+    if (!masterPasswordHash) throw invalid;
+    const decision = await this.limiter.attempt(`password-check:${user.id}`, null);
+    if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
+    if (!(await this.hasher.verify(user.masterPasswordHash, masterPasswordHash))) throw invalid;
+    await this.limiter.succeeded(decision.keys);
   }
 
   /** The caller's account, once the master password hash they sent proves it is them. */

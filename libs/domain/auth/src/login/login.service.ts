@@ -16,12 +16,38 @@ import { constantTimeEquals } from '../secrets';
 import { TwoFactorProvider, TwoFactorService } from '../two-factor/two-factor.service';
 import { normalizeEmail, type User } from '../users/user';
 import { UserRepository } from '../users/user.repository';
+import { AttemptLimiter } from './attempt-limiter';
 import { IdentityError, WRONG_CREDENTIALS, WRONG_TWO_FACTOR, invalidGrant } from './identity-error';
 import { tokenResponse } from './token-response';
 
 export type TokenForm = Record<string, string | undefined>;
 
-const FAILURE_WINDOW_MS = 15 * 60 * 1000;
+/**
+ * The `client_id`s of Bitwarden's own applications (its identity server knows no others for the
+ * password grant): web vault, browser extension, desktop, mobile, CLI, Directory Connector.
+ */
+export const KNOWN_CLIENT_IDS: ReadonlySet<string> = new Set([
+  'web',
+  'browser',
+  'desktop',
+  'mobile',
+  'cli',
+  'connector',
+]);
+
+/** The scopes a password login may ask for; `api` is required, `offline_access` brings a refresh token. */
+const PASSWORD_GRANT_SCOPES: ReadonlySet<string> = new Set(['api', 'offline_access']);
+const DEFAULT_PASSWORD_SCOPE = 'api offline_access';
+
+/** The requested scopes, de-duplicated in a fixed order, or null when one is not allowed or `api` is missing. */
+function passwordGrantScopes(requested: string | undefined): string[] | null {
+  const scopes = new Set((requested ?? DEFAULT_PASSWORD_SCOPE).split(' ').filter(Boolean));
+  if (!scopes.has('api') || [...scopes].some((scope) => !PASSWORD_GRANT_SCOPES.has(scope))) return null;
+  return [...PASSWORD_GRANT_SCOPES].filter((scope) => scopes.has(scope));
+}
+
+/** Every refresh failure is this one answer (the clients log out on it), whatever the cause. */
+const refreshRefused = (): IdentityError => invalidGrant('invalid_grant');
 
 /** The answer that makes a client ask for a second factor. */
 function twoFactorChallenge(): IdentityError {
@@ -46,6 +72,7 @@ export class LoginService {
     private readonly accessTokens: AccessTokens,
     private readonly refreshTokens: RefreshTokens,
     private readonly twoFactor: TwoFactorService,
+    private readonly limiter: AttemptLimiter,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
     @Optional() @Inject(ORGANIZATION_CREDENTIALS) private readonly organizationCredentials?: OrganizationCredentials,
@@ -80,34 +107,25 @@ export class LoginService {
     if (!decision.allowed) throw tooManyRequests();
   }
 
-  /**
-   * Counts an attempt against each key atomically (before the secret is checked, so parallel guesses
-   * all count) and refuses with 429 once any key is over its limit. A success clears the keys.
-   * Keys pair the account with the client address, so a stranger elsewhere cannot lock the owner out;
-   * a looser account-wide key still caps guessing spread over many addresses.
-   */
+  /** Counts an attempt against the account's failed-attempt limits; 429 once over one of them. */
   private async attempt(account: string, ip: string | null): Promise<string[]> {
-    const perAccount = this.config.LOGIN_FAILURES_PER_ACCOUNT;
-    const keys: [string, number][] = ip
-      ? [
-          [`attempts:${account}:${ip}`, perAccount],
-          [`attempts:${account}`, perAccount * 10],
-        ]
-      : [[`attempts:${account}`, perAccount]];
-    for (const [key, limit] of keys) {
-      const decision = await this.cacheStore.rateLimiter.hit(key, limit, FAILURE_WINDOW_MS);
-      if (!decision.allowed) throw tooManyRequests();
-    }
-    return keys.map(([key]) => key);
+    const decision = await this.limiter.attempt(account, ip);
+    if (!decision.allowed) throw tooManyRequests();
+    return decision.keys;
   }
 
-  private async succeeded(keys: string[]): Promise<void> {
-    for (const key of keys) await this.cacheStore.rateLimiter.reset(key);
+  private succeeded(keys: string[]): Promise<void> {
+    return this.limiter.succeeded(keys);
   }
 
   private async passwordGrant(form: TokenForm, ip: string): Promise<Record<string, unknown>> {
     const email = normalizeEmail(form['username'] ?? '');
     const password = form['password'] ?? '';
+    // Client and scope first: they cost nothing and reveal nothing about the account.
+    const clientId = form['client_id'] ?? '';
+    if (!KNOWN_CLIENT_IDS.has(clientId)) throw new IdentityError(400, 'invalid_client', 'Invalid client.');
+    const scopes = passwordGrantScopes(form['scope']);
+    if (!scopes) throw new IdentityError(400, 'invalid_scope', 'The requested scope is not allowed.');
     if (!email || !password) throw invalidGrant(WRONG_CREDENTIALS);
     const attempts = await this.attempt(`login:${email}`, ip);
 
@@ -125,28 +143,29 @@ export class LoginService {
     await this.users.clearFailedLogins(user.id);
     await this.succeeded(attempts);
 
-    const clientId = form['client_id'] ?? 'web';
-    const scope = form['scope'] ?? 'api offline_access';
     const access = await this.accessTokens.issue({
       user,
       clientId,
-      scopes: scope.split(' ').filter(Boolean),
+      scopes,
       deviceIdentifier: device?.identifier ?? null,
       deviceId: device?.id ?? null,
       deviceType: device?.type ?? null,
       amr: ['Application'],
     });
-    const refreshToken = await this.refreshTokens.issue({
-      userId: user.id,
-      deviceId: device?.id ?? null,
-      clientId,
-      securityStamp: user.securityStamp,
-    });
+    // OAuth: a refresh token only for a client that asked for offline access.
+    const refreshToken = scopes.includes('offline_access')
+      ? await this.refreshTokens.issue({
+          userId: user.id,
+          deviceId: device?.id ?? null,
+          clientId,
+          securityStamp: user.securityStamp,
+        })
+      : undefined;
     return tokenResponse(user, {
       accessToken: access.token,
       expiresIn: access.expiresIn,
-      refreshToken,
-      scope,
+      ...(refreshToken ? { refreshToken } : {}),
+      scope: scopes.join(' '),
       masterPasswordPolicy: (await this.loginPolicies?.masterPasswordPolicy(user.id)) ?? null,
       ...(twoFactorToken ? { twoFactorToken } : {}),
     });
@@ -238,27 +257,29 @@ export class LoginService {
     };
   }
 
+  /**
+   * Bound to the client the token was issued to: another (or no) `client_id` is refused. A token
+   * replaced less than the grace period ago answers its same successor (see RefreshTokens).
+   */
   private async refreshGrant(form: TokenForm): Promise<Record<string, unknown>> {
-    const grant = await this.refreshTokens.consume(form['refresh_token'] ?? '');
-    if (!grant) throw invalidGrant('invalid_grant');
+    const grant = await this.refreshTokens.consume(form['refresh_token'] ?? '', form['client_id'] ?? '');
+    if (!grant) throw refreshRefused();
     const user = await this.users.findById(grant.userId);
-    if (!user || user.securityStamp !== grant.securityStamp) throw invalidGrant('invalid_grant');
-    const device = grant.deviceId ? { id: grant.deviceId } : null;
+    if (!user || user.securityStamp !== grant.securityStamp) throw refreshRefused();
     const access = await this.accessTokens.issue({
       user,
       clientId: grant.clientId,
       scopes: ['api', 'offline_access'],
       deviceIdentifier: null,
-      deviceId: device?.id ?? null,
+      deviceId: grant.deviceId,
       deviceType: null,
       amr: ['Application'],
     });
-    const refreshToken = await this.refreshTokens.issue({ ...grant });
     return {
       access_token: access.token,
       expires_in: access.expiresIn,
       token_type: 'Bearer',
-      refresh_token: refreshToken,
+      refresh_token: grant.successor,
       scope: 'api offline_access',
     };
   }

@@ -76,7 +76,7 @@ export class AccessTokens implements TokenVerifier {
     return { token, expiresIn: ACCESS_TOKEN_LIFETIME_S };
   }
 
-  /** Valid signature, not expired, and issued under the user's current security stamp. */
+  /** Valid signature, an `exp` not yet passed, and issued under the user's current security stamp. */
   async verify(token: string): Promise<Principal | null> {
     const claims = await this.verifySignature<AccessClaims>(token, 'at+jwt');
     if (!claims?.sub || typeof claims.sstamp !== 'string') return null;
@@ -151,10 +151,12 @@ export class AccessTokens implements TokenVerifier {
       if (!kid) return null;
       const key = await this.keys.byKid(kid);
       if (!key) return null;
+      // jose checks `exp` only when present: a token we signed without one would never expire.
       const { payload } = await jwtVerify<T>(token, key, {
         issuer: this.issuer,
         algorithms: [this.keys.algorithm],
         typ,
+        requiredClaims: ['exp'],
       });
       return payload;
     } catch {
