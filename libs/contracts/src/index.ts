@@ -5,3 +5,5 @@ export * from './validate';
 export * from './push';
 export * from './list';
 export * from './guid';
+export * from './limits';
+export * from './json-serialize';
