@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
+import { AccountRevisionService } from '@keyhaven/domain-auth';
 import { isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
 import {
   CollectionRepository,
@@ -43,6 +44,7 @@ export class CollectionsService {
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionRepository,
+    private readonly revisions: AccountRevisionService,
   ) {}
 
   /** The caller's collections across every organization, with the access they really have. */
@@ -197,9 +199,6 @@ export class CollectionsService {
 
   /** Collections and access changed: every confirmed member's clients should sync. */
   private async touchOrg(organizationId: string): Promise<void> {
-    await this.db.execute(
-      'UPDATE app_user SET account_revision_date = $2 WHERE id IN (SELECT user_id FROM organization_user WHERE organization_id = $1 AND user_id IS NOT NULL)',
-      [organizationId, new Date()],
-    );
+    await this.revisions.touchOrganizationMembers(organizationId);
   }
 }

@@ -304,15 +304,6 @@ export class MemberRepository {
     ).map((r) => r.user_id);
   }
 
-  /** Their clients should sync: one statement for any number of accounts. */
-  async touchAccounts(userIds: readonly string[]): Promise<void> {
-    if (userIds.length === 0) return;
-    await this.db.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = ANY($1::uuid[])', [
-      userIds,
-      new Date(),
-    ]);
-  }
-
   async update(
     organizationId: string,
     id: string,

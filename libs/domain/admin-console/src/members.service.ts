@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database } from '@keyhaven/db';
 import { badRequest, isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
-import { AccessTokens, AccountsService, UserRepository, normalizeEmail } from '@keyhaven/domain-auth';
+import {
+  AccessTokens,
+  AccountsService,
+  AccountRevisionService,
+  UserRepository,
+  normalizeEmail,
+} from '@keyhaven/domain-auth';
 import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
 import { PushType } from '@keyhaven/contracts';
@@ -88,6 +94,7 @@ export class MembersService {
     private readonly orgService: OrganizationsService,
     private readonly policies: PolicyRepository,
     private readonly users: UserRepository,
+    private readonly revisions: AccountRevisionService,
     private readonly tokens: AccessTokens,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
@@ -333,7 +340,7 @@ export class MembersService {
         email: null,
         status: MemberStatus.Accepted,
       });
-      await this.users.touchAccountRevision(userId);
+      await this.revisions.touchUsers([userId]);
       return changed;
     });
     if (!updated) throw badRequest('This invitation has already been used.');
@@ -377,7 +384,7 @@ export class MembersService {
         }
       }
       await this.members.confirmMany(orgId, accepted);
-      await this.members.touchAccounts(confirmed.flatMap((m) => (m.userId ? [m.userId] : [])));
+      await this.revisions.touchUsers(confirmed.flatMap((m) => (m.userId ? [m.userId] : [])));
       return { results, confirmed };
     });
     this.pushOrgKeys(confirmed);
@@ -431,7 +438,7 @@ export class MembersService {
           await this.grants.keepUnmanaged(actor, await this.members.collectionsOf(memberId), body.collections),
         );
       if (body.groups) await this.members.setGroups(actor.organizationId, memberId, body.groups);
-      if (member.userId) await this.users.touchAccountRevision(member.userId);
+      if (member.userId) await this.revisions.touchUsers([member.userId]);
     });
     this.pushOrgKeys([member]);
   }
@@ -448,7 +455,7 @@ export class MembersService {
         actor.organizationId,
         targets.map((m) => ({ id: m.id, status: MemberStatus.Revoked, revokedReason: reason })),
       );
-      await this.members.touchAccounts(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
+      await this.revisions.touchUsers(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
     });
     this.pushOrgKeys(targets);
   }
@@ -474,7 +481,7 @@ export class MembersService {
           revokedReason: null,
         })),
       );
-      await this.members.touchAccounts(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
+      await this.revisions.touchUsers(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
     });
     this.pushOrgKeys(targets);
   }
@@ -494,7 +501,7 @@ export class MembersService {
         actor.organizationId,
         targets.map((m) => m.id),
       );
-      await this.members.touchAccounts(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
+      await this.revisions.touchUsers(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
     });
     this.pushOrgKeys(targets);
   }

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
 import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
-import { AccountsService, UserRepository, newApiKey } from '@keyhaven/domain-auth';
+import { AccountsService, AccountRevisionService, UserRepository, newApiKey } from '@keyhaven/domain-auth';
 import { CollectionRepository } from './collection.repository';
 import { MemberStatus, MemberType, PolicyType } from './enums';
 import { MemberRepository } from './member.repository';
@@ -41,6 +41,7 @@ export class OrganizationsService {
     private readonly collections: CollectionRepository,
     private readonly policies: PolicyRepository,
     private readonly users: UserRepository,
+    private readonly revisions: AccountRevisionService,
     private readonly accounts: AccountsService,
   ) {}
 
@@ -74,7 +75,7 @@ export class OrganizationsService {
           { id: collection.id, readOnly: false, hidePasswords: false, manage: true },
         ]);
       }
-      await this.users.touchAccountRevision(userId);
+      await this.revisions.touchUsers([userId]);
     });
     const org = await this.organizations.findById(id);
     if (!org) throw new Error('organization vanished');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
+import { AccountRevisionService } from '@keyhaven/domain-auth';
 import { badRequest } from '@keyhaven/contracts';
 import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
@@ -28,6 +29,7 @@ export class PoliciesService {
     private readonly members: MemberRepository,
     @Inject(MAILER) private readonly mailer: Mailer,
     private readonly push: PushPublisher,
+    private readonly revisions: AccountRevisionService,
   ) {}
 
   /** Policy types as the clients number them; anything else is refused before it reaches the store. */
@@ -64,8 +66,7 @@ export class PoliciesService {
          RETURNING m.id, m.organization_id`,
         [userId, TWO_FACTOR_REASON, new Date()],
       );
-      if (rows.length > 0)
-        await this.db.execute('UPDATE app_user SET account_revision_date = $2 WHERE id = $1', [userId, new Date()]);
+      if (rows.length > 0) await this.revisions.touchUsers([userId]);
       return rows.length;
     });
     if (affected > 0)
@@ -95,7 +96,7 @@ export class PoliciesService {
       if (!rule) return { policy: saved, revoked: [], reason: '' };
       const revoked = await this.members.revokeExcluded(organizationId, rule.rule, rule.reason);
       // The revoked members' clients must sync to drop the organization.
-      await this.members.touchAccounts(revoked.map((r) => r.userId));
+      await this.revisions.touchUsers(revoked.map((r) => r.userId));
       return { policy: saved, revoked, reason: rule.reason };
     });
     this.push.publishToUsers(PushType.PolicyChanged, await this.members.userIdsOf(organizationId));
