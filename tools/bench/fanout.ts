@@ -73,6 +73,15 @@ function percentile(sorted: number[], p: number): number {
 
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 
+/** The server's own hub counters (open connections, deliveries, closes by reason). */
+async function hubMetrics(server: ServerProcess): Promise<string> {
+  const res = await server.http.get<string>('/metrics', { parse: false });
+  return res.text
+    .split('\n')
+    .filter((l) => l.startsWith('keyhaven_hub_'))
+    .join('\n');
+}
+
 /** Arrival times (performance.now()) of each folder id, across all connections. */
 const arrivals = new Map<string, number[]>();
 
@@ -162,9 +171,14 @@ async function main(): Promise<void> {
     // Clients ping every 15 s as the SignalR client does (the server closes one silent for 30 s), spread over
     // the interval; from the start, since connecting them all may take longer than that.
     const ping = options.protocol.ping();
+    let cursor = 0;
+    let lastTick = performance.now();
     pinger = setInterval(() => {
-      const slot = Math.floor(Date.now() / 100) % 150;
-      for (let i = slot; i < clients.length; i += 150) clients[i]?.socket.send(ping);
+      // As many as are due since the last tick, so a late timer (a busy event loop) skips nobody.
+      const now = performance.now();
+      const due = Math.ceil((clients.length * (now - lastTick)) / 15_000);
+      lastTick = now;
+      for (let k = 0; k < due && clients.length > 0; k++, cursor++) clients[cursor % clients.length]?.socket.send(ping);
     }, 100);
     const connectStarted = performance.now();
     // A bounded number of handshakes in flight: enough to be quick, few enough for the accept backlog.
@@ -184,7 +198,9 @@ async function main(): Promise<void> {
     );
     await sleep(5000);
     const open = clients.filter((c) => c.socket.readyState === WebSocket.OPEN).length;
-    if (open !== clients.length) throw new Error(`only ${open} of ${clients.length} connections are still open`);
+    if (open !== clients.length) {
+      throw new Error(`only ${open} of ${clients.length} connections are still open\n${await hubMetrics(server)}`);
+    }
     const loaded = rssMiB(pid);
     const perConnectionKiB = ((loaded - baseline) * 1024) / clients.length;
     console.log(
@@ -240,6 +256,7 @@ async function main(): Promise<void> {
     // The hub's own share: negative when the push arrived before the HTTP response did.
     console.log(line('API response -> delivery', afterResponse));
     console.log(`server RSS at the end: ${rssMiB(pid).toFixed(1)} MiB`);
+    console.log(await hubMetrics(server));
   } finally {
     clearInterval(pinger);
     for (const client of clients) client.socket.terminate();
