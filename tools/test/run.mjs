@@ -11,6 +11,7 @@
 // in a pool, TEST_CONCURRENCY at a time (default: the number of cores), longest first by the seconds
 // of earlier runs (this checkout's in tmp/test-durations.json, else the committed tools/test/durations.json);
 // each file's report is printed in one piece when it ends.
+// A job still running after TEST_FILE_TIMEOUT_SECONDS (default 1200) is stopped and counts as failed.
 // Counting (skips, todos, hook failures) is tools/test/count-reporter.mjs.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -70,6 +71,26 @@ const cores = availableParallelism();
 const poolSize = Math.max(1, Number(process.env.TEST_CONCURRENCY ?? cores) || cores);
 const scratch = mkdtempSync(join(tmpdir(), 'keyhaven-test-run-'));
 let jobCount = 0;
+/** A job (one e2e file, or the whole unit tier) still running after this long is stopped and fails. */
+const jobTimeoutMs = Math.max(1, Number(process.env.TEST_FILE_TIMEOUT_SECONDS ?? 1200) || 1200) * 1000;
+
+// Each job runs in its own process group (servers and bw processes included), so a hung job can be
+// stopped whole; an interrupted run stops its jobs the same way.
+const running = new Set();
+const stopGroup = (pid, signal) => {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+};
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    for (const pid of running) stopGroup(pid, 'SIGKILL');
+    rmSync(scratch, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 
 /**
  * One `node --test` over `files`: the spec reporter for people, the count reporter into a file.
@@ -96,13 +117,28 @@ function runNodeTest(files, concurrency, stream) {
       cwd: root,
       stdio: ['ignore', stream ? 'inherit' : 'pipe', stream ? 'inherit' : 'pipe'],
       env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.json') },
+      detached: true,
     },
   );
+  running.add(child.pid);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stopGroup(child.pid, 'SIGTERM');
+    setTimeout(() => stopGroup(child.pid, 'SIGKILL'), 10_000).unref();
+  }, jobTimeoutMs);
   const chunks = [];
   child.stdout?.on('data', (c) => chunks.push(c));
   child.stderr?.on('data', (c) => chunks.push(c));
   return new Promise((done) => {
     child.on('close', (code) => {
+      clearTimeout(timer);
+      running.delete(child.pid);
+      if (timedOut) {
+        const note = `\n✖ ${files.join(' ')}: stopped after ${jobTimeoutMs / 1000} s (TEST_FILE_TIMEOUT_SECONDS)\n`;
+        if (stream) process.stdout.write(note);
+        else chunks.push(Buffer.from(note));
+      }
       let counts = { passed: 0, failed: 0, skipped: 0, files: {} };
       try {
         counts = JSON.parse(readFileSync(countFile, 'utf8'));
