@@ -113,11 +113,6 @@ describeOnBackends('token and secret hygiene', (backend) => {
       });
       assertIdentityError(res, 400, 'invalid_client');
     }
-    assertIdentityError(
-      await server.http.post(TOKEN, { form: { ...form, scope: 'api offline_access' } }),
-      400,
-      'invalid_client',
-    );
     for (const scope of ['api admin', 'api.organization', 'offline_access']) {
       assertIdentityError(
         await server.http.post(TOKEN, { form: { ...form, client_id: 'web', scope } }),

@@ -121,8 +121,9 @@ export class LoginService {
   private async passwordGrant(form: TokenForm, ip: string): Promise<Record<string, unknown>> {
     const email = normalizeEmail(form['username'] ?? '');
     const password = form['password'] ?? '';
-    // Client and scope first: they cost nothing and reveal nothing about the account.
-    const clientId = form['client_id'] ?? '';
+    // Client and scope first: they cost nothing and reveal nothing about the account. A request
+    // naming no client is the web vault's, as it always was here; a named one must be a known one.
+    const clientId = form['client_id'] ?? 'web';
     if (!KNOWN_CLIENT_IDS.has(clientId)) throw new IdentityError(400, 'invalid_client', 'Invalid client.');
     const scopes = passwordGrantScopes(form['scope']);
     if (!scopes) throw new IdentityError(400, 'invalid_scope', 'The requested scope is not allowed.');

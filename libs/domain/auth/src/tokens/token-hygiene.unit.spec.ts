@@ -165,9 +165,11 @@ describe('password grant: client and scope', () => {
         'invalid_client',
       );
     }
+    // No client_id at all is the web vault, as before.
     const noClient = passwordForm(user.email, password);
     delete noClient['client_id'];
-    await rejectsWithIdentityError(service.token(noClient, IP), 400, 'invalid_client');
+    const web = await service.token(noClient, IP);
+    assert.equal((await h.get(AccessTokens).verify(String(web['access_token'])))?.clientId, 'web');
   });
 
   test('scopes are api and offline_access only; api is required; a refresh token only with offline_access', async () => {
