@@ -56,7 +56,9 @@ export function stringifyIteratively(root: unknown): string | undefined {
           stack.push({ object, keys: Object.keys(object), index: 0, first: true });
         }
         return true;
-      default:
+      case 'undefined':
+      case 'function':
+      case 'symbol':
         return false;
     }
   };

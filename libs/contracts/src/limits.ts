@@ -107,6 +107,12 @@ export function assertStorableText(value: string, name: string): void {
   throw badRequest(`${name}: ${TEXT_FAULT_MESSAGE[fault]}`, { [name]: [TEXT_FAULT_MESSAGE[fault]] });
 }
 
+/** Characters of a value as JSON; 0 for what JSON has no form for (undefined, functions). */
+function jsonLength(value: unknown): number {
+  const text = JSON.stringify(value) as string | undefined;
+  return text === undefined ? 0 : text.length;
+}
+
 /**
  * Characters the keys of `value` outside `known` take as JSON (the key, and its value serialised).
  * Run on bodies the HTTP layer has already bounded in depth.
@@ -116,7 +122,7 @@ export function unknownFieldChars(value: unknown, known: ReadonlySet<string>): n
   let total = 0;
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
     if (known.has(key) || child === undefined) continue;
-    total += key.length + 3 + (JSON.stringify(child)?.length ?? 0);
+    total += key.length + 3 + jsonLength(child);
   }
   return total;
 }
@@ -151,3 +157,12 @@ export const isoDate = z
   .string()
   .max(64)
   .refine((v) => isStorableDate(new Date(v)), { message: 'must be a date between the years 1 and 9999' });
+
+/** Characters an opaque JSON object of a request (policy data, custom permissions) may take. */
+export const MAX_OPAQUE_OBJECT_CHARS = 64 * 1024;
+
+/** An opaque JSON object the server stores as sent, bounded in size (depth is bounded for every body). */
+export const opaqueJsonObject = (maxChars = MAX_OPAQUE_OBJECT_CHARS) =>
+  z.record(z.string(), z.unknown()).refine((value) => jsonLength(value) <= maxChars, {
+    message: `may take at most ${maxChars} characters`,
+  });

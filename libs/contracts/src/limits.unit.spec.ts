@@ -37,7 +37,9 @@ test('findJsonFault: NUL and lone surrogates in values and keys, with their path
 
 test('assertStorableJson: a 400 in Bitwarden shape naming the field', () => {
   assert.throws(
-    () => assertStorableJson({ cipher: { x: 'a\0' } }),
+    () => {
+      assertStorableJson({ cipher: { x: 'a\0' } });
+    },
     (error: unknown) =>
       error instanceof KeyhavenError &&
       error.code === 'bad_request' &&
@@ -78,6 +80,5 @@ test('stringifyJson: same text as JSON.stringify, and any depth', () => {
   const deep = nested(200_000);
   assert.throws(() => JSON.stringify(deep), RangeError);
   const text = stringifyJson(deep);
-  assert.equal(text?.length, 400_000);
-  assert.equal(text?.slice(0, 3), '[[[');
+  assert.equal(text, '['.repeat(200_000) + ']'.repeat(200_000));
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database } from '@keyhaven/db';
-import { badRequest, isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
+import { badRequest, isWellFormedEncString, notFound, guid, opaqueJsonObject } from '@keyhaven/contracts';
 import {
   AccessTokens,
   AccountsService,
@@ -35,14 +35,14 @@ const memberType = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(
 export const inviteSchema = z.object({
   emails: z.array(z.email().max(256)).min(1).max(100),
   type: memberType,
-  permissions: z.record(z.string(), z.unknown()).nullish(),
+  permissions: opaqueJsonObject().nullish(),
   collections: z.array(accessSelection).default([]),
   groups: z.array(guid).default([]),
 });
 
 export const updateMemberSchema = z.object({
   type: memberType,
-  permissions: z.record(z.string(), z.unknown()).nullish(),
+  permissions: opaqueJsonObject().nullish(),
   collections: z.array(accessSelection).nullish(),
   groups: z.array(guid).nullish(),
 });

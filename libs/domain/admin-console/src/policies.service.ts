@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
 import { AccountRevisionService } from '@keyhaven/domain-auth';
-import { badRequest } from '@keyhaven/contracts';
+import { badRequest, opaqueJsonObject } from '@keyhaven/contracts';
 import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
 import { PushType } from '@keyhaven/contracts';
@@ -13,7 +13,7 @@ import { PolicyRepository, type Policy } from './policy.repository';
 
 export const policyRequestSchema = z.object({
   enabled: z.boolean(),
-  data: z.record(z.string(), z.unknown()).nullish(),
+  data: opaqueJsonObject().nullish(),
 });
 
 const TWO_FACTOR_REASON =

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { assertStorableJson, assertStorableText, errorBody, stringifyJson } from '@keyhaven/contracts';
 import { BitwardenErrorFilter } from './error-filter';
 import { NestPinoLogger, redactUrl } from './logger';
 import { httpDuration } from './metrics';
@@ -30,7 +33,11 @@ function requestIdOf(request: { headers: Record<string, string | string[] | unde
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-/** Bodies: an empty JSON body means `{}` (clients POST some actions without one). */
+/**
+ * Bodies: an empty JSON body means `{}` (clients POST some actions without one). Every parsed body is
+ * walked once for what the store cannot hold — nesting past MAX_JSON_DEPTH, NUL, lone UTF-16
+ * surrogates (PostgreSQL refuses them in `text` and `jsonb`) — and refused with a 400 naming the field.
+ */
 function parseJson(
   _request: FastifyRequest,
   body: Buffer,
@@ -40,21 +47,57 @@ function parseJson(
     done(null, {});
     return;
   }
-  const text = body.toString('utf8');
-  // PostgreSQL cannot store NUL in text; refusing it here keeps it a 400 rather than a failed write.
-  if (text.includes('\\u0000') || text.includes('\0')) {
-    done(Object.assign(new Error('NUL in body'), { statusCode: 400, code: 'KEYHAVEN_NUL_IN_BODY' }));
-    return;
-  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(body.toString('utf8'));
   } catch {
     done(Object.assign(new Error('invalid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }));
     return;
   }
+  try {
+    assertStorableJson(parsed);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
   done(null, parsed);
 }
+
+/** Path parameters, query values and headers are text the store may be handed: no NUL, no lone surrogates. */
+function assertStorableStrings(values: unknown, where: string): void {
+  if (typeof values !== 'object' || values === null) return;
+  for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
+    for (const item of Array.isArray(value) ? (value as unknown[]) : [value]) {
+      if (typeof item === 'string') assertStorableText(item, `${where} ${name}`);
+    }
+  }
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (a header block over the size limit,
+ * a malformed request line): answered in Bitwarden's error shape rather than Fastify's own.
+ */
+function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message =
+    status === 431
+      ? 'The request headers are too large.'
+      : status === 408
+        ? 'The request took too long.'
+        : 'The request is malformed.';
+  const body = JSON.stringify(errorBody(message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/** Seconds a 429 without its own Retry-After asks the client to wait (the login limits' window). */
+const DEFAULT_RETRY_AFTER_SECONDS = '60';
 
 /** A Nest application on Fastify, with Keyhaven's error shape, request ids, logs and metrics. */
 export async function createHttpApp(options: HttpAppOptions): Promise<NestFastifyApplication> {
@@ -68,6 +111,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+    clientErrorHandler,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => {
@@ -75,8 +119,33 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    try {
+      assertStorableStrings(request.headers, 'header');
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
     done();
   });
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    try {
+      assertStorableStrings(request.params, 'path');
+      assertStorableStrings(request.query, 'query');
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (reply.statusCode === 429 && !reply.hasHeader('retry-after')) {
+      void reply.header('retry-after', DEFAULT_RETRY_AFTER_SECONDS);
+    }
+    done(null, payload);
+  });
+  // No stored value can make a read fail: JSON.stringify overflows the stack on values nested a few
+  // thousand levels deep, and such a value stored before the depth limit existed must still be served.
+  fastify.setReplySerializer((payload) => stringifyJson(payload) ?? '');
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;

@@ -32,7 +32,12 @@ export function mapError(error: unknown, logger: Logger, requestId: string): Map
     if (error.retryAfterSeconds !== undefined) mapped.headers = { 'retry-after': String(error.retryAfterSeconds) };
     return mapped;
   }
-  if (isCustomErrorBody(error)) return { status: error.status, body: error.body() };
+  if (isCustomErrorBody(error)) {
+    const mapped: Mapped = { status: error.status, body: error.body() };
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === 'number') mapped.headers = { 'retry-after': String(Math.max(1, Math.ceil(retryAfter))) };
+    return mapped;
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
@@ -43,6 +48,12 @@ export function mapError(error: unknown, logger: Logger, requestId: string): Map
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return { status: statusCode, body: errorBody(clientErrorMessage(statusCode, error)) };
+  }
+  // A value the database refused is the client's (a gap in the edge validation): a 400 without a stack.
+  const sqlState = sqlStateOf(error);
+  if (sqlState && CLIENT_DATA_SQLSTATES.has(sqlState)) {
+    logger.warn({ sqlState, reqId: requestId }, 'the database refused a value the edge validation let through');
+    return { status: 400, body: errorBody('The request contains a value that cannot be stored.') };
   }
   const errorId = randomUUID();
   logger.error({ err: loggableError(error), errorId, reqId: requestId }, 'unhandled error');
@@ -69,6 +80,19 @@ export function loggableError(error: unknown): Record<string, unknown> {
   };
 }
 
+/**
+ * SQLSTATEs of values the database cannot hold: numeric out of range (22003), datetime overflow
+ * (22008, 22007), NUL or bad encoding (22021, 22P05), malformed text for the column type (22P02),
+ * Unicode escapes jsonb refuses (22P05 again, 22023 on some versions), nesting past its stack (54001).
+ */
+const CLIENT_DATA_SQLSTATES = new Set(['22003', '22007', '22008', '22021', '22P02', '22P05', '54001']);
+
+function sqlStateOf(error: unknown): string | null {
+  if (!(error instanceof Error) || !('query' in error || 'driverError' in error || 'severity' in error)) return null;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
+}
+
 function clientErrorMessage(status: number, error: unknown): string {
   const code = (error as { code?: unknown }).code;
   if (status === 413) return 'The request body is too large.';
@@ -77,6 +101,21 @@ function clientErrorMessage(status: number, error: unknown): string {
   if (code === 'KEYHAVEN_NUL_IN_BODY') return 'Text may not contain NUL characters.';
   if (status === 400) return 'The request body is not valid JSON.';
   return 'The request could not be processed.';
+}
+
+/** `identity/connect/token` answers errors the OAuth way (`error`, `error_description`), as the clients parse them. */
+function isTokenEndpoint(url: string): boolean {
+  return /\/connect\/token\/?(\?|$)/i.test(url);
+}
+
+function isBitwardenErrorBody(body: unknown): body is ErrorResponseBody {
+  return typeof body === 'object' && body !== null && (body as { object?: unknown }).object === 'error';
+}
+
+function oauthBody(mapped: Mapped): Record<string, unknown> {
+  const { message } = mapped.body as ErrorResponseBody;
+  const error = mapped.status === 429 ? 'too_many_requests' : mapped.status >= 500 ? 'server_error' : 'invalid_request';
+  return { error, error_description: message, ErrorModel: { Message: message, Object: 'error' } };
 }
 
 @Catch()
@@ -88,6 +127,7 @@ export class BitwardenErrorFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const mapped = mapError(error, this.logger, request.id);
+    if (isTokenEndpoint(request.url) && isBitwardenErrorBody(mapped.body)) mapped.body = oauthBody(mapped);
     if (mapped.headers) void reply.headers(mapped.headers);
     void reply.status(mapped.status).send(mapped.body);
   }

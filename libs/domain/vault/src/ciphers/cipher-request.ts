@@ -1,14 +1,17 @@
 import { z } from 'zod';
-import { isWellFormedEncString, guid } from '@keyhaven/contracts';
+import {
+  MAX_UNKNOWN_FIELD_CHARS,
+  guid,
+  isWellFormedEncString,
+  isoDate,
+  smallint,
+  unknownFieldChars,
+} from '@keyhaven/contracts';
 
 const enc = z.string().max(200_000).refine(isWellFormedEncString, { message: 'must be a valid encrypted string' });
 const encOpt = enc.nullish();
-const isoDate = z
-  .string()
-  .max(64)
-  .refine((v) => !Number.isNaN(Date.parse(v)), { message: 'must be a date' });
 
-const uri = z.looseObject({ uri: encOpt, uriChecksum: encOpt, match: z.number().int().nullish() });
+const uri = z.looseObject({ uri: encOpt, uriChecksum: encOpt, match: smallint(0, 255).nullish() });
 const login = z.looseObject({
   username: encOpt,
   password: encOpt,
@@ -46,26 +49,22 @@ const IDENTITY_FIELDS = [
   'licenseNumber',
 ] as const;
 const identity = z.looseObject(Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, encOpt])));
-const secureNote = z.looseObject({ type: z.number().int().nullish() });
+const secureNote = z.looseObject({ type: smallint(0, 255).nullish() });
 const sshKey = z.looseObject({ privateKey: encOpt, publicKey: encOpt, keyFingerprint: encOpt });
 const field = z.looseObject({
-  type: z.number().int().min(0).max(255),
+  type: smallint(0, 255),
   name: encOpt,
   value: encOpt,
-  linkedId: z.number().int().nullish(),
+  linkedId: smallint().nullish(),
 });
 const passwordHistory = z.looseObject({ password: enc, lastUsedDate: z.string() });
 
-/**
- * A CipherRequest: the known encrypted fields are checked to be well-formed EncStrings; anything
- * else a newer client sends (new item types, new fields) is kept and returned untouched.
- */
-export const cipherRequestSchema = z.looseObject({
-  type: z.number().int().min(1).max(255),
+const cipherShape = {
+  type: smallint(1, 255),
   organizationId: guid.nullish(),
   folderId: guid.nullish(),
   favorite: z.boolean().nullish(),
-  reprompt: z.number().int().min(0).max(1).nullish(),
+  reprompt: smallint(0, 1).nullish(),
   key: encOpt,
   name: enc,
   notes: encOpt,
@@ -78,6 +77,46 @@ export const cipherRequestSchema = z.looseObject({
   passwordHistory: z.array(passwordHistory).max(500).nullish(),
   lastKnownRevisionDate: isoDate.nullish(),
   archivedDate: isoDate.nullish(),
+};
+
+/** The loose objects of an item and the keys each one knows; whatever else they hold counts as unknown. */
+const TOP_KEYS = new Set(Object.keys(cipherShape));
+const NESTED_KEYS: Record<string, ReadonlySet<string>> = {
+  login: new Set(Object.keys(login.shape)),
+  card: new Set(Object.keys(card.shape)),
+  identity: new Set(IDENTITY_FIELDS),
+  secureNote: new Set(Object.keys(secureNote.shape)),
+  sshKey: new Set(Object.keys(sshKey.shape)),
+};
+const uriKeys = new Set(Object.keys(uri.shape));
+const fieldKeys = new Set(Object.keys(field.shape));
+const historyKeys = new Set(Object.keys(passwordHistory.shape));
+
+/** Characters of unknown fields in an item, at every level (depth is bounded by the HTTP layer). */
+function unknownChars(item: Record<string, unknown>): number {
+  let total = unknownFieldChars(item, TOP_KEYS);
+  for (const [key, known] of Object.entries(NESTED_KEYS)) total += unknownFieldChars(item[key], known);
+  const loginUris = (item['login'] as { uris?: unknown } | null | undefined)?.uris;
+  for (const u of Array.isArray(loginUris) ? (loginUris as unknown[]) : []) total += unknownFieldChars(u, uriKeys);
+  for (const f of Array.isArray(item['fields']) ? (item['fields'] as unknown[]) : [])
+    total += unknownFieldChars(f, fieldKeys);
+  const history = item['passwordHistory'];
+  for (const h of Array.isArray(history) ? (history as unknown[]) : []) total += unknownFieldChars(h, historyKeys);
+  return total;
+}
+
+/**
+ * A CipherRequest: the known encrypted fields are checked to be well-formed EncStrings; anything
+ * else a newer client sends (new item types, new fields) is kept and returned untouched, up to
+ * MAX_UNKNOWN_FIELD_CHARS per item (and MAX_JSON_DEPTH levels, checked for every body).
+ */
+export const cipherRequestSchema = z.looseObject(cipherShape).superRefine((item, ctx) => {
+  if (unknownChars(item) > MAX_UNKNOWN_FIELD_CHARS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `Unknown fields of an item may take at most ${MAX_UNKNOWN_FIELD_CHARS} characters.`,
+    });
+  }
 });
 
 export type CipherRequest = z.infer<typeof cipherRequestSchema>;
