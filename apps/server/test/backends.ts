@@ -59,6 +59,17 @@ const SUITE_ENV = {
   LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
 };
 
+/**
+ * The errors the server logged (a 500 logs its error id with the cause), written to the suite's
+ * stderr when it stops, so a failing request can be read next to the failing test.
+ */
+function reportServerErrors(backend: Backend, log: string): void {
+  const errors = log.split('\n').filter((line) => /"level":"(error|fatal)"/.test(line));
+  if (errors.length === 0) return;
+  const shown = errors.slice(0, 20).join('\n');
+  process.stderr.write(`the server (${backend}) logged ${errors.length} error(s):\n${shown}\n`);
+}
+
 export function startAllInOne(backend: Backend, env: Record<string, string> = {}): Promise<BackedServer> {
   return backend === 'postgres' ? onPostgres(env) : onPglite(env);
 }
@@ -77,6 +88,7 @@ async function onPostgres(env: Record<string, string>): Promise<BackedServer> {
       db: new Db(async (text, params) => (await client.query<Record<string, unknown>>(text, params)).rows),
       output: () => server.output(),
       stop: async () => {
+        reportServerErrors('postgres', server.output());
         await client.end();
         await server.stop('SIGKILL');
         server.cleanup();
@@ -129,6 +141,7 @@ async function onPglite(env: Record<string, string>): Promise<BackedServer> {
       }),
       output: () => output,
       stop: async () => {
+        reportServerErrors('pglite', output);
         await app.close();
         rmSync(dataDir, { recursive: true, force: true });
       },
