@@ -3,6 +3,9 @@
  * `ErrorModel.Message` (exact case), plus `TwoFactorProviders2` on a two-step challenge.
  */
 export class IdentityError extends Error {
+  /** For 429: seconds until a retry may pass (sent as Retry-After). */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly status: number,
     readonly error: string,

@@ -58,8 +58,10 @@ function twoFactorChallenge(): IdentityError {
   });
 }
 
-function tooManyRequests(): IdentityError {
-  return new IdentityError(429, 'too_many_requests', 'Too many login attempts. Try again later.');
+function tooManyRequests(retryAfterSeconds: number): IdentityError {
+  const error = new IdentityError(429, 'too_many_requests', 'Too many login attempts. Try again later.');
+  error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return error;
 }
 
 /** The grants of `POST identity/connect/token`. */
@@ -104,13 +106,13 @@ export class LoginService {
       this.config.LOGIN_RATE_LIMIT_PER_MINUTE,
       60_000,
     );
-    if (!decision.allowed) throw tooManyRequests();
+    if (!decision.allowed) throw tooManyRequests(decision.retryAfterMs / 1000);
   }
 
   /** Counts an attempt against the account's failed-attempt limits; 429 once over one of them. */
   private async attempt(account: string, ip: string | null): Promise<string[]> {
     const decision = await this.limiter.attempt(account, ip);
-    if (!decision.allowed) throw tooManyRequests();
+    if (!decision.allowed) throw tooManyRequests(decision.retryAfterSeconds);
     return decision.keys;
   }
 

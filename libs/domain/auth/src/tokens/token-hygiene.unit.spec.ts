@@ -209,6 +209,23 @@ describe('password grant: client and scope', () => {
   });
 });
 
+describe('login throttling', () => {
+  test('a throttled login says when to retry (Retry-After), within the 15-minute window', async () => {
+    const strict = await h.variant({ env: { LOGIN_FAILURES_PER_ACCOUNT: '2' } });
+    const { user } = await registerUser(strict);
+    const service = strict.get(LoginService);
+    for (let i = 0; i < 2; i++)
+      await rejectsWithIdentityError(service.token(passwordForm(user.email, 'wrong'), IP), 400, 'invalid_grant');
+    await assert.rejects(service.token(passwordForm(user.email, 'wrong'), IP), (error: unknown) => {
+      assert.ok(error instanceof IdentityError);
+      assert.equal(error.status, 429);
+      const wait = error.retryAfterSeconds ?? 0;
+      assert.ok(wait >= 1 && wait <= 900, `retry after ${wait} s`);
+      return true;
+    });
+  });
+});
+
 describe('server-signed tokens', () => {
   test('an access token without exp is refused; the same token with exp verifies', async () => {
     const { user } = await registerUser(h);
