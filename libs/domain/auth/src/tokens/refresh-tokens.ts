@@ -62,10 +62,15 @@ export class RefreshTokens {
     this.graceMs = config.REFRESH_TOKEN_REUSE_GRACE_SECONDS * 1000;
   }
 
-  /** A new token opening a new family (a login). */
+  /** A new token opening a new family (a login). The user's expired tokens (families long unused) go. */
   async issue(grant: RefreshGrant): Promise<string> {
     const token = randomToken(48);
-    await this.insert(tokenDigest(token), randomUUID(), grant, Date.now());
+    const now = Date.now();
+    await this.db.execute('DELETE FROM refresh_token WHERE user_id = $1 AND expires_at <= $2', [
+      grant.userId,
+      new Date(now),
+    ]);
+    await this.insert(tokenDigest(token), randomUUID(), grant, now);
     return token;
   }
 

@@ -3,6 +3,7 @@ import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { badRequest, rateLimited } from '@keyhaven/contracts';
 import { AccountsService } from '../accounts/accounts.service';
+import { AttemptLimiter } from '../login/attempt-limiter';
 import { PasswordHasher } from '../password-hasher';
 import { normalizeEmail, type User } from '../users/user';
 import { UserRepository } from '../users/user.repository';
@@ -18,6 +19,7 @@ export class TwoFactorSettingsService {
     private readonly accounts: AccountsService,
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
+    private readonly limiter: AttemptLimiter,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
@@ -71,12 +73,17 @@ export class TwoFactorSettingsService {
       60_000,
     );
     if (!decision.allowed) throw rateLimited(Math.ceil(decision.retryAfterMs / 1000));
-    const user = await this.users.findByEmail(normalizeEmail(input.email));
+    const email = normalizeEmail(input.email);
+    // The per-account failed-attempt limit too (per address and account-wide), as for logins.
+    const attempt = await this.limiter.attempt(`2fa-recover:${email}`, ip);
+    if (!attempt.allowed) throw rateLimited(attempt.retryAfterSeconds);
+    const user = await this.users.findByEmail(email);
     const passwordOk = user
       ? await this.hasher.verify(user.masterPasswordHash, input.masterPasswordHash)
       : await this.hasher.verifyNothing(input.masterPasswordHash);
     if (!user || !passwordOk || !(await this.twoFactor.recover(user, input.recoveryCode))) {
       throw badRequest('Invalid information. Try again.');
     }
+    await this.limiter.succeeded(attempt.keys);
   }
 }
