@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createDomainHarness,
   registerUser,
@@ -12,6 +13,7 @@ import {
   type DomainHarness,
 } from '@keyhaven/testing';
 import { totpCode } from '@keyhaven/vault-crypto';
+import { kdfProblem } from '@keyhaven/contracts';
 import {
   AccessTokens,
   AccountsService,
@@ -58,6 +60,11 @@ async function rejectsWithGrantError(promise: Promise<unknown>, error: string, d
 
 async function login(email: string, password: string, extra: TokenForm = {}): Promise<Record<string, unknown>> {
   return h.get(LoginService).token(passwordForm(email, password, extra), IP);
+}
+
+/** A refresh as the CLI sends it (the token is bound to the client it was issued to). */
+function refresh(token: unknown, service = h.get(LoginService), clientId = 'cli'): Promise<Record<string, unknown>> {
+  return service.token({ grant_type: 'refresh_token', refresh_token: String(token), client_id: clientId }, IP);
 }
 
 describe('registration', () => {
@@ -135,7 +142,7 @@ describe('registration', () => {
     assert.equal(await h.get(UserRepository).findByEmail(email), null);
   });
 
-  test('prelogin answers the defaults for unknown emails and the account KDF for known ones', async () => {
+  test('prelogin answers the account KDF for known emails and stable valid settings for unknown ones', async () => {
     const argon = uniqueEmail('argon');
     await h.get(AccountsService).register(
       registrationBody(argon, 'x', {
@@ -153,14 +160,12 @@ describe('registration', () => {
       parallelism: 4,
       salt: argon,
     });
+    // An unknown email gets valid settings that stay the same for that email, so probing tells nothing.
     const unknown = uniqueEmail('nobody');
-    assert.deepEqual(await h.get(AccountsService).preloginKdf(unknown), {
-      kdf: 0,
-      iterations: 600_000,
-      memory: null,
-      parallelism: null,
-      salt: unknown,
-    });
+    const answer = await h.get(AccountsService).preloginKdf(unknown);
+    assert.equal(answer.salt, unknown);
+    assert.equal(kdfProblem(answer), null);
+    assert.deepEqual(await h.get(AccountsService).preloginKdf(unknown.toUpperCase()), answer);
   });
 });
 
@@ -193,30 +198,33 @@ describe('login', () => {
     assert.equal(typeof other['access_token'], 'string');
   });
 
-  test('a refresh token works once: its successor works, the used one is refused', async () => {
-    const { user, password } = await registerUser(h);
-    const first = String((await login(user.email, password))['refresh_token']);
-    const refreshed = await h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: first }, IP);
-    const second = String(refreshed['refresh_token']);
+  test('a refresh token rotates; a replay after the grace period ends its whole family; another client cannot use it', async () => {
+    const strict = await h.variant({ env: { REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' } });
+    const service = strict.get(LoginService);
+    const { user, password } = await registerUser(strict);
+    const first = (await service.token(passwordForm(user.email, password), IP))['refresh_token'];
+    await rejectsWithGrantError(refresh(first, service, 'web'), 'invalid_grant');
+    const second = (await refresh(first, service))['refresh_token'];
     assert.notEqual(second, first);
-    await rejectsWithGrantError(
-      h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: first }, IP),
-      'invalid_grant',
-    );
-    const again = await h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: second }, IP);
-    assert.equal(typeof again['access_token'], 'string');
+    const third = (await refresh(second, service))['refresh_token'];
+    await sleep(5);
+    // `second` was already used: presenting it again is what a stolen copy looks like.
+    await rejectsWithGrantError(refresh(second, service), 'invalid_grant');
+    await rejectsWithGrantError(refresh(third, service), 'invalid_grant');
+    // A fresh login opens a new family that works.
+    const fresh = (await service.token(passwordForm(user.email, password), IP))['refresh_token'];
+    assert.equal(typeof (await refresh(fresh, service))['access_token'], 'string');
   });
 
   test('a refresh token issued under an older security stamp is refused, even if it was never revoked', async () => {
     const { user, password } = await registerUser(h);
-    const refresh = String((await login(user.email, password))['refresh_token']);
+    const token = String((await login(user.email, password))['refresh_token']);
+    const twin = String((await login(user.email, password))['refresh_token']);
+    assert.equal(typeof (await refresh(twin))['access_token'], 'string', 'the tokens work before the change');
     // Only the stamp moves; the token row stays, so the stamp comparison alone must refuse it.
     await h.get(UserRepository).update(user.id, { security_stamp: randomUUID() });
-    assert.equal(await h.get(RefreshTokens).consume(refresh), null);
-    await rejectsWithGrantError(
-      h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: refresh }, IP),
-      'invalid_grant',
-    );
+    assert.equal(await h.get(RefreshTokens).consume(token, 'cli'), null);
+    await rejectsWithGrantError(refresh(token), 'invalid_grant');
   });
 
   test('changing the password ends every session: old access and refresh tokens stop working, the new password logs in', async () => {
@@ -242,10 +250,7 @@ describe('login', () => {
     const stored = await reloadUser(h, user.id);
     assert.notEqual(stored.securityStamp, user.securityStamp);
     assert.equal(await h.get(AccessTokens).verify(String(session['access_token'])), null);
-    await rejectsWithGrantError(
-      h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: String(session['refresh_token']) }, IP),
-      'invalid_grant',
-    );
+    await rejectsWithGrantError(refresh(session['refresh_token']), 'invalid_grant');
     await rejectsWithGrantError(login(user.email, password), 'invalid_grant');
     assert.equal(typeof (await login(user.email, 'new-hash'))['access_token'], 'string');
   });
@@ -283,10 +288,7 @@ describe('login', () => {
       salt: user.email,
     });
     assert.equal(await h.get(AccessTokens).verify(String(session['access_token'])), null);
-    await rejectsWithGrantError(
-      h.get(LoginService).token({ grant_type: 'refresh_token', refresh_token: String(session['refresh_token']) }, IP),
-      'invalid_grant',
-    );
+    await rejectsWithGrantError(refresh(session['refresh_token']), 'invalid_grant');
     assert.equal(typeof (await login(user.email, 'kdf-hash'))['access_token'], 'string');
   });
 
