@@ -145,8 +145,8 @@ function runNodeTest(files, concurrency, stream) {
       } catch {
         // The reporter never finished (the run was killed): the failure below stands for it.
       }
-      // A non-zero exit that no test accounts for is still a failure.
-      if (code !== 0 && counts.failed === 0) counts.failed = 1;
+      // A non-zero exit (or a stopped job) that no test accounts for is still a failure.
+      if ((code !== 0 || timedOut) && counts.failed === 0) counts.failed = 1;
       done({ ...counts, code, output: Buffer.concat(chunks).toString() });
     });
   });
