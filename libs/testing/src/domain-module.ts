@@ -11,6 +11,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  statfsSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,17 +105,23 @@ export interface DomainHarness extends DomainContext {
 /** The domain modules a service mounts; the harness imports all of them. */
 const DOMAIN_MODULES: Type[] = [AuthDomainModule, AdminConsoleDomainModule, VaultDomainModule];
 
+/** A store is about 40 MB; the template and a store per core must fit with room to spare. */
+const SHM_FREE_BYTES_NEEDED = 1024 * 1024 * 1024;
+
 /**
- * Where stores are made: memory-backed /dev/shm when the machine has it (copying and removing the
- * thousand files of a PGlite directory costs seconds on a busy disk), else the OS temp directory.
+ * Where stores are made: memory-backed /dev/shm when the machine has it with room to spare (copying
+ * and removing the thousand files of a PGlite directory costs seconds on a busy disk), else the OS
+ * temp directory (containers often give /dev/shm only 64 MB).
  */
 function scratchRoot(): string {
   try {
     accessSync('/dev/shm', constants.W_OK);
-    return '/dev/shm';
+    const space = statfsSync('/dev/shm');
+    if (space.bavail * space.bsize >= SHM_FREE_BYTES_NEEDED) return '/dev/shm';
   } catch {
-    return tmpdir();
+    // No /dev/shm here.
   }
+  return tmpdir();
 }
 
 function configFor(dataDir: string, env: Readonly<Record<string, string>> = {}): KeyhavenConfig {
