@@ -203,64 +203,57 @@ describe('grant rules', () => {
 });
 
 describe('grant rules: what a manager cannot see', () => {
-  test(
-    "updating a member's collections keeps the assignments to collections the manager does not manage",
-    {
-      todo:
-        'MembersService.update replaces every direct assignment (MemberRepository.setCollections deletes all first), ' +
-        'so a Custom manageUsers member silently removes access to collections they cannot manage',
-    },
-    async () => {
-      const org = await createOrganization(h);
-      const { managed, actor } = await customManager(org);
-      const { membership } = await addConfirmedMember(h, org, {
-        type: MemberType.User,
-        collections: [{ id: org.defaultCollection.id, readOnly: true }],
-      });
-      await members.update(actor, membership.id, {
-        type: MemberType.User,
-        permissions: null,
-        collections: [{ id: managed.id, readOnly: false, hidePasswords: false, manage: false }],
-      });
-      assert.deepEqual(
-        (await assignedCollections(membership.id)).map((c) => c.id).sort(),
-        [managed.id, org.defaultCollection.id].sort(),
-      );
-    },
-  );
+  test("updating a member's collections keeps the assignments to collections the manager does not manage", async () => {
+    const org = await createOrganization(h);
+    const { managed, actor } = await customManager(org);
+    const { membership } = await addConfirmedMember(h, org, {
+      type: MemberType.User,
+      collections: [{ id: org.defaultCollection.id, readOnly: true }],
+    });
+    await members.update(actor, membership.id, {
+      type: MemberType.User,
+      permissions: null,
+      collections: [{ id: managed.id, readOnly: false, hidePasswords: false, manage: false }],
+    });
+    assert.deepEqual(
+      await assignedCollections(membership.id),
+      [
+        { id: managed.id, readOnly: false, hidePasswords: false, manage: false },
+        { id: org.defaultCollection.id, readOnly: true, hidePasswords: false, manage: false },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
+  });
 
-  test(
-    "updating a group's collections keeps the collections the manager does not manage",
-    {
-      todo:
-        'GroupsService.update replaces every collection of the group (GroupRepository.setCollections deletes all first), ' +
-        'so a Custom manageGroups member silently removes collections they cannot manage',
-    },
-    async () => {
-      const org = await createOrganization(h);
-      const mine = await createCollection(h, org.ownerMembership);
-      const { membership: manager } = await addConfirmedMember(h, org, {
-        type: MemberType.Custom,
-        permissions: { manageGroups: true },
-        collections: [{ id: mine.id, manage: true }],
-      });
-      const groups = h.get(GroupsService);
-      const group = await groups.create(
-        org.ownerMembership,
-        groupRequestSchema.parse({ name: 'Team', collections: [{ id: org.defaultCollection.id }], users: [] }),
-      );
-      await groups.update(
-        manager,
-        group.id,
-        groupRequestSchema.parse({ name: 'Team', collections: [{ id: mine.id }] }),
-      );
-      const rows = await h.db.rows<{ collection_id: string }>(
-        'SELECT collection_id FROM collection_group WHERE group_id = $1',
-        [group.id],
-      );
-      assert.deepEqual(rows.map((r) => r.collection_id).sort(), [mine.id, org.defaultCollection.id].sort());
-    },
-  );
+  test("updating a group's collections keeps the collections the manager does not manage", async () => {
+    const org = await createOrganization(h);
+    const mine = await createCollection(h, org.ownerMembership);
+    const { membership: manager } = await addConfirmedMember(h, org, {
+      type: MemberType.Custom,
+      permissions: { manageGroups: true },
+      collections: [{ id: mine.id, manage: true }],
+    });
+    const groups = h.get(GroupsService);
+    const group = await groups.create(
+      org.ownerMembership,
+      groupRequestSchema.parse({ name: 'Team', collections: [{ id: org.defaultCollection.id }], users: [] }),
+    );
+    await groups.update(manager, group.id, groupRequestSchema.parse({ name: 'Team', collections: [{ id: mine.id }] }));
+    const rows = await h.db.rows<{ collection_id: string }>(
+      'SELECT collection_id FROM collection_group WHERE group_id = $1',
+      [group.id],
+    );
+    assert.deepEqual(rows.map((r) => r.collection_id).sort(), [mine.id, org.defaultCollection.id].sort());
+    // What the manager does manage is theirs to take away.
+    await groups.update(manager, group.id, groupRequestSchema.parse({ name: 'Team', collections: [] }));
+    const left = await h.db.rows<{ collection_id: string }>(
+      'SELECT collection_id FROM collection_group WHERE group_id = $1',
+      [group.id],
+    );
+    assert.deepEqual(
+      left.map((r) => r.collection_id),
+      [org.defaultCollection.id],
+    );
+  });
 });
 
 describe('member lifecycle', () => {
