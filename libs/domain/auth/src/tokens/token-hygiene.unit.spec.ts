@@ -292,6 +292,16 @@ describe('master-password re-checks', () => {
     await credentials.verifyPassword(other.user.id, other.password);
   });
 
+  test('the two-step recovery (email, password and recovery code) is limited per account as well', async () => {
+    const strict = await h.variant({ env: { LOGIN_FAILURES_PER_ACCOUNT: '2' } });
+    const { user, password } = await registerUser(strict);
+    const settings = strict.get(TwoFactorSettingsService);
+    const attempt = (masterPasswordHash: string) =>
+      settings.recover(IP, { email: user.email, masterPasswordHash, recoveryCode: 'ABCD-EFGH' });
+    for (let i = 0; i < 2; i++) await rejectsWithCode(attempt('wrong'), 'bad_request', /Invalid information/);
+    await rejectsWithCode(attempt(password), 'rate_limited');
+  });
+
   test('a right password clears the count', async () => {
     const strict = await h.variant({ env: { LOGIN_FAILURES_PER_ACCOUNT: '3' } });
     const { user, password } = await registerUser(strict);
