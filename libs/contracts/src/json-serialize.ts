@@ -59,8 +59,9 @@ export function stringifyIteratively(root: unknown): string | undefined {
       case 'undefined':
       case 'function':
       case 'symbol':
-        return false;
+        break;
     }
+    return false;
   };
   if (!emit(withToJson('', root))) return undefined;
   for (let top = stack.at(-1); top; top = stack.at(-1)) {

@@ -166,3 +166,16 @@ export const opaqueJsonObject = (maxChars = MAX_OPAQUE_OBJECT_CHARS) =>
   z.record(z.string(), z.unknown()).refine((value) => jsonLength(value) <= maxChars, {
     message: `may take at most ${maxChars} characters`,
   });
+
+/**
+ * A client's device type (Bitwarden's DeviceType numbers, a `smallint` column) from a token form:
+ * absent gives `fallback`; anything but an integer from 0 to 32767 is a 400.
+ */
+export function parseDeviceType(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const type = Number(raw);
+  if (!Number.isInteger(type) || type < 0 || type > SMALLINT_MAX) {
+    throw badRequest('deviceType must be a device type number.', { deviceType: ['Must be a device type number.'] });
+  }
+  return type;
+}

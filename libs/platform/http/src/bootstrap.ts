@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { assertStorableJson, assertStorableText, errorBody, stringifyJson } from '@keyhaven/contracts';
 import { BitwardenErrorFilter } from './error-filter';
@@ -63,6 +63,30 @@ function parseJson(
   done(null, parsed);
 }
 
+/**
+ * Form bodies (the token endpoint's, but Fastify would hand any route one): repeated names become
+ * lists, and the values pass the same check as a JSON body's.
+ */
+function parseForm(
+  _request: FastifyRequest,
+  body: Buffer,
+  done: (error: Error | null, parsed?: unknown) => void,
+): void {
+  const form: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
+    if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
+    const existing = Object.hasOwn(form, name) ? form[name] : undefined;
+    form[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+  }
+  try {
+    assertStorableJson(form);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  done(null, form);
+}
+
 /** Path parameters, query values and headers are text the store may be handed: no NUL, no lone surrogates. */
 function assertStorableStrings(values: unknown, where: string): void {
   if (typeof values !== 'object' || values === null) return;
@@ -96,6 +120,13 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
   socket.destroy(error);
 }
 
+/** The router's own refusals (a URL that does not decode, a path parameter over its length): Bitwarden's shape. */
+function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
+  const message = status === 414 ? 'The request URL is too long.' : 'The request URL is not valid.';
+  void reply.code(status).send(errorBody(message));
+}
+
 /** Seconds a 429 without its own Retry-After asks the client to wait (the login limits' window). */
 const DEFAULT_RETRY_AFTER_SECONDS = '60';
 
@@ -112,6 +143,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
     clientErrorHandler,
+    frameworkErrors,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => {
@@ -163,6 +195,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     done();
   });
   adapter.useBodyParser('application/json', false, { bodyLimit: DEFAULT_BODY_LIMIT }, parseJson);
+  adapter.useBodyParser('application/x-www-form-urlencoded', false, { bodyLimit: DEFAULT_BODY_LIMIT }, parseForm);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     options.rootModule,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { notFound } from '@keyhaven/contracts';
+import { assertStorableText, notFound } from '@keyhaven/contracts';
 import { normalizeEmail } from '../users/user';
 import { DeviceRepository, type Device } from './device.repository';
 
@@ -29,6 +29,7 @@ export class DevicesService {
   async isKnown(encodedEmail: string | undefined, identifier: string | undefined): Promise<boolean> {
     if (!encodedEmail || !identifier) return false;
     const email = Buffer.from(encodedEmail, 'base64url').toString('utf8');
+    assertStorableText(email, 'X-Request-Email');
     return this.devices.knownByEmail(normalizeEmail(email), identifier);
   }
 

@@ -1,4 +1,4 @@
-import { isGuid } from '@keyhaven/contracts';
+import { isGuid, parseDeviceType } from '@keyhaven/contracts';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   LOGIN_POLICIES,
@@ -204,9 +204,9 @@ export class LoginService {
   private async deviceFrom(user: User, form: TokenForm): Promise<Device | null> {
     const identifier = form['deviceidentifier'];
     if (!identifier) return null;
-    const type = Number(form['devicetype'] ?? 14);
+    const type = parseDeviceType(form['devicetype'], 14);
     const name = (form['devicename'] ?? 'unknown').slice(0, 100);
-    return this.devices.upsert(user.id, identifier.slice(0, 100), Number.isInteger(type) ? type : 14, name);
+    return this.devices.upsert(user.id, identifier.slice(0, 100), type, name);
   }
 
   private async clientCredentialsGrant(form: TokenForm, ip: string): Promise<Record<string, unknown>> {
