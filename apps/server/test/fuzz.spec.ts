@@ -37,8 +37,8 @@ const deepArray = (depth: number): string => '['.repeat(depth) + ']'.repeat(dept
 /** Bodies no route may store, whatever it expects. */
 const HOSTILE_BODIES: readonly (Pick<Probe, 'json' | 'rawBody' | 'contentType' | 'form'> & { label: string })[] = [
   { label: 'object nested 5000 deep', rawBody: deepObject(5000) },
-  { label: 'object nested 33 deep', rawBody: `{"name":${deepObject(32)}}` },
-  { label: 'array nested 33 deep', rawBody: `{"ids":${deepArray(33)}}` },
+  { label: 'object nested 65 deep', rawBody: `{"name":${deepObject(64)}}` },
+  { label: 'array nested 65 deep', rawBody: `{"ids":${deepArray(65)}}` },
   { label: 'huge arrays', json: { ids: Array.from({ length: 30_000 }, () => randomUUID()), emails: [], ciphers: [] } },
   { label: 'huge strings', json: { name: 'x'.repeat(1_500_000), masterPasswordHash: 'y'.repeat(100_000) } },
   {
@@ -274,6 +274,7 @@ describeOnBackends('fuzz: hostile values on every route', (backend) => {
       ['uri match 1e9', (c) => ({ ...c, login: { uris: [{ uri: null, match: 1e9 }] } })],
       ['secure note type 1e9', (c) => ({ ...c, type: 2, secureNote: { type: 1e9 } })],
       ['unknown field 33 deep', (c) => ({ ...c, future: JSON.parse(deepObject(33)) as unknown })],
+      ['unknown field 33 deep, nested', (c) => ({ ...c, login: { future: [JSON.parse(deepObject(32)) as unknown] } })],
       ['unknown fields past 256 KiB', (c) => ({ ...c, future: 'x'.repeat(270_000) })],
       ['unknown fields past 256 KiB, nested', (c) => ({ ...c, login: { future: ['y'.repeat(270_000)] } })],
       ['NUL in an unknown field', (c) => ({ ...c, future: { note: 'a\u0000' } })],

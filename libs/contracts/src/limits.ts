@@ -7,8 +7,14 @@ import { badRequest } from './errors';
  * helpers below for the columns they write, so no value the store would refuse reaches it.
  */
 
-/** Deepest nesting a JSON body may have (Bitwarden's own shapes need about seven levels). */
-export const MAX_JSON_DEPTH = 32;
+/**
+ * Deepest nesting any JSON body may have: Bitwarden's own shapes need about seven levels, and a
+ * wrapped item (an import, a share) may add its unknown fields' MAX_UNKNOWN_FIELD_DEPTH on top.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Deepest nesting of one unknown field an item keeps for newer clients (the value itself is level 1). */
+export const MAX_UNKNOWN_FIELD_DEPTH = 32;
 
 /** Characters of unknown fields (kept for newer clients) one item may carry, all levels together. */
 export const MAX_UNKNOWN_FIELD_CHARS = 256 * 1024;
@@ -125,6 +131,32 @@ export function unknownFieldChars(value: unknown, known: ReadonlySet<string>): n
     total += key.length + 3 + jsonLength(child);
   }
   return total;
+}
+
+/** Levels of nesting of a JSON value (a scalar is 0, `{}` and `[]` are 1); iterative, so any depth is safe. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let entry = stack.pop(); entry; entry = stack.pop()) {
+    const [v, depth] = entry;
+    if (typeof v !== 'object' || v === null) continue;
+    const here = depth + 1;
+    if (here > deepest) deepest = here;
+    for (const child of Array.isArray(v) ? (v as unknown[]) : Object.values(v as Record<string, unknown>)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, here]);
+    }
+  }
+  return deepest;
+}
+
+/** The deepest of the values of `value`'s keys outside `known` (see jsonDepth). */
+export function unknownFieldDepth(value: unknown, known: ReadonlySet<string>): number {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 0;
+  let deepest = 0;
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    if (!known.has(key)) deepest = Math.max(deepest, jsonDepth(child));
+  }
+  return deepest;
 }
 
 /** An integer the columns of that type hold; `min`/`max` narrow it to the domain's range. */

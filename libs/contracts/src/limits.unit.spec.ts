@@ -11,7 +11,9 @@ import {
   isoDate,
   smallint,
   textFault,
+  jsonDepth,
   unknownFieldChars,
+  unknownFieldDepth,
 } from './limits';
 
 const nested = (depth: number): unknown => JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown;
@@ -81,4 +83,11 @@ test('stringifyJson: same text as JSON.stringify, and any depth', () => {
   assert.throws(() => JSON.stringify(deep), RangeError);
   const text = stringifyJson(deep);
   assert.equal(text, '['.repeat(200_000) + ']'.repeat(200_000));
+});
+
+test('jsonDepth and unknownFieldDepth: levels of the unknown values only', () => {
+  assert.equal(jsonDepth('x'), 0);
+  assert.equal(jsonDepth({ a: [{}] }), 3);
+  assert.equal(jsonDepth(nested(100_000)), 100_000);
+  assert.equal(unknownFieldDepth({ known: nested(50), extra: { a: [] } }, new Set(['known'])), 2);
 });

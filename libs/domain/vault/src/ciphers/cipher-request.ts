@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import {
   MAX_UNKNOWN_FIELD_CHARS,
+  MAX_UNKNOWN_FIELD_DEPTH,
   guid,
   isWellFormedEncString,
   isoDate,
   smallint,
   unknownFieldChars,
+  unknownFieldDepth,
 } from '@keyhaven/contracts';
 
 const enc = z.string().max(200_000).refine(isWellFormedEncString, { message: 'must be a valid encrypted string' });
@@ -92,29 +94,37 @@ const uriKeys = new Set(Object.keys(uri.shape));
 const fieldKeys = new Set(Object.keys(field.shape));
 const historyKeys = new Set(Object.keys(passwordHistory.shape));
 
-/** Characters of unknown fields in an item, at every level (depth is bounded by the HTTP layer). */
-function unknownChars(item: Record<string, unknown>): number {
-  let total = unknownFieldChars(item, TOP_KEYS);
-  for (const [key, known] of Object.entries(NESTED_KEYS)) total += unknownFieldChars(item[key], known);
+/** The item's own keys and each loose object inside it, with the keys each one knows. */
+function looseParts(item: Record<string, unknown>): [unknown, ReadonlySet<string>][] {
+  const parts: [unknown, ReadonlySet<string>][] = [[item, TOP_KEYS]];
+  for (const [key, known] of Object.entries(NESTED_KEYS)) parts.push([item[key], known]);
   const loginUris = (item['login'] as { uris?: unknown } | null | undefined)?.uris;
-  for (const u of Array.isArray(loginUris) ? (loginUris as unknown[]) : []) total += unknownFieldChars(u, uriKeys);
-  for (const f of Array.isArray(item['fields']) ? (item['fields'] as unknown[]) : [])
-    total += unknownFieldChars(f, fieldKeys);
+  for (const u of Array.isArray(loginUris) ? (loginUris as unknown[]) : []) parts.push([u, uriKeys]);
+  for (const f of Array.isArray(item['fields']) ? (item['fields'] as unknown[]) : []) parts.push([f, fieldKeys]);
   const history = item['passwordHistory'];
-  for (const h of Array.isArray(history) ? (history as unknown[]) : []) total += unknownFieldChars(h, historyKeys);
-  return total;
+  for (const h of Array.isArray(history) ? (history as unknown[]) : []) parts.push([h, historyKeys]);
+  return parts;
 }
 
 /**
  * A CipherRequest: the known encrypted fields are checked to be well-formed EncStrings; anything
  * else a newer client sends (new item types, new fields) is kept and returned untouched, up to
- * MAX_UNKNOWN_FIELD_CHARS per item (and MAX_JSON_DEPTH levels, checked for every body).
+ * MAX_UNKNOWN_FIELD_CHARS per item and MAX_UNKNOWN_FIELD_DEPTH levels per field (whatever
+ * wraps the item: a create, a share, an import).
  */
 export const cipherRequestSchema = z.looseObject(cipherShape).superRefine((item, ctx) => {
-  if (unknownChars(item) > MAX_UNKNOWN_FIELD_CHARS) {
+  const parts = looseParts(item);
+  const chars = parts.reduce((sum, [value, known]) => sum + unknownFieldChars(value, known), 0);
+  if (chars > MAX_UNKNOWN_FIELD_CHARS) {
     ctx.addIssue({
       code: 'custom',
       message: `Unknown fields of an item may take at most ${MAX_UNKNOWN_FIELD_CHARS} characters.`,
+    });
+  }
+  if (parts.some(([value, known]) => unknownFieldDepth(value, known) > MAX_UNKNOWN_FIELD_DEPTH)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `Unknown fields of an item may be nested at most ${MAX_UNKNOWN_FIELD_DEPTH} levels deep.`,
     });
   }
 });
