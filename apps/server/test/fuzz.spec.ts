@@ -466,3 +466,43 @@ describeOnBackends('fuzz: hostile values on every route', (backend) => {
     });
   }
 });
+
+describeOnBackends('every 429 carries Retry-After, in its route wire shape', (backend) => {
+  let server: BackedServer;
+  let person: Person;
+
+  before(async () => {
+    server = await startAllInOne(backend, { LOGIN_RATE_LIMIT_PER_MINUTE: '4', LOGIN_FAILURES_PER_ACCOUNT: '2' });
+    person = await newPerson(server.http, `limited-${backend}@example.com`);
+  });
+
+  after(async () => {
+    await server.stop();
+  });
+
+  /** Sends until the answer is a 429 (at most `tries`) and returns it. */
+  async function until429(send: () => Promise<HttpResponse>, tries = 10): Promise<HttpResponse> {
+    let res = await send();
+    for (let i = 1; i < tries && res.status !== 429; i++) res = await send();
+    assert.equal(res.status, 429, res.text);
+    const retryAfter = Number(res.headers['retry-after']);
+    assert.ok(Number.isInteger(retryAfter) && retryAfter > 0, `Retry-After: ${String(res.headers['retry-after'])}`);
+    return res;
+  }
+
+  test('master-password re-checks (api), logins (identity token) and prelogin', async () => {
+    const verify = await until429(() =>
+      call(server.http, person.token, 'POST', '/api/accounts/verify-password', { masterPasswordHash: 'd3Jvbmc=' }),
+    );
+    assert.equal((verify.body as { object?: string }).object, 'error');
+    const login = await until429(() =>
+      server.http.post('/identity/connect/token', {
+        form: { grant_type: 'password', username: person.email, password: 'd3Jvbmc=', client_id: 'cli', scope: 'api' },
+      }),
+    );
+    assert.equal(typeof (login.body as { error?: unknown }).error, 'string');
+    await until429(() =>
+      server.http.post('/identity/accounts/prelogin/password', { json: { email: `x-${randomUUID()}@example.com` } }),
+    );
+  });
+});
