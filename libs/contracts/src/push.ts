@@ -12,6 +12,8 @@ export const PushType = {
   SyncCipherDelete: 9,
   SyncSettings: 10,
   LogOut: 11,
+  AuthRequest: 15,
+  AuthRequestResponse: 16,
   SyncOrganizations: 17,
   SyncOrganizationStatusChanged: 18,
   PolicyChanged: 25,

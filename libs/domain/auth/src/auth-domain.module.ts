@@ -1,7 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { TOKEN_VERIFIER } from '@keyhaven/platform-auth';
+import { PushPublisher } from '@keyhaven/bus';
 import { AccountCredentialsService } from './accounts/account-credentials.service';
 import { AccountsService } from './accounts/accounts.service';
+import { AuthRequestRepository } from './auth-requests/auth-request.repository';
+import { AuthRequestsService } from './auth-requests/auth-requests.service';
 import { DeviceRepository } from './devices/device.repository';
 import { DevicesService } from './devices/devices.service';
 import { AttemptLimiter } from './login/attempt-limiter';
@@ -22,6 +25,8 @@ const providers = [
   AccountRevisionService,
   AccountsService,
   AttemptLimiter,
+  AuthRequestRepository,
+  AuthRequestsService,
   DeviceRepository,
   DevicesService,
   LoginService,
@@ -42,7 +47,7 @@ const providers = [
  */
 @Global()
 @Module({
-  providers: [...providers, { provide: TOKEN_VERIFIER, useExisting: AccessTokens }],
+  providers: [...providers, PushPublisher, { provide: TOKEN_VERIFIER, useExisting: AccessTokens }],
   exports: [...providers, TOKEN_VERIFIER],
 })
 export class AuthDomainModule {}

@@ -2,6 +2,7 @@ export * from './auth-domain.module';
 export * from './accounts/accounts.service';
 export * from './accounts/account-credentials.service';
 export * from './accounts/registration';
+export * from './auth-requests/auth-requests.service';
 export * from './devices/device.repository';
 export * from './devices/devices.service';
 export * from './login/attempt-limiter';

@@ -16,6 +16,7 @@ import {
   PublicPoliciesController,
 } from './public/public-organization.controller';
 import { AccountsController } from './accounts/accounts.controller';
+import { AuthRequestsController } from './accounts/auth-requests.controller';
 import { DevicesController } from './accounts/devices.controller';
 import { SettingsController } from './accounts/settings.controller';
 import { TwoFactorController } from './accounts/two-factor.controller';
@@ -32,6 +33,7 @@ import { SyncController } from './vault/sync.controller';
     AccountsController,
     TwoFactorController,
     DevicesController,
+    AuthRequestsController,
     SettingsController,
     SyncController,
     FoldersController,

@@ -8,6 +8,7 @@ import {
 } from '@keyhaven/platform-auth';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
+import { AuthRequestsService } from '../auth-requests/auth-requests.service';
 import { AccessTokens } from '../tokens/access-tokens';
 import { RefreshTokens } from '../tokens/refresh-tokens';
 import { DeviceRepository, type Device } from '../devices/device.repository';
@@ -75,6 +76,7 @@ export class LoginService {
     private readonly refreshTokens: RefreshTokens,
     private readonly twoFactor: TwoFactorService,
     private readonly limiter: AttemptLimiter,
+    private readonly authRequests: AuthRequestsService,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
     @Optional() @Inject(ORGANIZATION_CREDENTIALS) private readonly organizationCredentials?: OrganizationCredentials,
@@ -133,15 +135,22 @@ export class LoginService {
     const attempts = await this.attempt(`login:${email}`, ip);
 
     const user = await this.users.findByEmail(email);
-    const passwordOk = user
-      ? await this.hasher.verify(user.masterPasswordHash, password)
-      : await this.hasher.verifyNothing(password);
+    // Login with device: the password is the approved auth request's access code.
+    const authRequestId = form['authrequest'];
+    let passwordOk: boolean;
+    if (authRequestId) passwordOk = await this.authRequests.validForLogin(authRequestId, user?.id ?? null, password);
+    else
+      passwordOk = user
+        ? await this.hasher.verify(user.masterPasswordHash, password)
+        : await this.hasher.verifyNothing(password);
     if (!user || !passwordOk) {
       if (user) await this.users.recordFailedLogin(user.id);
       throw invalidGrant(WRONG_CREDENTIALS);
     }
 
     const twoFactorToken = await this.checkTwoFactor(user, form);
+    // Used up only once every check passed, so a two-step challenge does not spend it.
+    if (authRequestId && !(await this.authRequests.completeLogin(authRequestId))) throw invalidGrant(WRONG_CREDENTIALS);
     const device = await this.deviceFrom(user, form);
     await this.users.clearFailedLogins(user.id);
     await this.succeeded(attempts);
