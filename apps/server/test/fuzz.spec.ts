@@ -226,6 +226,12 @@ describeOnBackends('fuzz: hostile values on every route', (backend) => {
         }
       });
       probes.push({
+        label: 'repeated query names',
+        method: route.method,
+        path: `${fill(route)}?organizationId=${org.id}&organizationId=${org.id}&excludeDomains=true&excludeDomains=1`,
+        token,
+      });
+      probes.push({
         label: 'hostile query',
         method: route.method,
         path: `${fill(route)}?organizationId=%00&excludeDomains=%ED%A0%80&id=a%00&type=99999999999&q=${'q'.repeat(4000)}`,
@@ -397,6 +403,16 @@ describeOnBackends('fuzz: hostile values on every route', (backend) => {
       },
     );
     const faults = await runProbes(probes, true);
+    assert.deepEqual(faults, [], `${faults.length} of ${probes.length} probes went wrong`);
+  });
+
+  test('every route without a token, or with a forged one, answers in its wire shape and changes nothing', async () => {
+    const forged = `${owner.token.slice(0, -8)}AAAAAAAA`;
+    const probes: Probe[] = ROUTES.flatMap((route) => [
+      { label: 'no token', method: route.method, path: fill(route) },
+      { label: 'forged token', method: route.method, path: fill(route), token: forged },
+    ]);
+    const faults = await runProbes(probes, false);
     assert.deepEqual(faults, [], `${faults.length} of ${probes.length} probes went wrong`);
   });
 
