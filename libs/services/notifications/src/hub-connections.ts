@@ -16,6 +16,8 @@ import { HUB_SETTINGS, type HubSettings } from './hub-settings';
 /** Push type 16, sent to the anonymous hub; not in PushType until the auth-request domain exists. */
 export const AUTH_REQUEST_RESPONSE = 16;
 export const RECEIVE_MESSAGE = 'ReceiveMessage';
+/** Each keep-alive interval is cut into this many ticks, each pinging its share of the connections. */
+const KEEPALIVE_SLICES = 15;
 /** Spelled as the clients spell it. */
 export const AUTH_REQUEST_RESPONSE_RECEIVED = 'AuthRequestResponseRecieved';
 
@@ -82,6 +84,10 @@ export class HubConnections
   private readonly byUser = new Map<string, Set<HubConnection>>();
   private readonly byAuthRequest = new Map<string, Set<HubConnection>>();
   private keepAlive: NodeJS.Timeout | undefined;
+  private readonly slices = Array.from({ length: KEEPALIVE_SLICES }, () => new Set<HubConnection>());
+  private readonly sliceOf = new WeakMap<HubConnection, Set<HubConnection>>();
+  private nextSlice = 0;
+  private added = 0;
   private stampCheck: NodeJS.Timeout | undefined;
   private checkingStamps = false;
 
@@ -91,10 +97,13 @@ export class HubConnections
   ) {}
 
   onModuleInit(): void {
+    // The pings go out a slice at a time, so 10,000 connections never mean 10,000 sends in one turn of the loop.
     this.keepAlive = setInterval(() => {
       const now = Date.now();
-      for (const connection of this.connections) connection.tick(now);
-    }, this.settings.keepAliveMs);
+      const slice = this.slices[this.nextSlice];
+      this.nextSlice = (this.nextSlice + 1) % KEEPALIVE_SLICES;
+      if (slice) for (const connection of [...slice]) connection.tick(now);
+    }, this.settings.keepAliveMs / KEEPALIVE_SLICES);
     this.keepAlive.unref();
     this.stampCheck = setInterval(() => {
       void this.checkStamps();
@@ -119,6 +128,11 @@ export class HubConnections
 
   ready(connection: HubConnection): void {
     this.connections.add(connection);
+    const slice = this.slices[this.added++ % KEEPALIVE_SLICES];
+    if (slice) {
+      slice.add(connection);
+      this.sliceOf.set(connection, slice);
+    }
     const { identity } = connection;
     if (identity.kind === 'user') addTo(this.byUser, identity.userId, connection);
     else addTo(this.byAuthRequest, identity.authRequestId, connection);
@@ -127,6 +141,7 @@ export class HubConnections
 
   closed(connection: HubConnection): void {
     if (!this.connections.delete(connection)) return;
+    this.sliceOf.get(connection)?.delete(connection);
     const { identity } = connection;
     if (identity.kind === 'user') removeFrom(this.byUser, identity.userId, connection);
     else removeFrom(this.byAuthRequest, identity.authRequestId, connection);

@@ -129,6 +129,29 @@ void describe('hub delivery', () => {
     );
   });
 
+  void it('pings every connection once per keep-alive interval, a slice of them per tick', async () => {
+    const users = { securityStampOf: () => Promise.resolve(null) } as unknown as UserRepository;
+    const hub = new HubConnections({ ...settings, keepAliveMs: 300 }, users);
+    const sockets: FakeSocket[] = [];
+    for (let i = 0; i < 45; i++) {
+      const socket = new FakeSocket();
+      new HubConnection(socket as unknown as WebSocket, userA, settings, hub);
+      socket.receive(`{"protocol":"json","version":1}${RS}`);
+      socket.sent.length = 0;
+      sockets.push(socket);
+    }
+    hub.onModuleInit();
+    try {
+      await new Promise((r) => setTimeout(r, 60));
+      const early = sockets.filter((s) => s.sent.length > 0).length;
+      assert.ok(early > 0 && early < sockets.length, `${early} pinged after a fifth of the interval`);
+      await new Promise((r) => setTimeout(r, 400));
+      for (const socket of sockets) assert.deepEqual(socket.sent[0]?.data, jsonHubProtocol.ping());
+    } finally {
+      hub.onApplicationShutdown();
+    }
+  });
+
   void it('LogOut is delivered, then the connections of that user close', () => {
     const { hub, open } = setUp();
     const { socket } = open(userA);
