@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { describeConfig, type KeyhavenConfig } from '@keyhaven/config';
 import { closeOnSignals, createHttpApp, createLogger, loadTls, type Logger } from '@keyhaven/http';
+import { prepareEmbeddedStore } from '@keyhaven/db';
 import { connectInfrastructure } from './infrastructure';
 import { RootModule } from './root.module';
 import type { MountedService } from './service-spec';
@@ -35,17 +36,28 @@ export async function bootApp(options: BootOptions): Promise<RunningApp> {
   if (!config.DATABASE_URL) preferSmallHeap();
   const logger = (options.logger ?? createLogger(config.LOG_LEVEL)).child({ service: options.name });
   logger.info({ config: describeConfig(config) }, 'starting');
-  const tls = loadTls(
-    {
-      tls: config.TLS,
-      certFile: config.TLS_CERT_FILE,
-      keyFile: config.TLS_KEY_FILE,
-      dataDir: config.DATA_DIR,
-      domain: config.DOMAIN,
-    },
-    logger,
-  );
-  const infrastructure = await connectInfrastructure(config, logger);
+  // A new embedded store is copied from its template (or made by initdb in a child process) while this thread
+  // makes the TLS keys; connectInfrastructure waits for it and reports a failure as the data directory's.
+  const storePreparation = prepareEmbeddedStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  storePreparation.catch(() => undefined);
+  let tls: ReturnType<typeof loadTls>;
+  try {
+    tls = loadTls(
+      {
+        tls: config.TLS,
+        certFile: config.TLS_CERT_FILE,
+        keyFile: config.TLS_KEY_FILE,
+        dataDir: config.DATA_DIR,
+        domain: config.DOMAIN,
+      },
+      logger,
+    );
+  } catch (error) {
+    // Let the preparation finish rather than leave a child process or a half-copied directory behind.
+    await storePreparation.catch(() => undefined);
+    throw error;
+  }
+  const infrastructure = await connectInfrastructure(config, logger, storePreparation);
   let app: NestFastifyApplication;
   try {
     app = await createHttpApp({

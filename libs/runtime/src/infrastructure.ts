@@ -6,6 +6,7 @@ import {
   createDataSource,
   databaseKind,
   prepareEmbeddedStore,
+  type EmbeddedStorePreparation,
   runMigrations,
   entities,
   onLongLease,
@@ -46,12 +47,17 @@ async function step<T>(variable: string, what: () => Promise<T>): Promise<T> {
  * pending migrations under the advisory lock. A failure names the variable that points at the
  * broken dependency; whatever was already connected is closed again.
  */
-export async function connectInfrastructure(config: KeyhavenConfig, logger: Logger): Promise<Infrastructure> {
+export async function connectInfrastructure(
+  config: KeyhavenConfig,
+  logger: Logger,
+  /** The embedded store's preparation when the caller started it already (bootApp overlaps it with TLS set-up). */
+  storePreparation?: Promise<EmbeddedStorePreparation>,
+): Promise<Infrastructure> {
   const opened: { close(): Promise<void> }[] = [];
   try {
     const dbVariable = config.DATABASE_URL ? 'DATABASE_URL' : 'DATA_DIR';
     const dbSettings = { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, entities };
-    const prepared = await step(dbVariable, () => prepareEmbeddedStore(dbSettings));
+    const prepared = await step(dbVariable, () => storePreparation ?? prepareEmbeddedStore(dbSettings));
     if (prepared !== 'existing') {
       logger.info({ from: prepared === 'copied' ? 'initdb template' : 'initdb' }, 'embedded database created');
     }
