@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
 import { AccountRevisionService } from '@keyhaven/domain-auth';
-import { isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
+import { PushPublisher } from '@keyhaven/bus';
+import { PushType, isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
+import { MemberRepository } from './member.repository';
 import {
   CollectionRepository,
   type AccessSelection,
@@ -45,6 +47,8 @@ export class CollectionsService {
     private readonly db: Database,
     private readonly collections: CollectionRepository,
     private readonly revisions: AccountRevisionService,
+    private readonly members: MemberRepository,
+    private readonly push: PushPublisher,
   ) {}
 
   /** The caller's collections across every organization, with the access they really have. */
@@ -195,6 +199,8 @@ export class CollectionsService {
       await this.collections.delete(actor.organizationId, collectionIds);
       await this.touchOrg(actor.organizationId);
     });
+    // Items may have left the members' view with the collections: their clients run a full sync.
+    this.push.publishToUsers(PushType.SyncVault, await this.members.userIdsOf(actor.organizationId));
   }
 
   /** Collections and access changed: every confirmed member's clients should sync. */

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
-import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
+import { PushPublisher } from '@keyhaven/bus';
+import { PushType, badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
 import { AccountsService, AccountRevisionService, UserRepository, newApiKey } from '@keyhaven/domain-auth';
 import { CollectionRepository } from './collection.repository';
 import { MemberStatus, MemberType, PolicyType } from './enums';
@@ -43,6 +44,7 @@ export class OrganizationsService {
     private readonly users: UserRepository,
     private readonly revisions: AccountRevisionService,
     private readonly accounts: AccountsService,
+    private readonly push: PushPublisher,
   ) {}
 
   /** The creator becomes its confirmed owner with the org key the client wrapped for them. */
@@ -111,7 +113,13 @@ export class OrganizationsService {
 
   async delete(id: string, actorId: string, secret: z.infer<typeof secretSchema>): Promise<void> {
     await this.accounts.requireMasterPassword(await this.users.require(actorId), secret.masterPasswordHash);
-    await this.organizations.delete(id);
+    // Read before the rows cascade away: the members' clients sync and drop the organization.
+    const memberIds = await this.members.userIdsOf(id);
+    await this.db.transaction(async () => {
+      await this.revisions.touchUsers(memberIds);
+      await this.organizations.delete(id);
+    });
+    this.push.publishToUsers(PushType.SyncVault, memberIds);
   }
 
   async leave(membership: Membership): Promise<void> {

@@ -7,6 +7,11 @@ export interface Principal {
   /** The user's id; for an organization token, the organization's id. */
   readonly userId: string;
   readonly deviceId: string | null;
+  /**
+   * The `deviceIdentifier` the client sent at login (its app id): what pushes carry as `ContextId`,
+   * so that the acting client skips its own change. Absent for tokens issued without a device.
+   */
+  readonly deviceIdentifier?: string | null;
   readonly clientId: string;
   readonly scopes: readonly string[];
   readonly email: string;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import {
   KdfType,
+  PushType,
   badRequest,
   isWellFormedEncString,
   kdfProblem,
@@ -11,6 +12,7 @@ import {
   type KdfSettings,
 } from '@keyhaven/contracts';
 import { MAILER, type Mailer } from '@keyhaven/mail';
+import { PushPublisher } from '@keyhaven/bus';
 import { AttemptLimiter } from '../login/attempt-limiter';
 import { PasswordHasher } from '../password-hasher';
 import { newApiKey } from '../secrets';
@@ -82,6 +84,7 @@ export class AccountsService {
     private readonly secrets: ServerSecrets,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    private readonly push: PushPublisher,
   ) {}
 
   /** Returns the token when mail is not delivered (the client then continues at once), else null. */
@@ -236,6 +239,8 @@ export class AccountsService {
   private async endSessions(userId: string): Promise<void> {
     await this.refreshTokens.revokeAll(userId);
     await this.twoFactor.forgetRememberedDevices(userId);
+    // Every client of the account, this one included, logs out (the hub then closes their connections).
+    this.push.publishToUsers(PushType.LogOut, [userId]);
   }
 
   async rotateApiKey(user: User): Promise<string> {

@@ -58,6 +58,12 @@ export class DeviceRepository {
     return rows.map(toDevice);
   }
 
+  /** The identifier the client sent for this device row, or null when it is gone. */
+  async identifierOf(id: string): Promise<string | null> {
+    const rows = await this.db.rows<{ identifier: string }>('SELECT identifier FROM device WHERE id = $1', [id]);
+    return rows[0]?.identifier ?? null;
+  }
+
   async findForUser(userId: string, identifier: string): Promise<Device | null> {
     const rows = await this.db.rows<DeviceRow>('SELECT * FROM device WHERE user_id = $1 AND identifier = $2', [
       userId,

@@ -282,7 +282,8 @@ export class LoginService {
       user,
       clientId: grant.clientId,
       scopes: ['api', 'offline_access'],
-      deviceIdentifier: null,
+      // The device row the login named: its identifier is what pushes carry as ContextId.
+      deviceIdentifier: grant.deviceId ? await this.devices.identifierOf(grant.deviceId) : null,
       deviceId: grant.deviceId,
       deviceType: null,
       amr: ['Application'],

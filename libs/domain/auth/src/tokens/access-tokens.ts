@@ -98,6 +98,7 @@ export class AccessTokens implements TokenVerifier {
       kind: 'user',
       userId: claims.sub,
       deviceId: claims.device_id ?? null,
+      deviceIdentifier: claims.device ?? null,
       clientId: claims.client_id,
       scopes: claims.scope,
       email: claims.email,

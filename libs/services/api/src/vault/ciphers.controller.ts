@@ -66,7 +66,11 @@ export class CiphersController {
   @Post()
   @HttpCode(200)
   create(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    return this.ciphers.createCipher(principal.userId, principal.deviceId, parseBody(cipherRequestSchema, body));
+    return this.ciphers.createCipher(
+      principal.userId,
+      principal.deviceIdentifier ?? null,
+      parseBody(cipherRequestSchema, body),
+    );
   }
 
   /** The create call of clients that can pick collections (organization items). */
@@ -74,7 +78,12 @@ export class CiphersController {
   @HttpCode(200)
   createWithCollections(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     const request = parseBody(createWithCollectionsSchema, body);
-    return this.ciphers.createCipher(principal.userId, principal.deviceId, request.cipher, request.collectionIds);
+    return this.ciphers.createCipher(
+      principal.userId,
+      principal.deviceIdentifier ?? null,
+      request.cipher,
+      request.collectionIds,
+    );
   }
 
   @Post('import')
@@ -95,20 +104,29 @@ export class CiphersController {
   async shareMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     const request = parseBody(shareManySchema, body);
     return listJson(
-      await this.sharing.shareMany(principal.userId, principal.deviceId, request.ciphers, request.collectionIds),
+      await this.sharing.shareMany(
+        principal.userId,
+        principal.deviceIdentifier ?? null,
+        request.ciphers,
+        request.collectionIds,
+      ),
     );
   }
 
   @Put('delete')
   @HttpCode(200)
   async softDeleteMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
-    await this.bulk.softDelete(principal.userId, principal.deviceId, parseBody(idsSchema, body).ids);
+    await this.bulk.softDelete(principal.userId, principal.deviceIdentifier ?? null, parseBody(idsSchema, body).ids);
   }
 
   @Delete()
   @HttpCode(200)
   async deleteMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
-    await this.bulk.deletePermanently(principal.userId, principal.deviceId, parseBody(idsSchema, body).ids);
+    await this.bulk.deletePermanently(
+      principal.userId,
+      principal.deviceIdentifier ?? null,
+      parseBody(idsSchema, body).ids,
+    );
   }
 
   @Put('restore')
@@ -156,7 +174,12 @@ export class CiphersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    return this.ciphers.updateCipher(principal.userId, principal.deviceId, id, parseBody(cipherRequestSchema, body));
+    return this.ciphers.updateCipher(
+      principal.userId,
+      principal.deviceIdentifier ?? null,
+      id,
+      parseBody(cipherRequestSchema, body),
+    );
   }
 
   @Put(':id/partial')
@@ -176,7 +199,7 @@ export class CiphersController {
     @Param('id', ParseGuidPipe) id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    return this.sharing.share(principal.userId, principal.deviceId, id, parseBody(shareSchema, body));
+    return this.sharing.share(principal.userId, principal.deviceIdentifier ?? null, id, parseBody(shareSchema, body));
   }
 
   /** Without a body when the change took the item out of the caller's reach. */
@@ -206,7 +229,7 @@ export class CiphersController {
   @Put(':id/delete')
   @HttpCode(200)
   async softDelete(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
-    await this.bulk.softDeleteOne(principal.userId, principal.deviceId, id);
+    await this.bulk.softDeleteOne(principal.userId, principal.deviceIdentifier ?? null, id);
   }
 
   @Put(':id/restore')
@@ -221,6 +244,6 @@ export class CiphersController {
   @Delete(':id')
   @HttpCode(200)
   async remove(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
-    await this.bulk.deleteOne(principal.userId, principal.deviceId, id);
+    await this.bulk.deleteOne(principal.userId, principal.deviceIdentifier ?? null, id);
   }
 }

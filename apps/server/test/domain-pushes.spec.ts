@@ -1,0 +1,131 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PushType } from '@keyhaven/contracts';
+import { passwordLogin, registerAccount } from '@keyhaven/testing';
+import { encryptCipher } from '@keyhaven/vault-crypto';
+import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
+import { connectHub, withTimeout, type HubClient } from './notifications-clients';
+import {
+  PASSWORD,
+  MemberType,
+  call,
+  createCollection,
+  createOrg,
+  join,
+  newPerson,
+  ok,
+  type Person,
+} from './org-fixtures';
+
+/**
+ * Pushes the domain publishes itself (not the hub's periodic security-stamp check, set far out here):
+ * LogOut when the account's sessions end, a sync when an organization or collection is deleted,
+ * SyncOrgKeys on confirmation, and ContextId carrying the acting client's device identifier.
+ */
+const ACTING_DEVICE = '3b0c2d1e-5f6a-4b7c-8d9e-0f1a2b3c4d5e';
+const WATCHING_DEVICE = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+
+describeOnBackends('pushes the domain publishes', (backend) => {
+  let server: BackedServer;
+  const hubs: HubClient[] = [];
+
+  before(async () => {
+    server = await startAllInOne(backend, { NOTIFICATIONS_STAMP_CHECK_MS: '600000' });
+  });
+
+  after(async () => {
+    await Promise.allSettled(hubs.map((h) => h.stop()));
+    await server.stop();
+  });
+
+  async function hub(token: string): Promise<HubClient> {
+    const client = await connectHub({ baseUrl: server.url, caPath: server.caPath, protocol: 'messagepack', token });
+    hubs.push(client);
+    return client;
+  }
+
+  test('a security-stamp rotation and a password change deliver LogOut at once', async () => {
+    const account = await registerAccount(server.http, 'stamp@example.com', PASSWORD);
+    const first = await hub((await passwordLogin(server.http, account)).accessToken);
+    const session = await passwordLogin(server.http, account);
+    const rotate = await server.http.post('/api/accounts/security-stamp', {
+      token: session.accessToken,
+      json: { masterPasswordHash: account.masterPasswordHash },
+    });
+    assert.equal(rotate.status, 200, rotate.text);
+    await first.next((n) => n.Type === PushType.LogOut, 3000);
+    await withTimeout(first.closed, 3000, 'closed after LogOut');
+
+    const second = await hub((await passwordLogin(server.http, account)).accessToken);
+    const again = await passwordLogin(server.http, account);
+    const change = await server.http.post('/api/accounts/password', {
+      token: again.accessToken,
+      json: {
+        masterPasswordHash: account.masterPasswordHash,
+        newMasterPasswordHash: Buffer.alloc(32, 7).toString('base64'),
+        key: account.key,
+      },
+    });
+    assert.equal(change.status, 200, change.text);
+    await second.next((n) => n.Type === PushType.LogOut, 3000);
+  });
+
+  test('confirmation sends SyncOrgKeys; a collection delete and the organization delete send SyncVault to the members', async () => {
+    const owner = await newPerson(server.http, 'owner@example.com');
+    const member: Person = await newPerson(server.http, 'member@example.com');
+    const org = await createOrg(server.http, owner, 'Pushed');
+    const memberHub = await hub(member.token);
+    const ownerHub = await hub(owner.token);
+    await join(server.http, org, owner.token, member, { type: MemberType.User });
+    await memberHub.next((n) => n.Type === PushType.SyncOrgKeys, 3000);
+
+    const collection = await createCollection(server.http, org, owner.token, 'Gone soon');
+    const before = memberHub.received.length;
+    ok(
+      await call(server.http, owner.token, 'DELETE', `/api/organizations/${org.id}/collections/${collection}`),
+      'delete',
+    );
+    await memberHub.next((n) => n.Type === PushType.SyncVault && memberHub.received.indexOf(n) >= before, 3000);
+
+    const count = memberHub.received.length;
+    const ownerCount = ownerHub.received.length;
+    ok(
+      await call(server.http, owner.token, 'DELETE', `/api/organizations/${org.id}`, {
+        masterPasswordHash: owner.account.masterPasswordHash,
+      }),
+      'delete organization',
+    );
+    for (const [client, from] of [
+      [memberHub, count],
+      [ownerHub, ownerCount],
+    ] as const)
+      await client.next((n) => n.Type === PushType.SyncVault && client.received.indexOf(n) >= from, 3000);
+  });
+
+  test("ContextId is the acting client's device identifier, also after a token refresh", async () => {
+    const account = await registerAccount(server.http, 'context@example.com', PASSWORD);
+    const watching = await hub((await passwordLogin(server.http, account, {}, WATCHING_DEVICE)).accessToken);
+    const acting = await passwordLogin(server.http, account, {}, ACTING_DEVICE);
+    const created = await server.http.post<{ id: string }>('/api/ciphers', {
+      token: acting.accessToken,
+      json: encryptCipher(account.userKey, { type: 1, name: 'one', login: { username: 'u', password: 'p' } }),
+    });
+    assert.equal(created.status, 200, created.text);
+    const first = await watching.next(
+      (n) => n.Type === PushType.SyncCipherCreate && n.Payload['Id'] === created.body.id,
+    );
+    assert.equal(first.message.ContextId, ACTING_DEVICE);
+
+    const refreshed = await server.http.post<{ access_token: string }>('/identity/connect/token', {
+      form: { grant_type: 'refresh_token', client_id: 'cli', refresh_token: acting.refreshToken },
+    });
+    assert.equal(refreshed.status, 200, refreshed.text);
+    const second = await server.http.post<{ id: string }>('/api/ciphers', {
+      token: refreshed.body.access_token,
+      json: encryptCipher(account.userKey, { type: 1, name: 'two', login: { username: 'u', password: 'p' } }),
+    });
+    assert.equal(second.status, 200, second.text);
+    const next = await watching.next((n) => n.Type === PushType.SyncCipherCreate && n.Payload['Id'] === second.body.id);
+    assert.equal(next.message.ContextId, ACTING_DEVICE);
+  });
+});
