@@ -82,7 +82,6 @@ const cipherShape = {
 };
 
 /** The loose objects of an item and the keys each one knows; whatever else they hold counts as unknown. */
-const TOP_KEYS = new Set(Object.keys(cipherShape));
 const NESTED_KEYS: Record<string, ReadonlySet<string>> = {
   login: new Set(Object.keys(login.shape)),
   card: new Set(Object.keys(card.shape)),
@@ -159,6 +158,9 @@ const SERVER_KEYS = new Set([
   'response',
   'data',
 ]);
+
+/** Keys an item's request knows at its top level: its schema's and the server's own (never stored). */
+const TOP_KEYS: ReadonlySet<string> = new Set([...Object.keys(cipherShape), ...SERVER_KEYS]);
 
 export function cipherData(request: CipherRequest): Record<string, unknown> {
   return Object.fromEntries(Object.entries(request).filter(([k]) => !SERVER_KEYS.has(k)));
