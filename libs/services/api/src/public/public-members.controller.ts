@@ -1,7 +1,7 @@
 import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { parseBody, listJson, guid } from '@keyhaven/contracts';
+import { parseBody, listJson, guid, opaqueJsonObject } from '@keyhaven/contracts';
 import { MembersService, type MemberWithAccess } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
 import { organizationActor } from './org-actor';
@@ -19,7 +19,7 @@ const createSchema = z.object({
   externalId: z.string().max(300).nullish(),
   collections: z.array(collection).default([]),
   groups: z.array(guid).default([]),
-  permissions: z.record(z.string(), z.unknown()).nullish(),
+  permissions: opaqueJsonObject().nullish(),
 });
 const updateSchema = createSchema.omit({ email: true });
 const groupIdsSchema = z.object({ groupIds: z.array(guid).max(1000) });
