@@ -258,6 +258,12 @@ async function main(): Promise<void> {
     console.log(line('API response -> delivery', afterResponse));
     console.log(`server RSS at the end: ${rssMiB(pid).toFixed(1)} MiB`);
     console.log(await hubMetrics(server));
+  } catch (error) {
+    console.error(
+      `server ${server.child.exitCode === null ? 'running' : `exited ${server.child.exitCode}`}; its output:`,
+    );
+    console.error(server.output().slice(-4000));
+    throw error;
   } finally {
     clearInterval(pinger);
     for (const client of clients) client.socket.terminate();
