@@ -65,6 +65,13 @@ export async function bootApp(options: BootOptions): Promise<RunningApp> {
       logger,
       tls,
       trustProxy: config.TRUST_PROXY,
+      hygiene: {
+        domain: config.DOMAIN,
+        requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.HTTP_KEEPALIVE_TIMEOUT_MS,
+        maxConnections: config.HTTP_MAX_CONNECTIONS,
+      },
       beforeInit: (built) => {
         for (const service of options.services) service.configure?.(built);
       },

@@ -68,6 +68,14 @@ const processShape = {
    * refreshes of one client both succeed; a reuse after it revokes the token's whole family.
    */
   REFRESH_TOKEN_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(30),
+  /** A request (headers and body) that has not fully arrived by then is answered 408 and its socket closed. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3600000).default(60000),
+  /** A header block that has not fully arrived by then is answered 408 and its socket closed. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3600000).default(15000),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3600000).default(30000),
+  /** Open connections a process accepts at most (0: no cap); beyond, new connections are dropped. */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(10000),
   /** Notifications hub (the all-in-one and the notifications app): open hub connections per client IP. */
   NOTIFICATIONS_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(1000),
   /** Open anonymous-hub (login with device) connections per client IP. */

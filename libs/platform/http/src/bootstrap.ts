@@ -10,13 +10,22 @@ import { assertStorableJson, assertStorableText, errorBody, stringifyJson } from
 import { BitwardenErrorFilter } from './error-filter';
 import { NestPinoLogger, redactUrl } from './logger';
 import { httpDuration } from './metrics';
-import type { TlsMaterial } from './tls';
+import {
+  DEFAULT_HTTP_HYGIENE,
+  corsOriginAllowed,
+  installSecurityHeaders,
+  serverTimeouts,
+  type HttpHygiene,
+} from './hygiene';
+import { TLS_HARDENING, type TlsMaterial } from './tls';
 
 export interface HttpAppOptions {
   readonly rootModule: Type | DynamicModule;
   readonly logger: Logger;
   readonly tls?: TlsMaterial | undefined;
   readonly trustProxy: boolean;
+  /** CORS origin, timeouts and connection cap; DOMAIN `https://localhost:8443` and the defaults otherwise. */
+  readonly hygiene?: Partial<HttpHygiene> | undefined;
   /** Runs after the application is built and before it initialises (e.g. to install a WebSocket adapter). */
   readonly beforeInit?: ((app: NestFastifyApplication) => void) | undefined;
 }
@@ -133,8 +142,14 @@ const DEFAULT_RETRY_AFTER_SECONDS = '60';
 /** A Nest application on Fastify, with Keyhaven's error shape, request ids, logs and metrics. */
 export async function createHttpApp(options: HttpAppOptions): Promise<NestFastifyApplication> {
   const { logger } = options;
+  const hygiene: HttpHygiene = { domain: 'https://localhost:8443', ...DEFAULT_HTTP_HYGIENE, ...options.hygiene };
+  const timeouts = serverTimeouts(hygiene);
   const adapter = new FastifyAdapter({
-    ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
+    ...(options.tls
+      ? { https: { key: options.tls.key, cert: options.tls.cert, ...TLS_HARDENING, ...timeouts } }
+      : { http: timeouts }),
+    requestTimeout: timeouts.requestTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
     bodyLimit: DEFAULT_BODY_LIMIT,
     trustProxy: options.trustProxy,
     genReqId: requestIdOf,
@@ -146,6 +161,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     frameworkErrors,
   });
   const fastify = adapter.getInstance();
+  if (hygiene.maxConnections > 0) fastify.server.maxConnections = hygiene.maxConnections;
+  installSecurityHeaders(fastify, options.tls !== undefined);
   fastify.addHook('onRoute', (route) => {
     if (LARGE_BODY_ROUTE.test(route.url)) route.bodyLimit = LARGE_BODY_LIMIT;
   });
@@ -205,7 +222,14 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     { logger: new NestPinoLogger(logger), abortOnError: false },
   );
   app.useGlobalFilters(new BitwardenErrorFilter(logger));
-  app.enableCors({ origin: true, credentials: false, maxAge: 600 });
+  const allowed = corsOriginAllowed(hygiene.domain);
+  app.enableCors({
+    origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) => {
+      callback(null, allowed(origin));
+    },
+    credentials: true,
+    maxAge: 600,
+  });
   options.beforeInit?.(app);
   await app.init();
   return app;

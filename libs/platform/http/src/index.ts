@@ -6,3 +6,4 @@ export * from './metrics';
 export * from './run-main';
 export * from './tls';
 export * from './parse-guid.pipe';
+export * from './hygiene';

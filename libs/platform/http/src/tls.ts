@@ -13,6 +13,27 @@ export interface TlsMaterial {
   readonly caPath?: string;
 }
 
+/**
+ * What the HTTPS listener negotiates: TLS 1.2 and 1.3 only, and on TLS 1.2 only ECDHE key exchange (forward
+ * secrecy) with AEAD ciphers (GCM, ChaCha20-Poly1305) — no CBC, no static RSA key exchange. TLS 1.3's suites are
+ * all ECDHE + AEAD. The server's order wins.
+ */
+export const TLS_HARDENING = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  honorCipherOrder: true,
+} as const;
+
 export interface TlsSettings {
   readonly tls: 'on' | 'off';
   readonly certFile?: string | undefined;

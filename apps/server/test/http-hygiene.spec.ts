@@ -1,0 +1,233 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import {
+  createScratchDatabase,
+  passwordLogin,
+  registerAccount,
+  requireServices,
+  serviceUrls,
+  startServer,
+  type HttpResponse,
+  type ServerProcess,
+} from '@keyhaven/testing';
+
+/**
+ * HTTP hygiene (issue 18) on the compiled all-in-one and on a split app: security headers and no-store on every
+ * response, CORS only for the vault origin and browser extensions, TLS 1.2 only with ECDHE + AEAD, and a request
+ * whose body trickles in is closed after the request timeout.
+ */
+const PASSWORD = 'correct horse battery staple';
+const REQUEST_TIMEOUT_MS = 2000;
+
+function assertSecurityHeaders(res: HttpResponse, https: boolean): void {
+  assert.equal(res.headers['x-content-type-options'], 'nosniff');
+  assert.equal(res.headers['x-frame-options'], 'DENY');
+  assert.equal(res.headers['referrer-policy'], 'same-origin');
+  const csp = String(res.headers['content-security-policy']);
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(res.headers['cache-control'], 'no-store');
+  if (https) assert.match(String(res.headers['strict-transport-security']), /^max-age=\d{8,}/);
+  else assert.equal(res.headers['strict-transport-security'], undefined);
+}
+
+/** A TLS handshake with the given client options: the negotiated cipher, or the error. */
+function handshake(
+  server: ServerProcess,
+  options: ConnectionOptions,
+): Promise<{ cipher: string; version: string } | Error> {
+  return new Promise((done) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: server.port,
+      servername: 'localhost',
+      ca: readFileSync(server.caPath ?? ''),
+      ...options,
+    });
+    socket.once('secureConnect', () => {
+      const cipher = socket.getCipher();
+      done({ cipher: cipher.standardName, version: socket.getProtocol() ?? '' });
+      socket.destroy();
+    });
+    socket.once('error', (error: Error) => {
+      done(error);
+    });
+  });
+}
+
+describe('HTTP hygiene on the all-in-one', () => {
+  let server: ServerProcess;
+  let origin: string;
+
+  before(async () => {
+    server = await startServer({
+      env: { HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), HTTP_HEADERS_TIMEOUT_MS: '1000' },
+    });
+    origin = new URL(server.url).origin;
+  });
+
+  after(async () => {
+    await server.stop();
+    server.cleanup();
+  });
+
+  test('security headers and no-store on token, sync, errors and health', async () => {
+    const account = await registerAccount(server.http, 'hygiene@example.com', PASSWORD);
+    const session = await passwordLogin(server.http, account);
+    const token = await server.http.post('/identity/connect/token', {
+      form: { grant_type: 'refresh_token', refresh_token: session.refreshToken, client_id: 'cli' },
+    });
+    assert.equal(token.status, 200, token.text);
+    assertSecurityHeaders(token, true);
+    const sync = await server.http.get('/api/sync', { token: session.accessToken });
+    assert.equal(sync.status, 200, sync.text);
+    assertSecurityHeaders(sync, true);
+    const profile = await server.http.get('/api/accounts/profile', { token: session.accessToken });
+    assertSecurityHeaders(profile, true);
+    const unauthorized = await server.http.get('/api/sync');
+    assert.equal(unauthorized.status, 401);
+    assertSecurityHeaders(unauthorized, true);
+    const missing = await server.http.get('/api/no-such-route');
+    assertSecurityHeaders(missing, true);
+    assertSecurityHeaders(await server.http.get('/alive'), true);
+  });
+
+  test('CORS answers the vault origin and browser extensions, never null or another site', async () => {
+    const allowed = [
+      origin,
+      'chrome-extension://nngceckbapebfimnlniiiahkandclblb',
+      'moz-extension://0f7e3b8a-5d0c-4d7e-9a7a-2f8d0f6e1c11',
+      'safari-web-extension://2D4C1E2A-9B0F-4F7B-8E3D-6A1C5B7D9E00',
+    ];
+    for (const from of allowed) {
+      const preflight = await server.http.request('OPTIONS', '/identity/connect/token', {
+        headers: {
+          origin: from,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,device-type',
+        },
+      });
+      assert.ok(preflight.status === 204 || preflight.status === 200, `${from}: ${preflight.status}`);
+      assert.equal(preflight.headers['access-control-allow-origin'], from);
+      assert.equal(preflight.headers['access-control-allow-credentials'], 'true');
+      const sync = await server.http.get('/api/sync', { headers: { origin: from } });
+      assert.equal(sync.headers['access-control-allow-origin'], from);
+    }
+    for (const from of [
+      'null',
+      'https://evil.example',
+      `${origin}.evil.example`,
+      'chrome-extension://a/b',
+      'http://localhost',
+    ]) {
+      const preflight = await server.http.request('OPTIONS', '/identity/connect/token', {
+        headers: { origin: from, 'access-control-request-method': 'POST' },
+      });
+      assert.equal(preflight.headers['access-control-allow-origin'], undefined, `${from} is refused`);
+      const token = await server.http.post('/identity/connect/token', {
+        form: { grant_type: 'password' },
+        headers: { origin: from },
+      });
+      assert.equal(token.headers['access-control-allow-origin'], undefined, `${from} is refused`);
+      const sync = await server.http.get('/api/sync', { headers: { origin: from } });
+      assert.equal(sync.headers['access-control-allow-origin'], undefined, `${from} is refused`);
+    }
+  });
+
+  test('TLS: only ECDHE with AEAD on TLS 1.2, TLS 1.3 works, CBC and static RSA are refused', async () => {
+    const gcm = await handshake(server, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' });
+    assert.ok(!(gcm instanceof Error), gcm instanceof Error ? gcm.message : '');
+    assert.equal(gcm.version, 'TLSv1.2');
+    assert.equal(gcm.cipher, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+    const chacha = await handshake(server, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-CHACHA20-POLY1305' });
+    assert.ok(!(chacha instanceof Error), chacha instanceof Error ? chacha.message : '');
+    const tls13 = await handshake(server, { minVersion: 'TLSv1.3' });
+    assert.ok(!(tls13 instanceof Error), tls13 instanceof Error ? tls13.message : '');
+    assert.equal(tls13.version, 'TLSv1.3');
+    for (const ciphers of [
+      'AES128-SHA:AES256-SHA:AES128-SHA256',
+      'AES128-GCM-SHA256:AES256-GCM-SHA384',
+      'ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-SHA256',
+      'DHE-RSA-AES128-GCM-SHA256',
+    ]) {
+      const refused = await handshake(server, { maxVersion: 'TLSv1.2', ciphers });
+      assert.ok(refused instanceof Error, `${ciphers} must be refused, got ${JSON.stringify(refused)}`);
+    }
+  });
+
+  test('a request body that trickles in is closed after the request timeout', async () => {
+    const started = Date.now();
+    const outcome = await new Promise<{ closedAfterMs: number; response: string }>((done) => {
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port: server.port,
+        servername: 'localhost',
+        ca: readFileSync(server.caPath ?? ''),
+      });
+      let response = '';
+      let timer: NodeJS.Timeout | undefined;
+      socket.once('secureConnect', () => {
+        socket.write(
+          'POST /identity/accounts/prelogin HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+            'Content-Length: 1000\r\n\r\n{',
+        );
+        timer = setInterval(() => {
+          if (socket.writable) socket.write(' ');
+        }, 200);
+      });
+      socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+      socket.once('close', () => {
+        clearInterval(timer);
+        done({ closedAfterMs: Date.now() - started, response });
+      });
+      socket.once('error', () => undefined);
+    });
+    assert.ok(outcome.closedAfterMs >= REQUEST_TIMEOUT_MS - 100, `closed after ${outcome.closedAfterMs} ms`);
+    assert.ok(outcome.closedAfterMs < REQUEST_TIMEOUT_MS + 4000, `closed after ${outcome.closedAfterMs} ms`);
+    assert.match(outcome.response, /^HTTP\/1\.1 408 /);
+  });
+});
+
+describe('HTTP hygiene on a split app (api)', () => {
+  let database: Awaited<ReturnType<typeof createScratchDatabase>> | undefined;
+  let api: ServerProcess | undefined;
+  const DOMAIN = 'https://vault.keyhaven.test';
+
+  before(async () => {
+    if (!(await requireServices({ skip: () => undefined }, 'postgres', 'redis', 'rabbitmq'))) return;
+    database = await createScratchDatabase();
+    api = await startServer({
+      app: 'api',
+      env: {
+        DATABASE_URL: database.url,
+        REDIS_URL: serviceUrls.redis(),
+        AMQP_URL: serviceUrls.rabbitmq(),
+        DOMAIN,
+        TRUST_PROXY: 'true',
+      },
+    });
+  });
+
+  after(async () => {
+    await api?.stop();
+    api?.cleanup();
+    await database?.drop();
+  });
+
+  test('headers, HSTS only behind an HTTPS proxy, and CORS for the vault origin only', async (t) => {
+    if (!(await requireServices(t, 'postgres', 'redis', 'rabbitmq')) || !api) return;
+    assertSecurityHeaders(await api.http.get('/api/sync'), false);
+    const proxied = await api.http.get('/api/sync', { headers: { 'x-forwarded-proto': 'https' } });
+    assertSecurityHeaders(proxied, true);
+    const vault = await api.http.request('OPTIONS', '/api/sync', {
+      headers: { origin: DOMAIN, 'access-control-request-method': 'GET' },
+    });
+    assert.equal(vault.headers['access-control-allow-origin'], DOMAIN);
+    for (const from of ['null', 'https://evil.example']) {
+      const refused: HttpResponse = await api.http.get('/api/sync', { headers: { origin: from } });
+      assert.equal(refused.headers['access-control-allow-origin'], undefined, from);
+    }
+  });
+});
