@@ -132,6 +132,11 @@ function configFor(dataDir: string, env: Readonly<Record<string, string>> = {}):
     TLS: 'off',
     // Tests log in many times from one address.
     LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
+    // Suites sync and import in bursts; the per-user limits on expensive calls have a test of their own.
+    SYNC_CONCURRENT_PER_USER: '100000',
+    SYNC_PER_MINUTE_PER_USER: '100000',
+    EXPENSIVE_CALLS_CONCURRENT_PER_USER: '100000',
+    EXPENSIVE_CALLS_PER_MINUTE_PER_USER: '100000',
     ...env,
   });
 }

@@ -90,6 +90,11 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
       HOST: '127.0.0.1',
       // Suites register and log in dozens of accounts from one address; the limits have tests of their own.
       LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
+      // Suites sync and import in bursts; the per-user limits on expensive calls have a test of their own.
+      SYNC_CONCURRENT_PER_USER: '100000',
+      SYNC_PER_MINUTE_PER_USER: '100000',
+      EXPENSIVE_CALLS_CONCURRENT_PER_USER: '100000',
+      EXPENSIVE_CALLS_PER_MINUTE_PER_USER: '100000',
     },
     options.env,
   );

@@ -3,3 +3,4 @@ export * from './principal';
 export * from './auth.guard';
 export * from './organization-api';
 export * from './org-permission';
+export * from './expensive-call';

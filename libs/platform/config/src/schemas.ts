@@ -92,6 +92,14 @@ const processShape = {
   NOTIFICATIONS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(262144),
   /** How often the hub re-reads the security stamps of its users, closing connections whose stamp changed. */
   NOTIFICATIONS_STAMP_CHECK_MS: z.coerce.number().int().min(100).default(60000),
+  /** `GET /api/sync` calls one user (or organization API key) may have running at once; more get 429. */
+  SYNC_CONCURRENT_PER_USER: z.coerce.number().int().min(1).default(2),
+  /** `GET /api/sync` calls one user may start per minute. */
+  SYNC_PER_MINUTE_PER_USER: z.coerce.number().int().min(1).default(60),
+  /** Imports, exports, organization details, bulk item operations and directory imports running at once per user (each kind counted apart). */
+  EXPENSIVE_CALLS_CONCURRENT_PER_USER: z.coerce.number().int().min(1).default(2),
+  /** The same calls started per user per minute (each kind counted apart). */
+  EXPENSIVE_CALLS_PER_MINUTE_PER_USER: z.coerce.number().int().min(1).default(30),
 };
 
 /** The all-in-one server: every dependency optional, embedded adapters otherwise. */

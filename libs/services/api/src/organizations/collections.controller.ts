@@ -10,7 +10,7 @@ import {
   collectionRequestSchema,
   type Membership,
 } from '@keyhaven/domain-admin-console';
-import { CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
+import { ExpensiveCall, CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
 
 const idsSchema = z.object({ ids: z.array(guid).min(1).max(500) });
 
@@ -41,6 +41,7 @@ export class CollectionsController {
   }
 
   @Get('details')
+  @ExpensiveCall('details')
   @OrgPermission('admin', 'createNewCollections', 'editAnyCollection', 'deleteAnyCollection')
   async details(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
     return listJson((await this.service.listAccessDetails(actor)).map((c) => collectionAccessJson(c, c, c.mine)));

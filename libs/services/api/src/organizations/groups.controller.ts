@@ -3,7 +3,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nest
 import { z } from 'zod';
 import { parseBody, listJson, guid } from '@keyhaven/contracts';
 import { GroupsService, groupJson, groupRequestSchema, type Membership } from '@keyhaven/domain-admin-console';
-import { OrgMember, OrgPermission } from '@keyhaven/platform-auth';
+import { ExpensiveCall, OrgMember, OrgPermission } from '@keyhaven/platform-auth';
 
 const memberIdsSchema = z.array(guid).max(10_000);
 const idsSchema = z.object({ ids: z.array(guid).min(1).max(500) });
@@ -21,6 +21,7 @@ export class GroupsController {
   }
 
   @Get('details')
+  @ExpensiveCall('details')
   async details(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
     return listJson(
       (await this.service.listWithCollections(actor.organizationId)).map((g) => groupJson(g, g.collections)),

@@ -11,7 +11,7 @@ import {
   type Membership,
 } from '@keyhaven/domain-admin-console';
 import { CipherService, accessibleCipherJson } from '@keyhaven/domain-vault';
-import { CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
+import { ExpensiveCall, CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
 
 @Controller('organizations')
 export class OrganizationsController {
@@ -104,6 +104,7 @@ export class OrganizationsController {
    * collections are the admin console's, the items the vault's.
    */
   @Get(':orgId/export')
+  @ExpensiveCall('export')
   @OrgPermission('admin', 'accessImportExport')
   async export(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
     const [collections, ciphers] = await Promise.all([

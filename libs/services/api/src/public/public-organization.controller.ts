@@ -11,7 +11,7 @@ import {
   type CollectionWithAccess,
   type Policy,
 } from '@keyhaven/domain-admin-console';
-import { CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
+import { ExpensiveCall, CurrentUser, OrganizationApi, type Principal } from '@keyhaven/platform-auth';
 import { organizationActor } from './org-actor';
 
 const access = z.object({
@@ -119,6 +119,7 @@ export class PublicOrganizationController {
   constructor(private readonly directory: DirectoryImportService) {}
 
   @Post('import')
+  @ExpensiveCall('directory-import')
   @HttpCode(200)
   async import(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     return {

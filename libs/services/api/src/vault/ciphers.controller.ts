@@ -21,7 +21,7 @@ import {
   partialSchema,
   shareSchema,
 } from '@keyhaven/domain-vault';
-import { CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
+import { ExpensiveCall, CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
 
 const createWithCollectionsSchema = z.object({
   cipher: cipherRequestSchema,
@@ -58,6 +58,7 @@ export class CiphersController {
 
   /** The admin console's view of every item of an organization. */
   @Get('organization-details')
+  @ExpensiveCall('details')
   @OrgPermission.at({ query: 'organizationId' }, ...ORG_ITEMS_VIEWERS)
   async organizationDetails(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
     return listJson((await this.ciphers.listForOrganization(actor)).map(accessibleCipherJson));
@@ -87,12 +88,14 @@ export class CiphersController {
   }
 
   @Post('import')
+  @ExpensiveCall('import')
   @HttpCode(200)
   async import(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
     await this.imports.importPersonal(principal.userId, parseBody(importRequestSchema, body));
   }
 
   @Post('import-organization')
+  @ExpensiveCall('import')
   @HttpCode(200)
   @OrgPermission.at({ query: 'organizationId' }, ...ORG_IMPORTERS)
   async importOrganization(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
@@ -100,6 +103,7 @@ export class CiphersController {
   }
 
   @Put('share')
+  @ExpensiveCall('bulk')
   @HttpCode(200)
   async shareMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     const request = parseBody(shareManySchema, body);
@@ -114,12 +118,14 @@ export class CiphersController {
   }
 
   @Put('delete')
+  @ExpensiveCall('bulk')
   @HttpCode(200)
   async softDeleteMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
     await this.bulk.softDelete(principal.userId, principal.deviceIdentifier ?? null, parseBody(idsSchema, body).ids);
   }
 
   @Delete()
+  @ExpensiveCall('bulk')
   @HttpCode(200)
   async deleteMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
     await this.bulk.deletePermanently(
@@ -130,6 +136,7 @@ export class CiphersController {
   }
 
   @Put('restore')
+  @ExpensiveCall('bulk')
   @HttpCode(200)
   async restoreMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     const restored = await this.bulk.restore(principal.userId, parseBody(idsSchema, body).ids);
@@ -137,6 +144,7 @@ export class CiphersController {
   }
 
   @Put('move')
+  @ExpensiveCall('bulk')
   @HttpCode(200)
   async moveMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
     const request = parseBody(moveSchema, body);

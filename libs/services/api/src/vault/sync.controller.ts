@@ -1,12 +1,13 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { SyncService } from '@keyhaven/domain-vault';
-import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
+import { ExpensiveCall, CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
 @Controller('sync')
 export class SyncController {
   constructor(private readonly syncService: SyncService) {}
 
   @Get()
+  @ExpensiveCall('sync')
   sync(
     @CurrentUser() principal: Principal,
     @Query('excludeDomains') excludeDomains?: string,
