@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PushType } from '@keyhaven/contracts';
 import { passwordLogin, registerAccount } from '@keyhaven/testing';
-import { encryptCipher } from '@keyhaven/vault-crypto';
+import { encryptCipher, encryptFolder } from '@keyhaven/vault-crypto';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 import { connectHub, withTimeout, type HubClient } from './notifications-clients';
 import {
@@ -127,5 +127,15 @@ describeOnBackends('pushes the domain publishes', (backend) => {
     assert.equal(second.status, 200, second.text);
     const next = await watching.next((n) => n.Type === PushType.SyncCipherCreate && n.Payload['Id'] === second.body.id);
     assert.equal(next.message.ContextId, ACTING_DEVICE);
+
+    const folder = await server.http.post<{ id: string }>('/api/folders', {
+      token: refreshed.body.access_token,
+      json: encryptFolder(account.userKey, 'mine'),
+    });
+    assert.equal(folder.status, 200, folder.text);
+    const folderPush = await watching.next(
+      (n) => n.Type === PushType.SyncFolderCreate && n.Payload['Id'] === folder.body.id,
+    );
+    assert.equal(folderPush.message.ContextId, ACTING_DEVICE);
   });
 });

@@ -28,11 +28,11 @@ export class VaultPush {
     for (const id of ids) this.push.publish({ type, userId, contextId: deviceId, payload: { Id: id, UserId: userId } });
   }
 
-  folder(type: number, userId: string, id: string, revisionDate: Date): void {
+  folder(type: number, userId: string, id: string, revisionDate: Date, contextId: string | null): void {
     this.push.publish({
       type,
       userId,
-      contextId: null,
+      contextId,
       payload: { Id: id, UserId: userId, RevisionDate: revisionDate },
     });
   }

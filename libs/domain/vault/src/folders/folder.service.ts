@@ -33,32 +33,33 @@ export class FolderService {
     return folderId;
   }
 
-  async createFolder(userId: string, name: string): Promise<Folder> {
+  /** `contextId`: the acting client's device identifier, which the pushes carry. */
+  async createFolder(userId: string, name: string, contextId: string | null = null): Promise<Folder> {
     const folder = await this.db.transaction(async () => {
       const created = await this.folders.create(userId, name);
       await this.revisions.user(userId);
       return created;
     });
-    this.push.folder(PushType.SyncFolderCreate, userId, folder.id, folder.revisionDate);
+    this.push.folder(PushType.SyncFolderCreate, userId, folder.id, folder.revisionDate, contextId);
     return folder;
   }
 
-  async renameFolder(userId: string, id: string, name: string): Promise<Folder> {
+  async renameFolder(userId: string, id: string, name: string, contextId: string | null = null): Promise<Folder> {
     const folder = await this.db.transaction(async () => {
       const renamed = await this.folders.renameForUser(id, userId, name);
       if (!renamed) throw notFound('Folder');
       await this.revisions.user(userId);
       return renamed;
     });
-    this.push.folder(PushType.SyncFolderUpdate, userId, folder.id, folder.revisionDate);
+    this.push.folder(PushType.SyncFolderUpdate, userId, folder.id, folder.revisionDate, contextId);
     return folder;
   }
 
-  async deleteFolder(userId: string, id: string): Promise<void> {
+  async deleteFolder(userId: string, id: string, contextId: string | null = null): Promise<void> {
     await this.db.transaction(async () => {
       if (!(await this.folders.deleteForUser(id, userId))) throw notFound('Folder');
       await this.revisions.user(userId);
     });
-    this.push.folder(PushType.SyncFolderDelete, userId, id, new Date());
+    this.push.folder(PushType.SyncFolderDelete, userId, id, new Date(), contextId);
   }
 }

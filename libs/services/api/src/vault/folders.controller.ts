@@ -24,7 +24,13 @@ export class FoldersController {
   @Post()
   @HttpCode(200)
   async create(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    return folderJson(await this.folders.createFolder(principal.userId, parseBody(folderRequestSchema, body).name));
+    return folderJson(
+      await this.folders.createFolder(
+        principal.userId,
+        parseBody(folderRequestSchema, body).name,
+        principal.deviceIdentifier ?? null,
+      ),
+    );
   }
 
   @Put(':id')
@@ -35,12 +41,12 @@ export class FoldersController {
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const { name } = parseBody(folderRequestSchema, body);
-    return folderJson(await this.folders.renameFolder(principal.userId, id, name));
+    return folderJson(await this.folders.renameFolder(principal.userId, id, name, principal.deviceIdentifier ?? null));
   }
 
   @Delete(':id')
   @HttpCode(200)
   async remove(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<void> {
-    await this.folders.deleteFolder(principal.userId, id);
+    await this.folders.deleteFolder(principal.userId, id, principal.deviceIdentifier ?? null);
   }
 }
