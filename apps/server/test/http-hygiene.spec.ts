@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import {
   createScratchDatabase,
+  freePort,
+  HttpClient,
   passwordLogin,
   registerAccount,
   requireServices,
@@ -60,10 +62,16 @@ function handshake(
 describe('HTTP hygiene on the all-in-one', () => {
   let server: ServerProcess;
   let origin: string;
+  let managementPort: number;
 
   before(async () => {
+    managementPort = await freePort();
     server = await startServer({
-      env: { HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), HTTP_HEADERS_TIMEOUT_MS: '1000' },
+      env: {
+        HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+        HTTP_HEADERS_TIMEOUT_MS: '1000',
+        MANAGEMENT_PORT: String(managementPort),
+      },
     });
     origin = new URL(server.url).origin;
   });
@@ -157,6 +165,28 @@ describe('HTTP hygiene on the all-in-one', () => {
     }
   });
 
+  test('metrics and health detail only on the management port; /alive and a bare /healthz stay public', async () => {
+    // A request from elsewhere: forwarded by a proxy (a direct connection from this host is an operator's).
+    const remote = { headers: { 'x-forwarded-for': '203.0.113.7' } };
+    const metrics = await server.http.get('/metrics', remote);
+    assert.equal(metrics.status, 404);
+    assert.doesNotMatch(metrics.text, /http_request_duration_seconds|process_cpu/);
+    const health = await server.http.get<Record<string, unknown>>('/healthz', remote);
+    assert.equal(health.status, 200);
+    assert.deepEqual(health.body, { status: 'ok' });
+    const alive = await server.http.get('/alive', remote);
+    assert.equal(alive.status, 200);
+    const management = new HttpClient(`http://127.0.0.1:${managementPort}`);
+    const scraped = await management.get('/metrics');
+    assert.equal(scraped.status, 200);
+    assert.match(scraped.text, /http_request_duration_seconds/);
+    const detail = await management.get<{ status: string; checks: Record<string, { kind: string }> }>('/healthz');
+    assert.equal(detail.status, 200, detail.text);
+    assert.equal(detail.body.checks['database']?.kind, 'pglite');
+    assert.equal((await management.get('/alive')).status, 200);
+    assert.equal((await management.get('/api/sync')).status, 404);
+  });
+
   test('a request body that trickles in is closed after the request timeout', async () => {
     const started = Date.now();
     const outcome = await new Promise<{ closedAfterMs: number; response: string }>((done) => {
@@ -225,6 +255,8 @@ describe('HTTP hygiene on a split app (api)', () => {
       headers: { origin: DOMAIN, 'access-control-request-method': 'GET' },
     });
     assert.equal(vault.headers['access-control-allow-origin'], DOMAIN);
+    const metrics = await api.http.get('/metrics', { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    assert.equal(metrics.status, 404);
     for (const from of ['null', 'https://evil.example']) {
       const refused: HttpResponse = await api.http.get('/api/sync', { headers: { origin: from } });
       assert.equal(refused.headers['access-control-allow-origin'], undefined, from);

@@ -1,7 +1,16 @@
 import { setFlagsFromString } from 'node:v8';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { describeConfig, type KeyhavenConfig } from '@keyhaven/config';
-import { closeOnSignals, createHttpApp, createLogger, loadTls, type Logger } from '@keyhaven/http';
+import {
+  HEALTH_CHECKS,
+  closeOnSignals,
+  createHttpApp,
+  createLogger,
+  loadTls,
+  startManagementServer,
+  type HealthCheck,
+  type Logger,
+} from '@keyhaven/http';
 import { prepareEmbeddedStore } from '@keyhaven/db';
 import { connectInfrastructure } from './infrastructure';
 import { RootModule } from './root.module';
@@ -77,6 +86,17 @@ export async function bootApp(options: BootOptions): Promise<RunningApp> {
       },
     });
     await app.listen({ port: config.PORT, host: config.HOST });
+    if (config.MANAGEMENT_PORT !== undefined) {
+      const management = await startManagementServer({
+        port: config.MANAGEMENT_PORT,
+        host: config.MANAGEMENT_HOST,
+        checks: app.get<symbol, HealthCheck[]>(HEALTH_CHECKS),
+        logger,
+      });
+      app.getHttpServer().once('close', () => {
+        management.close();
+      });
+    }
   } catch (error) {
     await infrastructure.close();
     throw error;

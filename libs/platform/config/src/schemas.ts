@@ -76,6 +76,15 @@ const processShape = {
   HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3600000).default(30000),
   /** Open connections a process accepts at most (0: no cap); beyond, new connections are dropped. */
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(10000),
+  /** A second, plain-HTTP listener for `/metrics` and `/healthz` with detail (off when unset). */
+  MANAGEMENT_PORT: z.coerce
+    .number({ message: 'must be a port number' })
+    .int('must be a port number')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535')
+    .optional(),
+  /** Address of the management listener: loopback unless a scraper elsewhere needs it. */
+  MANAGEMENT_HOST: z.string().default('127.0.0.1'),
   /** Notifications hub (the all-in-one and the notifications app): open hub connections per client IP. */
   NOTIFICATIONS_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(1000),
   /** Open anonymous-hub (login with device) connections per client IP. */

@@ -1,6 +1,8 @@
-import { Controller, Get, Global, Inject, Module, Res, type DynamicModule } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Global, Inject, Module, Req, Res, type DynamicModule } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from '@keyhaven/contracts';
 import { Public } from '@keyhaven/platform-auth';
+import { isDirectLocalRequest } from './hygiene';
 import { metricsRegistry } from './metrics';
 
 /** A dependency /healthz reports on. `check` throws when the dependency is unusable. */
@@ -38,6 +40,23 @@ async function runCheck(
   }
 }
 
+export interface HealthReport {
+  status: 'ok' | 'error';
+  checks: Record<string, Awaited<ReturnType<typeof runCheck>>>;
+}
+
+/** Every dependency checked at once, with its adapter, latency and error. */
+export async function runHealthChecks(checks: HealthCheck[]): Promise<HealthReport> {
+  const results = await Promise.all(checks.map(async (c) => [c.name, await runCheck(c)] as const));
+  const healthy = results.every(([, r]) => r.status === 'ok');
+  return { status: healthy ? 'ok' : 'error', checks: Object.fromEntries(results) };
+}
+
+/**
+ * `/alive` is public. On the public port `/healthz` answers its status code to anyone (load balancers, probes)
+ * but its detail (adapters, hosts in error messages, latencies) and `/metrics` only to a direct connection from
+ * this host; the management port (MANAGEMENT_PORT) serves both.
+ */
 @Public()
 @Controller()
 export class HealthController {
@@ -50,16 +69,19 @@ export class HealthController {
   }
 
   @Get('healthz')
-  async healthz(@Res() reply: FastifyReply): Promise<void> {
-    const results = await Promise.all(this.checks.map(async (c) => [c.name, await runCheck(c)] as const));
-    const healthy = results.every(([, r]) => r.status === 'ok');
+  async healthz(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const health = await runHealthChecks(this.checks);
     await reply
-      .status(healthy ? 200 : 503)
-      .send({ status: healthy ? 'ok' : 'error', checks: Object.fromEntries(results) });
+      .status(health.status === 'ok' ? 200 : 503)
+      .send(isDirectLocalRequest(request.raw) ? health : { status: health.status });
   }
 
   @Get('metrics')
-  async metrics(@Res() reply: FastifyReply): Promise<void> {
+  async metrics(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (!isDirectLocalRequest(request.raw)) {
+      await reply.status(404).send(errorBody('Resource not found.'));
+      return;
+    }
     await reply.header('content-type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
   }
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /** What a process needs to decide its response headers, CORS and socket limits. */
@@ -85,4 +86,15 @@ export function installSecurityHeaders(fastify: FastifyInstance, servesHttps: bo
     if (!reply.hasHeader('pragma')) void reply.header('pragma', 'no-cache');
     done(null, payload);
   });
+}
+
+/**
+ * Whether a request on the public port may read the health detail and the metrics: only a direct connection
+ * from this host (a container health check, an operator's curl) that no proxy forwarded. Everyone else gets a
+ * bare `/healthz` status (same status code) and no `/metrics`; the management port serves both to its network.
+ */
+export function isDirectLocalRequest(request: IncomingMessage): boolean {
+  const address = request.socket.remoteAddress ?? '';
+  const loopback = address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  return loopback && request.headers['x-forwarded-for'] === undefined && request.headers.forwarded === undefined;
 }

@@ -7,3 +7,4 @@ export * from './run-main';
 export * from './tls';
 export * from './parse-guid.pipe';
 export * from './hygiene';
+export * from './management';
