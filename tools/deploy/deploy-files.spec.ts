@@ -1088,6 +1088,10 @@ void describe('helm/keyhaven', () => {
     for (const { name } of SPLIT_SERVICES) assert.equal(distPath(name), `dist/apps/${name}/main.js`);
     assert.match(deployment, /livenessProbe:\s+httpGet:\s+path: \/alive\b/);
     assert.match(deployment, /readinessProbe:\s+httpGet:\s+path: \/healthz\b/);
+    // /metrics is hidden on the public port: the scrape annotation names the management listener's port.
+    assert.match(deployment, /prometheus\.io\/port: \{\{ \$\.Values\.metrics\.port \| quote \}\}/);
+    assert.match(deployment, /name: MANAGEMENT_PORT\s+value: \{\{ \$\.Values\.metrics\.port \| quote \}\}/);
+    assert.match(deployment, /name: MANAGEMENT_HOST\s+value: "0\.0\.0\.0"/);
     assert.match(deployment, /preStop:[\s\S]*?sleep/);
     assert.match(deployment, /terminationGracePeriodSeconds: \{\{ \$\.Values\.terminationGracePeriodSeconds \}\}/);
     assert.match(deployment, /configMapRef:/);
