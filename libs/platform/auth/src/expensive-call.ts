@@ -50,8 +50,24 @@ export class ExpensiveCallInterceptor implements NestInterceptor {
     const principal = context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
     if (!kind || !principal) return next.handle();
     const caller = `${principal.kind}:${principal.userId}`;
+    const raw = context
+      .switchToHttp()
+      .getResponse<{ raw?: { once(event: 'close', fn: () => void): unknown; destroyed?: boolean } }>().raw;
     return from(this.admit(kind, caller)).pipe(
-      mergeMap((slot) => defer(() => next.handle()).pipe(finalize(() => void slot.release().catch(() => undefined)))),
+      mergeMap((slot) => {
+        let released = false;
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          void slot.release().catch(() => undefined);
+        };
+        const handled = defer(() => next.handle());
+        // The slot is held until the reply has gone out (serialising a large reply is a costly part of a sync)
+        // or the connection closed; without a raw response, until the handler is done.
+        if (!raw || raw.destroyed) return handled.pipe(finalize(release));
+        raw.once('close', release);
+        return handled;
+      }),
     );
   }
 
