@@ -108,6 +108,7 @@ describe('HTTP hygiene on the all-in-one', () => {
       'chrome-extension://nngceckbapebfimnlniiiahkandclblb',
       'moz-extension://0f7e3b8a-5d0c-4d7e-9a7a-2f8d0f6e1c11',
       'safari-web-extension://2D4C1E2A-9B0F-4F7B-8E3D-6A1C5B7D9E00',
+      'file://',
     ];
     for (const from of allowed) {
       const preflight = await server.http.request('OPTIONS', '/identity/connect/token', {
@@ -129,6 +130,7 @@ describe('HTTP hygiene on the all-in-one', () => {
       `${origin}.evil.example`,
       'chrome-extension://a/b',
       'http://localhost',
+      'file:///etc/passwd',
     ]) {
       const preflight = await server.http.request('OPTIONS', '/identity/connect/token', {
         headers: { origin: from, 'access-control-request-method': 'POST' },

@@ -48,10 +48,17 @@ export function serverTimeouts(hygiene: HttpHygiene): {
 const EXTENSION_ORIGIN =
   /^(chrome-extension|moz-extension|safari-web-extension|ms-browser-extension):\/\/[A-Za-z0-9._-]{1,128}$/;
 
-/** The CORS decision: the configured vault origin and the browser extensions; never `null` or another site. */
+/** The desktop app's renderer loads its pages from disk and sends `Origin: file://` (Vaultwarden allows it too). */
+const DESKTOP_ORIGIN = 'file://';
+
+/**
+ * The CORS decision: the configured vault origin, the browser extensions and the desktop app; never `null` or
+ * another site.
+ */
 export function corsOriginAllowed(domain: string): (origin: string | undefined) => boolean {
   const vaultOrigin = new URL(domain).origin;
-  return (origin) => origin !== undefined && (origin === vaultOrigin || EXTENSION_ORIGIN.test(origin));
+  return (origin) =>
+    origin !== undefined && (origin === vaultOrigin || origin === DESKTOP_ORIGIN || EXTENSION_ORIGIN.test(origin));
 }
 
 /**
