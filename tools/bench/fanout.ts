@@ -149,6 +149,8 @@ async function main(): Promise<void> {
     env: {
       LOG_LEVEL: 'error',
       NOTIFICATIONS_CONNECTIONS_PER_IP: String(options.connections + 100),
+      // Hub connections count against the HTTP server's connection cap like any other.
+      HTTP_MAX_CONNECTIONS: String(options.connections + 1000),
       LOGIN_RATE_LIMIT_PER_MINUTE: '1000000',
     },
   });
