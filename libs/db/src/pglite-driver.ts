@@ -93,6 +93,10 @@ class LeasedClient extends EventEmitter {
 }
 
 async function runQuery(sql: string, values: unknown[] | undefined): Promise<PgShapedResult> {
+  // PGlite runs each query synchronously on this thread, and queued queries (and leases) hand over through
+  // promise callbacks, which run before any timer or socket: without this yield a burst of requests drains
+  // as one long task and /alive, other users' requests and the hub wait for all of it.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const db = await getPGliteInstance();
   // Parameterless strings may hold several statements (migrations): exec runs them all.
   const result =
