@@ -17,8 +17,20 @@ import type { importRequestSchema, orgImportSchema } from './import-request';
 export const ORG_IMPORTERS: readonly Need[] = ['admin', 'accessImportExport'];
 
 /**
+ * Items per insert statement. The embedded database runs each statement synchronously on the event loop,
+ * so a large file is written in statements of this many items (with a turn of the loop between them).
+ */
+const ITEMS_PER_STATEMENT = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += ITEMS_PER_STATEMENT) out.push(items.slice(i, i + ITEMS_PER_STATEMENT));
+  return out;
+}
+
+/**
  * Bitwarden JSON imports, personal or into an organization: each lands whole or not at all, in a
- * number of statements that does not grow with the file.
+ * number of statements that grows only by one per ITEMS_PER_STATEMENT items.
  */
 @Injectable()
 export class ImportService {
@@ -55,7 +67,7 @@ export class ImportService {
         folderOf.set(key, folderId);
       }
       const ciphers = body.ciphers.map((c, i) => toNewCipher(c, folderOf.get(i) ?? null));
-      await this.ciphers.insertManyForUser(userId, ciphers);
+      for (const chunk of chunks(ciphers)) await this.ciphers.insertManyForUser(userId, chunk);
       await this.revisions.user(userId);
     });
     this.push.vault(userId);
@@ -75,7 +87,14 @@ export class ImportService {
         if (!cipher || !collectionId) throw badRequest('A collection relationship points outside the import.');
         links.push({ cipherId: cipher.id, collectionId });
       }
-      await this.writes.insertManyForOrg(organizationId, ciphers, links);
+      for (const chunk of chunks(ciphers)) {
+        const ids = new Set(chunk.map((c) => c.id));
+        await this.writes.insertManyForOrg(
+          organizationId,
+          chunk,
+          links.filter((l) => ids.has(l.cipherId)),
+        );
+      }
       await this.revisions.organization(organizationId);
     });
   }
