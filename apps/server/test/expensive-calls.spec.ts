@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { passwordLogin, registerAccount, startServer, type ServerProcess } from '@keyhaven/testing';
-import { encryptCipher, type SymmetricKey } from '@keyhaven/vault-crypto';
+import { createOrganizationKeys, encryptCipher, encryptType2, type SymmetricKey } from '@keyhaven/vault-crypto';
 
 /**
  * Per-user limits on expensive calls (`@ExpensiveCall`): with small limits configured, one user's
@@ -31,6 +31,52 @@ describe('expensive calls are limited per user', () => {
     const account = await registerAccount(server.http, email, 'expensive calls password');
     return { token: (await passwordLogin(server.http, account)).accessToken, userKey: account.userKey };
   }
+
+  test('an organization API key is limited per organization; its owner still syncs', async () => {
+    const account = await registerAccount(server.http, 'directory-owner@example.com', 'expensive calls password');
+    const session = await passwordLogin(server.http, account);
+    const keys = await createOrganizationKeys(account.publicKey);
+    const org = await server.http.post<{ id: string }>('/api/organizations', {
+      token: session.accessToken,
+      json: {
+        name: 'Directory Co',
+        billingEmail: account.email,
+        key: keys.key,
+        keys: { publicKey: keys.publicKey, encryptedPrivateKey: keys.encryptedPrivateKey },
+        collectionName: encryptType2(keys.orgKey, 'Default'),
+      },
+    });
+    assert.equal(org.status, 200, org.text);
+    const apiKey = await server.http.post<{ apiKey: string }>(`/api/organizations/${org.body.id}/api-key`, {
+      token: session.accessToken,
+      json: { masterPasswordHash: account.masterPasswordHash },
+    });
+    assert.equal(apiKey.status, 200, apiKey.text);
+    const granted = await server.http.post<{ access_token: string }>('/identity/connect/token', {
+      form: {
+        grant_type: 'client_credentials',
+        scope: 'api.organization',
+        client_id: `organization.${org.body.id}`,
+        client_secret: apiKey.body.apiKey,
+      },
+    });
+    assert.equal(granted.status, 200, granted.text);
+    const directory = { members: [], groups: [], overwriteExisting: false };
+    const statuses: number[] = [];
+    let refused: { headers: Record<string, string | string[] | undefined> } | undefined;
+    for (let i = 0; i < 4; i++) {
+      const r = await server.http.post('/api/public/organization/import', {
+        token: granted.body.access_token,
+        json: directory,
+      });
+      statuses.push(r.status);
+      if (r.status === 429) refused = r;
+    }
+    // EXPENSIVE_CALLS_PER_MINUTE_PER_USER is 3 here.
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    assert.ok(Number(refused?.headers['retry-after']) >= 1);
+    assert.equal((await server.http.get('/api/sync', { token: session.accessToken })).status, 200);
+  });
 
   test('a burst of syncs by one user gets 429 with Retry-After; /alive and another user are unaffected', async () => {
     const noisy = await login('noisy-sync@example.com');
