@@ -108,6 +108,8 @@ export class OrganizationsService {
       ...(body.name ? { name: body.name } : {}),
       ...(body.billingEmail ? { billingEmail: body.billingEmail } : {}),
     });
+    // Members' clients show the organization's name: they re-read their organizations.
+    this.push.publishToUsers(PushType.SyncOrganizations, await this.members.userIdsOf(id));
     return this.require(id);
   }
 
@@ -126,7 +128,14 @@ export class OrganizationsService {
     if (membership.type === MemberType.Owner && (await this.members.countOwners(membership.organizationId)) <= 1) {
       throw badRequest('The last owner cannot leave the organization.');
     }
-    await this.members.delete(membership.organizationId, [membership.id]);
+    // A membership reached through the caller's own token always has a user.
+    const leaver = membership.userId ? [membership.userId] : [];
+    await this.db.transaction(async () => {
+      await this.members.delete(membership.organizationId, [membership.id]);
+      await this.revisions.touchUsers(leaver);
+    });
+    // The leaver's other clients drop the organization and its items.
+    this.push.publishToUsers(PushType.SyncOrganizations, leaver);
   }
 
   async apiKey(id: string, actorId: string, secret: z.infer<typeof secretSchema>, rotate: boolean): Promise<string> {

@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import { PushPublisher } from '@keyhaven/bus';
+import { PushType } from '@keyhaven/contracts';
 import type { User } from './user';
 import { UserRepository } from './user.repository';
 
 /** The signed-in user's profile and settings (`api/accounts/profile`, `api/settings/domains`, …). */
 @Injectable()
 export class ProfileService {
-  constructor(private readonly users: UserRepository) {}
+  constructor(
+    private readonly users: UserRepository,
+    private readonly push: PushPublisher,
+  ) {}
 
   get(userId: string): Promise<User> {
     return this.users.require(userId);
@@ -38,6 +43,8 @@ export class ProfileService {
       equivalent_domains: JSON.stringify(change.equivalentDomains ?? []),
       excluded_global_domains: JSON.stringify(change.excludedGlobalEquivalentDomains ?? []),
     });
+    // The user's other clients reload their equivalent domains (autofill matching).
+    this.push.publishToUsers(PushType.SyncSettings, [userId]);
     return this.users.require(userId);
   }
 }
