@@ -26,6 +26,11 @@ export interface PushMessage {
   /** The acting device, so the hub can skip echoing a change back to its author. */
   readonly contextId: string | null;
   readonly payload: Record<string, unknown>;
+  /**
+   * Only the connections of this device (the `deviceIdentifier` it logged in with) get the message —
+   * e.g. LogOut for one deauthorised device, which would otherwise log out every client of the user.
+   */
+  readonly deviceIdentifier?: string;
 }
 
 export const PUSH_TOPIC = 'push.user';

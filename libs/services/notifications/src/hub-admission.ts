@@ -88,6 +88,12 @@ export class HubAdmission {
     if (principal?.kind !== 'user' || !principal.scopes.includes('api')) return null;
     const claims = decodeJwt(token);
     if (typeof claims.exp !== 'number' || typeof claims['sstamp'] !== 'string') return null;
-    return { kind: 'user', userId: principal.userId, stamp: claims['sstamp'], expiresAt: claims.exp * 1000 };
+    return {
+      kind: 'user',
+      userId: principal.userId,
+      stamp: claims['sstamp'],
+      expiresAt: claims.exp * 1000,
+      deviceIdentifier: principal.deviceIdentifier ?? null,
+    };
   }
 }

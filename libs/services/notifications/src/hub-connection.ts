@@ -19,6 +19,8 @@ export type HubIdentity =
       readonly stamp: string;
       /** When the access token expires (ms since the epoch). */
       readonly expiresAt: number;
+      /** The `deviceIdentifier` the token was issued to, for pushes addressed to one device. */
+      readonly deviceIdentifier?: string | null;
     }
   | { readonly kind: 'anonymous'; readonly authRequestId: string };
 

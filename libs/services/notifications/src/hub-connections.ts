@@ -156,8 +156,9 @@ export class HubConnections
       const waiting = typeof id === 'string' ? this.byAuthRequest.get(id.toLowerCase()) : undefined;
       return waiting ? this.sendAll(waiting, new Frames(AUTH_REQUEST_RESPONSE_RECEIVED, argument)) : 0;
     }
-    const connections = this.byUser.get(push.userId);
-    if (!connections) return 0;
+    const all = this.byUser.get(push.userId);
+    if (!all) return 0;
+    const connections = push.deviceIdentifier === undefined ? all : onDevice(all, push.deviceIdentifier);
     const sent = this.sendAll(connections, new Frames(RECEIVE_MESSAGE, argument));
     // Logged out: every token of this user is dead; the clients reconnect once they have new ones.
     if (push.type === PushType.LogOut) for (const c of [...connections]) c.close(null, false);
@@ -203,4 +204,14 @@ export class HubConnections
       this.checkingStamps = false;
     }
   }
+}
+
+/** The connections whose token was issued to the given device. */
+function onDevice(connections: Set<HubConnection>, deviceIdentifier: string): Set<HubConnection> {
+  const matching = new Set<HubConnection>();
+  for (const connection of connections) {
+    const { identity } = connection;
+    if (identity.kind === 'user' && identity.deviceIdentifier === deviceIdentifier) matching.add(connection);
+  }
+  return matching;
 }

@@ -161,6 +161,27 @@ void describe('hub delivery', () => {
     assert.equal(hub.size, 0);
   });
 
+  void it("LogOut addressed to one device closes only that device's connections", () => {
+    const { hub, open } = setUp();
+    const laptop = open({ ...userA, deviceIdentifier: 'laptop' });
+    const phone = open({ ...userA, deviceIdentifier: 'phone' }, 'messagepack');
+    const sent = hub.deliver({
+      type: PushType.LogOut,
+      userId: 'user-a',
+      contextId: null,
+      payload: { UserId: 'user-a' },
+      deviceIdentifier: 'laptop',
+    });
+    assert.equal(sent, 1);
+    assert.match(laptop.socket.sent[0]?.data.toString() ?? '', /"Type":11/);
+    assert.equal(laptop.socket.closedWith?.code, 1000);
+    assert.deepEqual(phone.socket.sent, []);
+    assert.equal(phone.socket.closedWith, undefined);
+    assert.equal(hub.size, 1);
+    // The user's other pushes still reach the device that stays signed in.
+    assert.equal(hub.deliver(cipherPush), 1);
+  });
+
   void it('AuthRequestResponse goes to the anonymous connections waiting on that request id', () => {
     const { hub, open } = setUp();
     const id = '3F4A7C2E-5B1D-4E8F-9A6B-2C3D4E5F6A7B';
@@ -222,6 +243,7 @@ void describe('hub admission', () => {
     kind,
     userId: 'user-a',
     deviceId: null,
+    deviceIdentifier: 'laptop-app',
     clientId: 'web',
     scopes,
     email: 'a@example.com',
@@ -243,7 +265,13 @@ void describe('hub admission', () => {
     );
     assert.deepEqual(byHeader, {
       ok: true,
-      identity: { kind: 'user', userId: 'user-a', stamp: 'stamp-1', expiresAt: exp * 1000 },
+      identity: {
+        kind: 'user',
+        userId: 'user-a',
+        stamp: 'stamp-1',
+        expiresAt: exp * 1000,
+        deviceIdentifier: 'laptop-app',
+      },
     });
     const byQuery = await admission.admit(HUB_PATH, request(`/notifications/hub?access_token=${good}`, '1.1.1.2'));
     assert.equal(byQuery.ok, true);

@@ -81,7 +81,12 @@ export class DeviceRepository {
   }
 
   /** Deauthorises a device: its refresh tokens go with it (ON DELETE CASCADE). */
-  async deleteForUser(userId: string, id: string): Promise<boolean> {
-    return (await this.db.execute('DELETE FROM device WHERE user_id = $1 AND id = $2', [userId, id])) === 1;
+  /** The deleted device's identifier, or null when the user has no such device. */
+  async deleteForUser(userId: string, id: string): Promise<string | null> {
+    const [deleted] = await this.db.rows<{ identifier: string }>(
+      'DELETE FROM device WHERE user_id = $1 AND id = $2 RETURNING identifier',
+      [userId, id],
+    );
+    return deleted?.identifier ?? null;
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { assertStorableText, notFound } from '@keyhaven/contracts';
+import { PushPublisher } from '@keyhaven/bus';
+import { PushType, assertStorableText, notFound } from '@keyhaven/contracts';
 import { normalizeEmail } from '../users/user';
 import { DeviceRepository, type Device } from './device.repository';
 
@@ -19,7 +20,10 @@ export function deviceJson(device: Device): Record<string, unknown> {
 /** The devices a user has logged in from (`api/devices`). */
 @Injectable()
 export class DevicesService {
-  constructor(private readonly devices: DeviceRepository) {}
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly push: PushPublisher,
+  ) {}
 
   list(userId: string): Promise<Device[]> {
     return this.devices.listForUser(userId);
@@ -39,8 +43,19 @@ export class DevicesService {
     return device;
   }
 
-  /** Deauthorises a device; its refresh tokens go with it. */
+  /**
+   * Deauthorises a device; its refresh tokens go with it, and its live clients are told to log out
+   * (only that device's: the user's other clients stay signed in).
+   */
   async deactivate(userId: string, id: string): Promise<void> {
-    if (!(await this.devices.deleteForUser(userId, id))) throw notFound('Device');
+    const identifier = await this.devices.deleteForUser(userId, id);
+    if (identifier === null) throw notFound('Device');
+    this.push.publish({
+      type: PushType.LogOut,
+      userId,
+      contextId: null,
+      payload: { UserId: userId, Date: new Date() },
+      deviceIdentifier: identifier,
+    });
   }
 }
