@@ -7,6 +7,7 @@ import {
   registerFinishSchema,
   type RegisterFinishRequest,
   type User,
+  type TokenForm,
 } from '@keyhaven/domain-auth';
 import {
   CollectionRepository,
@@ -206,4 +207,19 @@ export async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode
     if (message) assert.match(error.message, message);
     return true;
   });
+}
+
+/** A password grant as the CLI sends it, from a new device each time unless `extra` says otherwise. */
+export function passwordGrantForm(email: string, password: string, extra: TokenForm = {}): TokenForm {
+  return {
+    grant_type: 'password',
+    username: email,
+    password,
+    client_id: 'cli',
+    scope: 'api offline_access',
+    deviceType: '25',
+    deviceIdentifier: randomUUID(),
+    deviceName: 'linux',
+    ...extra,
+  };
 }

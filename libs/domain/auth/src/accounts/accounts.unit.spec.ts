@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createDomainHarness,
+  passwordGrantForm,
   registerUser,
   registrationBody,
   rejectsWithCode,
@@ -35,20 +36,6 @@ after(async () => {
 
 const IP = '192.0.2.10';
 
-function passwordForm(email: string, password: string, extra: TokenForm = {}): TokenForm {
-  return {
-    grant_type: 'password',
-    username: email,
-    password,
-    client_id: 'cli',
-    scope: 'api offline_access',
-    deviceType: '25',
-    deviceIdentifier: randomUUID(),
-    deviceName: 'linux',
-    ...extra,
-  };
-}
-
 async function rejectsWithGrantError(promise: Promise<unknown>, error: string, description?: RegExp): Promise<void> {
   await assert.rejects(promise, (thrown: unknown) => {
     assert.ok(thrown instanceof IdentityError, `expected an IdentityError, got ${String(thrown)}`);
@@ -59,7 +46,7 @@ async function rejectsWithGrantError(promise: Promise<unknown>, error: string, d
 }
 
 async function login(email: string, password: string, extra: TokenForm = {}): Promise<Record<string, unknown>> {
-  return h.get(LoginService).token(passwordForm(email, password, extra), IP);
+  return h.get(LoginService).token(passwordGrantForm(email, password, extra), IP);
 }
 
 /** A refresh as the CLI sends it (the token is bound to the client it was issued to). */
@@ -187,14 +174,14 @@ describe('login', () => {
     const { user, password } = await registerUser(strict);
     const service = strict.get(LoginService);
     for (let i = 0; i < 3; i++)
-      await rejectsWithGrantError(service.token(passwordForm(user.email, 'wrong'), IP), 'invalid_grant');
-    await assert.rejects(service.token(passwordForm(user.email, password), IP), (e: unknown) => {
+      await rejectsWithGrantError(service.token(passwordGrantForm(user.email, 'wrong'), IP), 'invalid_grant');
+    await assert.rejects(service.token(passwordGrantForm(user.email, password), IP), (e: unknown) => {
       assert.ok(e instanceof IdentityError);
       assert.equal(e.status, 429);
       return true;
     });
     // Keyed by account and address: the owner elsewhere still gets in.
-    const other = await service.token(passwordForm(user.email, password), '198.51.100.7');
+    const other = await service.token(passwordGrantForm(user.email, password), '198.51.100.7');
     assert.equal(typeof other['access_token'], 'string');
   });
 
@@ -202,7 +189,7 @@ describe('login', () => {
     const strict = await h.variant({ env: { REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' } });
     const service = strict.get(LoginService);
     const { user, password } = await registerUser(strict);
-    const first = (await service.token(passwordForm(user.email, password), IP))['refresh_token'];
+    const first = (await service.token(passwordGrantForm(user.email, password), IP))['refresh_token'];
     await rejectsWithGrantError(refresh(first, service, 'web'), 'invalid_grant');
     const second = (await refresh(first, service))['refresh_token'];
     assert.notEqual(second, first);
@@ -212,7 +199,7 @@ describe('login', () => {
     await rejectsWithGrantError(refresh(second, service), 'invalid_grant');
     await rejectsWithGrantError(refresh(third, service), 'invalid_grant');
     // A fresh login opens a new family that works.
-    const fresh = (await service.token(passwordForm(user.email, password), IP))['refresh_token'];
+    const fresh = (await service.token(passwordGrantForm(user.email, password), IP))['refresh_token'];
     assert.equal(typeof (await refresh(fresh, service))['access_token'], 'string');
   });
 

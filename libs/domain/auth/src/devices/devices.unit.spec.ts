@@ -2,7 +2,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { PushType } from '@keyhaven/contracts';
-import { createDomainHarness, registerUser, rejectsWithCode, type DomainHarness } from '@keyhaven/testing';
+import {
+  createDomainHarness,
+  passwordGrantForm,
+  registerUser,
+  rejectsWithCode,
+  type DomainHarness,
+} from '@keyhaven/testing';
 import { DevicesService, LoginService } from '../index';
 
 let h: DomainHarness;
@@ -14,19 +20,7 @@ after(async () => {
 });
 
 async function loginFrom(email: string, password: string, deviceIdentifier: string): Promise<void> {
-  await h.get(LoginService).token(
-    {
-      grant_type: 'password',
-      username: email,
-      password,
-      client_id: 'desktop',
-      scope: 'api offline_access',
-      deviceType: '8',
-      deviceIdentifier,
-      deviceName: 'linux',
-    },
-    '192.0.2.20',
-  );
+  await h.get(LoginService).token(passwordGrantForm(email, password, { deviceIdentifier }), '192.0.2.20');
 }
 
 test('deauthorising one device tells only that device to log out', async () => {

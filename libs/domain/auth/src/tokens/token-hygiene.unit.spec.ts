@@ -5,6 +5,7 @@ import { SignJWT } from 'jose';
 import { KeyhavenError, kdfProblem } from '@keyhaven/contracts';
 import {
   createDomainHarness,
+  passwordGrantForm,
   registerUser,
   registrationBody,
   rejectsWithCode,
@@ -38,25 +39,11 @@ after(async () => {
 
 const IP = '192.0.2.44';
 
-function passwordForm(email: string, password: string, extra: TokenForm = {}): TokenForm {
-  return {
-    grant_type: 'password',
-    username: email,
-    password,
-    client_id: 'cli',
-    scope: 'api offline_access',
-    deviceType: '25',
-    deviceIdentifier: randomUUID(),
-    deviceName: 'linux',
-    ...extra,
-  };
-}
-
 async function login(
   ctx: DomainContext = h,
 ): Promise<{ userId: string; email: string; refresh: string; password: string }> {
   const { user, password } = await registerUser(ctx);
-  const tokens = await ctx.get(LoginService).token(passwordForm(user.email, password), IP);
+  const tokens = await ctx.get(LoginService).token(passwordGrantForm(user.email, password), IP);
   return { userId: user.id, email: user.email, refresh: String(tokens['refresh_token']), password };
 }
 
@@ -101,7 +88,9 @@ describe('refresh tokens: grace period and families', () => {
 
   test('a replaced token reused after the grace period revokes its whole family; other logins live on', async () => {
     const { userId, email, refresh: first, password } = await login();
-    const otherLogin = String((await h.get(LoginService).token(passwordForm(email, password), IP))['refresh_token']);
+    const otherLogin = String(
+      (await h.get(LoginService).token(passwordGrantForm(email, password), IP))['refresh_token'],
+    );
     const successor = String((await refresh(first))['refresh_token']);
     const grandchild = String((await refresh(successor))['refresh_token']);
     await h.db.execute(
@@ -154,19 +143,19 @@ describe('password grant: client and scope', () => {
     const { user, password } = await registerUser(h);
     const service = h.get(LoginService);
     for (const clientId of ['web', 'browser', 'desktop', 'mobile', 'cli', 'connector']) {
-      const tokens = await service.token(passwordForm(user.email, password, { client_id: clientId }), IP);
+      const tokens = await service.token(passwordGrantForm(user.email, password, { client_id: clientId }), IP);
       const principal = await h.get(AccessTokens).verify(String(tokens['access_token']));
       assert.equal(principal?.clientId, clientId);
     }
     for (const clientId of ['evil', 'user.x', 'organization.y', '', 'CLI']) {
       await rejectsWithIdentityError(
-        service.token(passwordForm(user.email, password, { client_id: clientId }), IP),
+        service.token(passwordGrantForm(user.email, password, { client_id: clientId }), IP),
         400,
         'invalid_client',
       );
     }
     // No client_id at all is the web vault, as before.
-    const noClient = passwordForm(user.email, password);
+    const noClient = passwordGrantForm(user.email, password);
     delete noClient['client_id'];
     const web = await service.token(noClient, IP);
     assert.equal((await h.get(AccessTokens).verify(String(web['access_token'])))?.clientId, 'web');
@@ -177,19 +166,22 @@ describe('password grant: client and scope', () => {
     const service = h.get(LoginService);
     for (const scope of ['api.organization', 'api admin', 'offline_access', 'openid api', '']) {
       await rejectsWithIdentityError(
-        service.token(passwordForm(user.email, password, { scope }), IP),
+        service.token(passwordGrantForm(user.email, password, { scope }), IP),
         400,
         'invalid_scope',
       );
     }
-    const apiOnly = await service.token(passwordForm(user.email, password, { scope: 'api' }), IP);
+    const apiOnly = await service.token(passwordGrantForm(user.email, password, { scope: 'api' }), IP);
     assert.equal(apiOnly['scope'], 'api');
     assert.equal(apiOnly['refresh_token'], undefined);
     assert.deepEqual((await h.get(AccessTokens).verify(String(apiOnly['access_token'])))?.scopes, ['api']);
-    const messy = await service.token(passwordForm(user.email, password, { scope: 'offline_access  api api' }), IP);
+    const messy = await service.token(
+      passwordGrantForm(user.email, password, { scope: 'offline_access  api api' }),
+      IP,
+    );
     assert.equal(messy['scope'], 'api offline_access');
     assert.equal(typeof messy['refresh_token'], 'string');
-    const omitted = passwordForm(user.email, password);
+    const omitted = passwordGrantForm(user.email, password);
     delete omitted['scope'];
     assert.equal((await service.token(omitted, IP))['scope'], 'api offline_access');
   });
@@ -200,12 +192,12 @@ describe('password grant: client and scope', () => {
     const service = strict.get(LoginService);
     for (let i = 0; i < 4; i++) {
       await rejectsWithIdentityError(
-        service.token(passwordForm(user.email, 'wrong', { client_id: 'nope' }), IP),
+        service.token(passwordGrantForm(user.email, 'wrong', { client_id: 'nope' }), IP),
         400,
         'invalid_client',
       );
     }
-    assert.equal(typeof (await service.token(passwordForm(user.email, password), IP))['access_token'], 'string');
+    assert.equal(typeof (await service.token(passwordGrantForm(user.email, password), IP))['access_token'], 'string');
   });
 });
 
@@ -215,8 +207,8 @@ describe('login throttling', () => {
     const { user } = await registerUser(strict);
     const service = strict.get(LoginService);
     for (let i = 0; i < 2; i++)
-      await rejectsWithIdentityError(service.token(passwordForm(user.email, 'wrong'), IP), 400, 'invalid_grant');
-    await assert.rejects(service.token(passwordForm(user.email, 'wrong'), IP), (error: unknown) => {
+      await rejectsWithIdentityError(service.token(passwordGrantForm(user.email, 'wrong'), IP), 400, 'invalid_grant');
+    await assert.rejects(service.token(passwordGrantForm(user.email, 'wrong'), IP), (error: unknown) => {
       assert.ok(error instanceof IdentityError);
       assert.equal(error.status, 429);
       const wait = error.retryAfterSeconds ?? 0;
