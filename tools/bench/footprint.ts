@@ -21,16 +21,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  HttpClient,
-  createScratchDatabase,
-  freePort,
-  passwordLogin,
-  registerAccount,
-  repoRoot,
-} from '@keyhaven/testing';
+import { HttpClient, createScratchDatabase, freePort, repoRoot } from '@keyhaven/testing';
 import { embeddedTemplateDir } from '@keyhaven/db';
-import { encryptCipher, encryptFolder } from '@keyhaven/vault-crypto';
+import { fillRealisticVault } from './realistic-vault';
 
 interface Options {
   readonly source: boolean;
@@ -175,34 +168,7 @@ function median(values: number[]): number {
 
 /** Creates an account and `items` realistic items over HTTP, then times a full sync (median of 5). */
 async function fillAndSync(http: HttpClient, items: number): Promise<{ syncMs: number; bytes: number }> {
-  const account = await registerAccount(http, 'footprint@example.com', 'footprint benchmark password');
-  const session = await passwordLogin(http, account);
-  const folders = Array.from({ length: 20 }, (_, i) => encryptFolder(account.userKey, `Folder ${i}`));
-  const ciphers = Array.from({ length: items }, (_, i) =>
-    encryptCipher(account.userKey, {
-      type: 1,
-      name: `Item ${i}`,
-      notes: i % 5 === 0 ? `Notes for item ${i} `.repeat(5) : null,
-      fields: [{ type: 0, name: 'customer id', value: String(100000 + i) }],
-      login: {
-        username: `user${i}@example.com`,
-        password: `pw-${i}-${'x'.repeat(16)}`,
-        uris: [{ uri: `https://site${i}.example.com/login` }],
-      },
-    }),
-  );
-  for (let offset = 0; offset < items; offset += 2000) {
-    const chunk = ciphers.slice(offset, offset + 2000);
-    const res = await http.post('/api/ciphers/import', {
-      token: session.accessToken,
-      json: {
-        ciphers: chunk,
-        folders: offset === 0 ? folders : [],
-        folderRelationships: offset === 0 ? chunk.map((_, i) => ({ key: i, value: i % 20 })) : [],
-      },
-    });
-    if (res.status !== 200) throw new Error(`import failed: ${res.status} ${res.text}`);
-  }
+  const { session } = await fillRealisticVault(http, 'footprint@example.com', items);
   const samples: number[] = [];
   let bytes = 0;
   for (let i = 0; i < 5; i++) {

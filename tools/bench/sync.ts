@@ -10,9 +10,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
-import { createScratchDatabase, passwordLogin, registerAccount, startServer } from '@keyhaven/testing';
+import { createScratchDatabase, startServer } from '@keyhaven/testing';
 import { cipherFromRow, cipherJson, folderJson, type CipherRow } from '@keyhaven/domain-vault';
-import { encryptCipher, encryptFolder } from '@keyhaven/vault-crypto';
+import { fillRealisticVault } from './realistic-vault';
 
 const ROUNDS = 30;
 const WARMUP = 3;
@@ -52,35 +52,7 @@ async function benchSize(size: number): Promise<void> {
   // A small pool, as the server has: its three sync reads run side by side.
   const client = new Pool({ connectionString: database.url, max: 3 });
   try {
-    const account = await registerAccount(server.http, `bench-${size}@example.com`, 'benchmark password');
-    const session = await passwordLogin(server.http, account);
-    // Realistic items: every one is a separately encrypted login with URIs, notes and a custom field.
-    const folders = Array.from({ length: 20 }, (_, i) => encryptFolder(account.userKey, `Folder ${i}`));
-    const ciphers = Array.from({ length: size }, (_, i) =>
-      encryptCipher(account.userKey, {
-        type: 1,
-        name: `Item ${i}`,
-        notes: i % 5 === 0 ? `Notes for item ${i} `.repeat(5) : null,
-        fields: [{ type: 0, name: 'customer id', value: String(100000 + i) }],
-        login: {
-          username: `user${i}@example.com`,
-          password: `pw-${i}-${'x'.repeat(16)}`,
-          uris: [{ uri: `https://site${i}.example.com/login` }],
-        },
-      }),
-    );
-    for (let offset = 0; offset < size; offset += 2000) {
-      const chunk = ciphers.slice(offset, offset + 2000);
-      const res = await server.http.post('/api/ciphers/import', {
-        token: session.accessToken,
-        json: {
-          ciphers: chunk,
-          folders: offset === 0 ? folders : [],
-          folderRelationships: chunk.map((_, i) => ({ key: i, value: i % 20 })).filter(() => offset === 0),
-        },
-      });
-      if (res.status !== 200) throw new Error(`import failed: ${res.status} ${res.text}`);
-    }
+    const { session } = await fillRealisticVault(server.http, `bench-${size}@example.com`, size);
     const userId = (await client.query<{ id: string }>('SELECT id FROM app_user LIMIT 1')).rows[0]?.id ?? '';
 
     const http: number[] = [];
