@@ -9,16 +9,9 @@ import {
   randomUUID,
 } from 'node:crypto';
 import { createAccount, type Account } from '@keyhaven/vault-crypto';
-import {
-  HttpClient,
-  createScratchDatabase,
-  passwordLogin,
-  requireServices,
-  serviceUrls,
-  startServer,
-  type ServerProcess,
-} from '@keyhaven/testing';
+import { HttpClient, passwordLogin, requireServices, type ServerProcess } from '@keyhaven/testing';
 import { connectHub, type HubClient } from './notifications-clients';
+import { startSplitApps, type SplitApps } from './split-stack';
 
 /** One public URL for every service, as behind a load balancer: tokens name it as their issuer. */
 const SHARED_DOMAIN = 'https://vault.keyhaven.test';
@@ -31,28 +24,18 @@ const REQUESTER_DEVICE = '9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4';
  * the RabbitMQ bus connects to them; the login then completes through the identity service.
  */
 describe('login with device as split apps: request and approval on different api instances, the answer through the bus', () => {
-  let database: Awaited<ReturnType<typeof createScratchDatabase>> | undefined;
+  let stack: SplitApps | undefined;
   let identity: ServerProcess;
   let apiA: ServerProcess;
   let apiB: ServerProcess;
   let hub: ServerProcess;
   let account: Account;
-  const running: ServerProcess[] = [];
   const clients: HubClient[] = [];
 
   before(async () => {
     if (!(await requireServices({ skip: () => undefined }, 'postgres', 'redis', 'rabbitmq'))) return;
-    database = await createScratchDatabase();
-    const env = {
-      DATABASE_URL: database.url,
-      REDIS_URL: serviceUrls.redis(),
-      AMQP_URL: serviceUrls.rabbitmq(),
-      DOMAIN: SHARED_DOMAIN,
-    };
-    // Two at a time: the machine has two cores.
-    [identity, apiA] = await Promise.all([startServer({ app: 'identity', env }), startServer({ app: 'api', env })]);
-    [apiB, hub] = await Promise.all([startServer({ app: 'api', env }), startServer({ app: 'notifications', env })]);
-    running.push(identity, apiA, apiB, hub);
+    stack = await startSplitApps(['identity', 'api', 'api', 'notifications'], SHARED_DOMAIN);
+    [identity, apiA, apiB, hub] = stack.servers as [ServerProcess, ServerProcess, ServerProcess, ServerProcess];
     account = await createAccount({ email: `split-lwd-${Date.now()}@example.com`, password: 'split device password' });
     const registered = await identity.http.post('/identity/accounts/register', {
       json: account.registerFinishBody('', 'legacy'),
@@ -62,11 +45,7 @@ describe('login with device as split apps: request and approval on different api
 
   after(async () => {
     await Promise.all(clients.map((c) => c.stop().catch(() => undefined)));
-    await Promise.all(running.map((s) => s.stop('SIGKILL')));
-    running.forEach((s) => {
-      s.cleanup();
-    });
-    await database?.drop();
+    await stack?.stop('SIGKILL');
   });
 
   test('the waiting device on the hub hears an approval made through another api instance, then logs in and syncs', async (t) => {

@@ -7,21 +7,20 @@ import { PUSH_TOPIC, PushType, type PushMessage } from '@keyhaven/contracts';
 import { createAccount, encryptCipher, encryptFolder, type Account } from '@keyhaven/vault-crypto';
 import {
   HttpClient,
-  createScratchDatabase,
   passwordLogin,
   queryDatabase,
   requireServices,
   serviceUrls,
-  startServer,
   type ServerProcess,
 } from '@keyhaven/testing';
 import { connectHub, rawSocket, subjectOf, withTimeout, type HubClient } from './notifications-clients';
+import { startSplitApps, type SplitApps } from './split-stack';
 
 /** One public URL for every service, as behind a load balancer: tokens name it as their issuer. */
 const SHARED_DOMAIN = 'https://vault.keyhaven.test';
 
 describe('notifications as split apps on RabbitMQ: two hub instances, changes made through a separate api', () => {
-  let database: Awaited<ReturnType<typeof createScratchDatabase>> | undefined;
+  let stack: SplitApps | undefined;
   let identity: ServerProcess;
   let api: ServerProcess;
   let hubA: ServerProcess;
@@ -30,26 +29,14 @@ describe('notifications as split apps on RabbitMQ: two hub instances, changes ma
   let token = '';
   let userId = '';
   let bus: EventBus | undefined;
-  const running: ServerProcess[] = [];
   const clients: HubClient[] = [];
 
   before(async () => {
     if (!(await requireServices({ skip: () => undefined }, 'postgres', 'redis', 'rabbitmq'))) return;
-    database = await createScratchDatabase();
-    const env = {
-      DATABASE_URL: database.url,
-      REDIS_URL: serviceUrls.redis(),
-      AMQP_URL: serviceUrls.rabbitmq(),
-      DOMAIN: SHARED_DOMAIN,
+    stack = await startSplitApps(['identity', 'api', 'notifications', 'notifications'], SHARED_DOMAIN, {
       NOTIFICATIONS_STAMP_CHECK_MS: '500',
-    };
-    // Two at a time: the machine has two cores.
-    [identity, api] = await Promise.all([startServer({ app: 'identity', env }), startServer({ app: 'api', env })]);
-    [hubA, hubB] = await Promise.all([
-      startServer({ app: 'notifications', env }),
-      startServer({ app: 'notifications', env }),
-    ]);
-    running.push(identity, api, hubA, hubB);
+    });
+    [identity, api, hubA, hubB] = stack.servers as [ServerProcess, ServerProcess, ServerProcess, ServerProcess];
     account = await createAccount({ email: `split-hub-${Date.now()}@example.com`, password: 'split hub password' });
     const registered = await identity.http.post('/identity/accounts/register', {
       json: account.registerFinishBody('', 'legacy'),
@@ -63,11 +50,7 @@ describe('notifications as split apps on RabbitMQ: two hub instances, changes ma
   after(async () => {
     await Promise.all(clients.map((c) => c.stop().catch(() => undefined)));
     await bus?.close();
-    await Promise.all(running.map((s) => s.stop('SIGKILL')));
-    running.forEach((s) => {
-      s.cleanup();
-    });
-    await database?.drop();
+    await stack?.stop('SIGKILL');
   });
 
   const connect = async (
@@ -87,13 +70,13 @@ describe('notifications as split apps on RabbitMQ: two hub instances, changes ma
 
   /** An access token signed with the server's own current key, with the given lifetime. */
   const tokenLiving = async (seconds: number): Promise<string> => {
-    assert.ok(database);
+    assert.ok(stack);
     const [key] = await queryDatabase<{ kid: string; private_pkcs8: string }>(
-      database.url,
+      stack.databaseUrl,
       'SELECT id AS kid, private_pkcs8 FROM signing_key ORDER BY created_at DESC LIMIT 1',
     );
     const [user] = await queryDatabase<{ security_stamp: string }>(
-      database.url,
+      stack.databaseUrl,
       'SELECT security_stamp FROM app_user WHERE id = $1',
       [userId],
     );
