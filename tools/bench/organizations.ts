@@ -30,18 +30,18 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import {
+  createOrganizationAs,
   createScratchDatabase,
   passwordLogin,
   registerAccount,
   serviceUrls,
   startServer,
-  type HttpClient,
   type ServerProcess,
   type Session,
 } from '@keyhaven/testing';
 import { listJson } from '@keyhaven/contracts';
 import { memberJson, toMembership, type MemberDetails } from '@keyhaven/domain-admin-console';
-import { createOrganizationKeys, encryptType2, type Account } from '@keyhaven/vault-crypto';
+import type { Account } from '@keyhaven/vault-crypto';
 
 const PASSWORD = 'benchmark password';
 
@@ -132,22 +132,6 @@ interface Context {
   counter: StatementCounter;
   owner: Account;
   session: Session;
-}
-
-async function createOrg(http: HttpClient, owner: Account, session: Session, name: string): Promise<string> {
-  const keys = await createOrganizationKeys(owner.publicKey);
-  const res = await http.post<{ id: string }>('/api/organizations', {
-    token: session.accessToken,
-    json: {
-      name,
-      billingEmail: owner.email,
-      key: keys.key,
-      keys: { publicKey: keys.publicKey, encryptedPrivateKey: keys.encryptedPrivateKey },
-      collectionName: encryptType2(keys.orgKey, 'Default'),
-    },
-  });
-  if (res.status !== 200) throw new Error(`create organization: ${res.status} ${res.text}`);
-  return res.body.id;
 }
 
 /** N confirmed members with accounts, 20 collections, 10 groups: two collections and one group each. */
@@ -256,7 +240,7 @@ async function membersFloorOnce(pool: Pool, orgId: string): Promise<number> {
 }
 
 async function benchMembersList(ctx: Context, size: number, rounds: number, warmup: number): Promise<void> {
-  const orgId = await createOrg(ctx.server.http, ctx.owner, ctx.session, `List ${size}`);
+  const orgId = await createOrganizationAs(ctx.server.http, ctx.owner, ctx.session.accessToken, `List ${size}`);
   await seedMembers(ctx.pool, orgId, size);
   const http: number[] = [];
   const statements: number[] = [];
@@ -417,7 +401,12 @@ async function benchImport(ctx: Context, size: number, groups: number, rounds: n
   const resyncStatements: number[] = [];
   const floor: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const orgId = await createOrg(ctx.server.http, ctx.owner, ctx.session, `Import ${size} #${round}`);
+    const orgId = await createOrganizationAs(
+      ctx.server.http,
+      ctx.owner,
+      ctx.session.accessToken,
+      `Import ${size} #${round}`,
+    );
     const token = await orgToken(ctx, orgId);
     floor.push(await importFloorOnce(ctx.pool, orgId, text));
     for (const [samples, counts] of [
@@ -488,7 +477,7 @@ async function benchStatements(ctx: Context, sizes: readonly number[]): Promise<
     row.counts[column] = count;
   };
   for (const [column, size] of sizes.entries()) {
-    const orgId = await createOrg(ctx.server.http, ctx.owner, ctx.session, `Paths ${size}`);
+    const orgId = await createOrganizationAs(ctx.server.http, ctx.owner, ctx.session.accessToken, `Paths ${size}`);
     await seedMembers(ctx.pool, orgId, size);
     const accepted = await seedAccepted(ctx.pool, orgId, size);
     const orgToken_ = await orgToken(ctx, orgId);

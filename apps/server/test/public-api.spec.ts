@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
+  createOrganizationAs,
   passwordLogin,
   registerAccount,
   startServer,
@@ -9,25 +10,9 @@ import {
   type ServerProcess,
   type Session,
 } from '@keyhaven/testing';
-import { createOrganizationKeys, encryptType2, type Account } from '@keyhaven/vault-crypto';
+import type { Account } from '@keyhaven/vault-crypto';
 
 const PASSWORD = 'correct horse battery staple';
-
-async function createOrg(http: HttpClient, owner: Account, session: Session, name: string): Promise<string> {
-  const keys = await createOrganizationKeys(owner.publicKey);
-  const res = await http.post<{ id: string }>('/api/organizations', {
-    token: session.accessToken,
-    json: {
-      name,
-      billingEmail: owner.email,
-      key: keys.key,
-      keys: { publicKey: keys.publicKey, encryptedPrivateKey: keys.encryptedPrivateKey },
-      collectionName: encryptType2(keys.orgKey, 'Default'),
-    },
-  });
-  assert.equal(res.status, 200, res.text);
-  return res.body.id;
-}
 
 async function orgToken(http: HttpClient, orgId: string, secret: string): Promise<{ status: number; token: string }> {
   const res = await http.post<{ access_token: string; scope: string }>('/identity/connect/token', {
@@ -54,8 +39,8 @@ describe('the public API with an organization API key', () => {
     server = await startServer();
     owner = await registerAccount(server.http, 'owner@example.com', PASSWORD);
     ownerSession = await passwordLogin(server.http, owner);
-    orgId = await createOrg(server.http, owner, ownerSession, 'Directory Co');
-    otherOrgId = await createOrg(server.http, owner, ownerSession, 'Other Co');
+    orgId = await createOrganizationAs(server.http, owner, ownerSession.accessToken, 'Directory Co');
+    otherOrgId = await createOrganizationAs(server.http, owner, ownerSession.accessToken, 'Other Co');
     const key = await server.http.post<{ apiKey: string }>(`/api/organizations/${orgId}/api-key`, {
       token: ownerSession.accessToken,
       json: { masterPasswordHash: owner.masterPasswordHash },

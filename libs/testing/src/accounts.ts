@@ -1,4 +1,4 @@
-import { createAccount, totpCode, type Account } from '@keyhaven/vault-crypto';
+import { createAccount, createOrganizationKeys, encryptType2, totpCode, type Account } from '@keyhaven/vault-crypto';
 import type { HttpClient } from './https-client';
 
 /** Registers an account through the API exactly as the 2026 web vault does (verification token, then finish). */
@@ -64,4 +64,26 @@ export async function enableTotp(http: HttpClient, account: Account, token: stri
   });
   if (enable.status !== 200) throw new Error(`enable authenticator: ${enable.status} ${enable.text}`);
   return key;
+}
+
+/** Creates an organization as the web vault does (keys made client-side, a default collection); its id. */
+export async function createOrganizationAs(
+  http: HttpClient,
+  owner: Account,
+  accessToken: string,
+  name: string,
+): Promise<string> {
+  const keys = await createOrganizationKeys(owner.publicKey);
+  const res = await http.post<{ id: string }>('/api/organizations', {
+    token: accessToken,
+    json: {
+      name,
+      billingEmail: owner.email,
+      key: keys.key,
+      keys: { publicKey: keys.publicKey, encryptedPrivateKey: keys.encryptedPrivateKey },
+      collectionName: encryptType2(keys.orgKey, 'Default'),
+    },
+  });
+  if (res.status !== 200) throw new Error(`create organization: ${res.status} ${res.text}`);
+  return res.body.id;
 }
