@@ -3,6 +3,13 @@ import { AccountsAndVault1763800100000 } from './1763800100000-AccountsAndVault'
 import { Organizations1763800200000 } from './1763800200000-Organizations';
 import { RefreshTokenFamilies1796170000000 } from './1796170000000-RefreshTokenFamilies';
 import { AuthRequests1796180000000 } from './1796180000000-AuthRequests';
+import { Events1796190000000 } from './1796190000000-Events';
+import { EventStreaming1796190100000 } from './1796190100000-EventStreaming';
+import { Attachments1796190200000 } from './1796190200000-Attachments';
+import { Sends1796190300000 } from './1796190300000-Sends';
+import { TwoFactorProviders1796190400000 } from './1796190400000-TwoFactorProviders';
+import { EmergencyAccess1796190500000 } from './1796190500000-EmergencyAccess';
+import { AdminPortal1796190600000 } from './1796190600000-AdminPortal';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
 export const migrations = [
@@ -11,6 +18,13 @@ export const migrations = [
   Organizations1763800200000,
   RefreshTokenFamilies1796170000000,
   AuthRequests1796180000000,
+  Events1796190000000,
+  EventStreaming1796190100000,
+  Attachments1796190200000,
+  Sends1796190300000,
+  TwoFactorProviders1796190400000,
+  EmergencyAccess1796190500000,
+  AdminPortal1796190600000,
 ];
 
 /** Names of every migration, as recorded in schema_migrations. */
