@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TOKEN_VERIFIER } from '@keyhaven/platform-auth';
 import { PushPublisher } from '@keyhaven/bus';
+import { AccountAdministrationService } from './administration/account-administration.service';
 import { AccountCredentialsService } from './accounts/account-credentials.service';
 import { AccountsService } from './accounts/accounts.service';
 import { AuthRequestRepository } from './auth-requests/auth-request.repository';
@@ -22,6 +23,7 @@ import { UserRepository } from './users/user.repository';
 
 const providers = [
   AccountCredentialsService,
+  AccountAdministrationService,
   AccountRevisionService,
   AccountsService,
   AttemptLimiter,

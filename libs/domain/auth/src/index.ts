@@ -1,5 +1,6 @@
 export * from './auth-domain.module';
 export * from './accounts/accounts.service';
+export * from './administration/account-administration.service';
 export * from './accounts/account-credentials.service';
 export * from './accounts/registration';
 export * from './auth-requests/auth-requests.service';

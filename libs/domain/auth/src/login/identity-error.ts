@@ -31,3 +31,4 @@ export const invalidGrant = (description: string, extra?: Record<string, unknown
 
 export const WRONG_CREDENTIALS = 'Username or password is incorrect. Try again.';
 export const WRONG_TWO_FACTOR = 'Two-step token is invalid. Try again.';
+export const ACCOUNT_DISABLED = 'This user has been disabled.';

@@ -18,7 +18,7 @@ import { TwoFactorProvider, TwoFactorService } from '../two-factor/two-factor.se
 import { normalizeEmail, type User } from '../users/user';
 import { UserRepository } from '../users/user.repository';
 import { AttemptLimiter } from './attempt-limiter';
-import { IdentityError, WRONG_CREDENTIALS, WRONG_TWO_FACTOR, invalidGrant } from './identity-error';
+import { ACCOUNT_DISABLED, IdentityError, WRONG_CREDENTIALS, WRONG_TWO_FACTOR, invalidGrant } from './identity-error';
 import { tokenResponse } from './token-response';
 
 export type TokenForm = Record<string, string | undefined>;
@@ -147,6 +147,8 @@ export class LoginService {
       if (user) await this.users.recordFailedLogin(user.id);
       throw invalidGrant(WRONG_CREDENTIALS);
     }
+    // Only after the password proved who asks, so a stranger cannot learn which accounts are disabled.
+    if (!user.enabled) throw invalidGrant(ACCOUNT_DISABLED);
 
     const twoFactorToken = await this.checkTwoFactor(user, form);
     // Used up only once every check passed, so a two-step challenge does not spend it.
@@ -233,6 +235,7 @@ export class LoginService {
       if (user) await this.users.recordFailedLogin(user.id);
       throw invalidClient;
     }
+    if (!user.enabled) throw invalidGrant(ACCOUNT_DISABLED);
     await this.succeeded(attempts);
     const device = await this.deviceFrom(user, form);
     const scope = form['scope'] ?? 'api';
@@ -277,7 +280,7 @@ export class LoginService {
     const grant = await this.refreshTokens.consume(form['refresh_token'] ?? '', form['client_id'] ?? '');
     if (!grant) throw refreshRefused();
     const user = await this.users.findById(grant.userId);
-    if (!user || user.securityStamp !== grant.securityStamp) throw refreshRefused();
+    if (!user?.enabled || user.securityStamp !== grant.securityStamp) throw refreshRefused();
     const access = await this.accessTokens.issue({
       user,
       clientId: grant.clientId,

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Database } from '@keyhaven/db';
 
 /** The secrets in use; each names one purpose, so a value never serves two. */
-export type ServerSecretName = 'refresh-successor' | 'prelogin-kdf';
+export type ServerSecretName = 'refresh-successor' | 'prelogin-kdf' | 'admin-session';
 
 /**
  * Random HMAC keys kept in the database (`server_secret`), created by whichever instance needs one

@@ -31,6 +31,7 @@ interface UserRow {
   revision_date: Date;
   account_revision_date: Date;
 }
+  enabled: boolean | undefined;
 
 function toUser(r: UserRow): User {
   return {
@@ -62,6 +63,7 @@ function toUser(r: UserRow): User {
     accountRevisionDate: new Date(r.account_revision_date),
   };
 }
+    enabled: r.enabled !== false,
 
 export interface NewUser {
   id: string;
@@ -126,9 +128,11 @@ export class UserRepository {
   }
 
   async securityStampOf(id: string): Promise<string | null> {
-    const rows = await this.db.rows<{ security_stamp: string }>('SELECT security_stamp FROM app_user WHERE id = $1', [
-      id,
-    ]);
+    // A disabled account has no valid stamp: its access tokens stop working and the hub closes its connections.
+    const rows = await this.db.rows<{ security_stamp: string }>(
+      'SELECT security_stamp FROM app_user WHERE id = $1 AND enabled',
+      [id],
+    );
     return rows[0]?.security_stamp ?? null;
   }
 
