@@ -30,8 +30,8 @@ interface UserRow {
   creation_date: Date;
   revision_date: Date;
   account_revision_date: Date;
-}
   enabled: boolean | undefined;
+}
 
 function toUser(r: UserRow): User {
   return {
@@ -61,9 +61,9 @@ function toUser(r: UserRow): User {
     creationDate: new Date(r.creation_date),
     revisionDate: new Date(r.revision_date),
     accountRevisionDate: new Date(r.account_revision_date),
+    enabled: r.enabled !== false,
   };
 }
-    enabled: r.enabled !== false,
 
 export interface NewUser {
   id: string;

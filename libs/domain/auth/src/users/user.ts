@@ -27,10 +27,10 @@ export interface User {
   readonly creationDate: Date;
   readonly revisionDate: Date;
   readonly accountRevisionDate: Date;
-}
-
   /** False once an operator disabled (offboarded) the account: no login, refresh or API call. */
   readonly enabled: boolean;
+}
+
 export function kdfOf(user: User): KdfSettings {
   return { kdf: user.kdf, iterations: user.kdfIterations, memory: user.kdfMemory, parallelism: user.kdfParallelism };
 }
