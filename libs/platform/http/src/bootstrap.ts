@@ -18,6 +18,7 @@ import {
   type HttpHygiene,
 } from './hygiene';
 import { TLS_HARDENING, type TlsMaterial } from './tls';
+import { registerMultipart } from './multipart';
 
 export interface HttpAppOptions {
   readonly rootModule: Type | DynamicModule;
@@ -221,6 +222,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     { logger: new NestPinoLogger(logger), abortOnError: false },
   );
+  await registerMultipart(fastify);
   app.useGlobalFilters(new BitwardenErrorFilter(logger));
   const allowed = corsOriginAllowed(hygiene.domain);
   app.enableCors({

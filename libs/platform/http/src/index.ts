@@ -8,3 +8,4 @@ export * from './tls';
 export * from './parse-guid.pipe';
 export * from './hygiene';
 export * from './management';
+export * from './multipart';
