@@ -45,6 +45,7 @@ const tablesOf = {
     'group_user',
     'policy',
   ],
+  events: ['event', 'event_outbox'],
 };
 const foreignWrites = (domain) => {
   const foreign = Object.entries(tablesOf).flatMap(([owner, tables]) => (owner === domain ? [] : tables));

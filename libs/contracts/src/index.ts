@@ -7,3 +7,4 @@ export * from './list';
 export * from './guid';
 export * from './limits';
 export * from './json-serialize';
+export * from './event-type';

@@ -4,4 +4,5 @@ export * from './mutex';
 export { migrationsForTest } from './migrations';
 export * from './entities';
 export * from './database';
+export * from './event-recorder';
 export { onLongLease, NestedConnectionError, type LongLease } from './pglite-driver';

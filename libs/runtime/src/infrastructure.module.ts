@@ -1,6 +1,6 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Database } from '@keyhaven/db';
+import { Database, EventRecorder } from '@keyhaven/db';
 import { EVENT_BUS } from '@keyhaven/bus';
 import { CACHE_STORE } from '@keyhaven/cache';
 import { BLOB_STORE } from '@keyhaven/storage';
@@ -16,10 +16,12 @@ export class InfrastructureModule implements OnApplicationShutdown {
   constructor(@Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure) {}
 
   static forRoot(infrastructure: Infrastructure): DynamicModule {
+    const database = new Database(infrastructure.dataSource);
     const providers = [
       { provide: INFRASTRUCTURE, useValue: infrastructure },
       { provide: DataSource, useValue: infrastructure.dataSource },
-      { provide: Database, useValue: new Database(infrastructure.dataSource) },
+      { provide: Database, useValue: database },
+      { provide: EventRecorder, useValue: new EventRecorder(database) },
       { provide: EVENT_BUS, useValue: infrastructure.bus },
       { provide: CACHE_STORE, useValue: infrastructure.cacheStore },
       { provide: BLOB_STORE, useValue: infrastructure.blobs },

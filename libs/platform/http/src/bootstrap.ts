@@ -19,6 +19,7 @@ import {
 } from './hygiene';
 import { TLS_HARDENING, type TlsMaterial } from './tls';
 import { registerMultipart } from './multipart';
+import { requestContextOf, runWithRequestContext } from './request-context';
 
 export interface HttpAppOptions {
   readonly rootModule: Type | DynamicModule;
@@ -186,6 +187,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
       return;
     }
     done();
+  });
+  // The audit log's request context (acting user, device type, address): opened last before the
+  // handler, so the guard and the handler, and everything they await, run inside it.
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    runWithRequestContext(requestContextOf(request), done);
   });
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (reply.statusCode === 429 && !reply.hasHeader('retry-after')) {

@@ -8,4 +8,5 @@ export * from './tls';
 export * from './parse-guid.pipe';
 export * from './hygiene';
 export * from './management';
+export * from './request-context';
 export * from './multipart';
