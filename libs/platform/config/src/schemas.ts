@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const bool = (fallback: boolean) =>
@@ -30,6 +31,41 @@ const databaseUrl = urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://u
 const redisUrl = urlWithProtocols(['redis:', 'rediss:'], 'redis://host:6379');
 const amqpUrl = urlWithProtocols(['amqp:', 'amqps:'], 'amqp://user:pass@host:5672');
 
+/** A comma-separated list (blank entries dropped). */
+const list = (check: (entry: string) => boolean, message: string) =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim())
+        .filter((e) => e !== ''),
+    )
+    .refine((entries) => entries.every(check), { message });
+
+const isNetwork = (entry: string): boolean => {
+  const value = entry.replace(/^\[(.*)\]$/, '$1');
+  try {
+    if (value.includes('/')) ipaddr.parseCIDR(value);
+    else ipaddr.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** `host[:port]=address:port` (IPv6 address in brackets), like curl's --connect-to. */
+const CONNECT_TO =
+  /^([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?=(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\]):(\d{1,5})$/i;
+const connectTo = list((e) => CONNECT_TO.test(e), 'must be host[:port]=address:port entries').transform((entries) =>
+  entries.map((e) => {
+    const [, host = '', fromPort, address = '', port = ''] = CONNECT_TO.exec(e) ?? [];
+    const bare = (h: string) => h.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    return { from: fromPort ? `${bare(host)}:${fromPort}` : bare(host), address: bare(address), port: Number(port) };
+  }),
+);
+
 /** Settings every service process shares. */
 const processShape = {
   HOST: z.string().default('0.0.0.0'),
@@ -58,6 +94,10 @@ const processShape = {
   SMTP_PASSWORD: z.string().optional(),
   SMTP_FROM: z.string().default('Keyhaven <keyhaven@localhost>'),
   ADMIN_TOKEN: z.string().optional(),
+  /** Lifetime of an admin portal session (its cookie and its entry in the cache). */
+  ADMIN_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(1200),
+  /** Failed admin-token attempts (portal login or Bearer) per client IP per 5 minutes before 429. */
+  ADMIN_LOGIN_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
   SIGNUPS_ALLOWED: bool(true),
   /** Credential attempts (password and API-key grants, prelogin) per client IP per minute. */
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
@@ -105,10 +145,33 @@ const processShape = {
   SYNC_CONCURRENT_PER_USER: z.coerce.number().int().min(1).default(2),
   /** `GET /api/sync` calls one user may start per minute. */
   SYNC_PER_MINUTE_PER_USER: z.coerce.number().int().min(1).default(60),
+  /** How often the emergency-access jobs run (auto-approval after the wait, reminders); one instance runs each round. */
+  EMERGENCY_ACCESS_JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86400).default(3600),
   /** Imports, exports, organization details, bulk item operations and directory imports running at once per user (each kind counted apart). */
   EXPENSIVE_CALLS_CONCURRENT_PER_USER: z.coerce.number().int().min(1).default(2),
   /** The same calls started per user per minute (each kind counted apart). */
   EXPENSIVE_CALLS_PER_MINUTE_PER_USER: z.coerce.number().int().min(1).default(30),
+  /** Outbound fetches (icons, webhooks) may reach these CIDRs despite the private-address policy (tests, internal hosts); metadata addresses stay closed. */
+  OUTBOUND_ALLOW_NETWORKS: list(isNetwork, 'must be IP addresses or CIDRs, comma-separated'),
+  /** Test and development routing: `host[:port]=address:port`, comma-separated; the address policy still applies. */
+  OUTBOUND_CONNECT_TO: connectTo,
+  OUTBOUND_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
+  /** Longest wait for response headers, and between two chunks of a body. */
+  OUTBOUND_READ_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
+  /** A whole outbound request, redirects and body included. */
+  OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(300000).default(20000),
+  /** Largest outbound response body read; more aborts the request. */
+  OUTBOUND_MAX_BYTES: z.coerce.number().int().min(1024).default(5242880),
+  /** How long a found icon is kept (BlobStore, Redis in front) and told to browsers to keep. */
+  ICONS_CACHE_TTL_SECONDS: z.coerce.number().int().min(60).default(2592000),
+  /** How long "this site has no icon" is kept (the fallback icon is served meanwhile). */
+  ICONS_MISS_TTL_SECONDS: z.coerce.number().int().min(60).default(259200),
+  /** Whole lookup of one site's icon (page, manifest, image), every request included. */
+  ICONS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
+  /** Largest icon image downloaded (the page itself is capped at 512 KiB). */
+  ICONS_MAX_BYTES: z.coerce.number().int().min(1024).max(52428800).default(1048576),
+  /** Accept IP literals as icon "domains" (tests); names only otherwise. */
+  ICONS_ALLOW_IP_LITERALS: bool(false),
 };
 
 /** The all-in-one server: every dependency optional, embedded adapters otherwise. */
