@@ -18,6 +18,7 @@ import { SigningKeys } from './tokens/signing-keys';
 import { TwoFactorSettingsService } from './two-factor/two-factor-settings.service';
 import { TwoFactorService } from './two-factor/two-factor.service';
 import { AccountRevisionService } from './users/account-revision.service';
+import { ActivityService } from './users/activity.service';
 import { ProfileService } from './users/profile.service';
 import { UserRepository } from './users/user.repository';
 
@@ -26,6 +27,7 @@ const providers = [
   AccountAdministrationService,
   AccountRevisionService,
   AccountsService,
+  ActivityService,
   AttemptLimiter,
   AuthRequestRepository,
   AuthRequestsService,

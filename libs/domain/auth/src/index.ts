@@ -19,6 +19,7 @@ export * from './two-factor/two-factor-settings.service';
 export * from './users/user';
 export * from './users/user.repository';
 export * from './users/account-revision.service';
+export * from './users/activity.service';
 export * from './users/profile';
 export * from './users/profile.service';
 export { newApiKey, randomToken, constantTimeEquals, tokenDigest } from './secrets';

@@ -10,6 +10,7 @@ import {
 } from '@keyhaven/platform-auth';
 import { SigningKeys } from './signing-keys';
 import { UserRepository } from '../users/user.repository';
+import { ActivityService } from '../users/activity.service';
 import type { User } from '../users/user';
 
 /** The clients refresh when under 5 minutes remain; an hour keeps refresh traffic low. */
@@ -42,6 +43,7 @@ export class AccessTokens implements TokenVerifier {
   constructor(
     private readonly keys: SigningKeys,
     private readonly users: UserRepository,
+    private readonly activity: ActivityService,
     @Inject(KEYHAVEN_CONFIG) config: KeyhavenConfig,
     @Optional() @Inject(ORGANIZATION_CREDENTIALS) private readonly organizationCredentials?: OrganizationCredentials,
   ) {
@@ -73,6 +75,8 @@ export class AccessTokens implements TokenVerifier {
       .setExpirationTime(now + ACCESS_TOKEN_LIFETIME_S)
       .setJti(randomUUID())
       .sign(key.privateKey);
+    // Every grant and refresh of a user's token passes here: the one place that marks them active.
+    await this.activity.touch(user.id);
     return { token, expiresIn: ACCESS_TOKEN_LIFETIME_S };
   }
 

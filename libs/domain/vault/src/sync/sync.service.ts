@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { notFound } from '@keyhaven/contracts';
-import { UserRepository, domainsJson, profileJson, userDecryptionJson } from '@keyhaven/domain-auth';
+import { ActivityService, UserRepository, domainsJson, profileJson, userDecryptionJson } from '@keyhaven/domain-auth';
 import {
   CollectionRepository,
   OrganizationsService,
@@ -27,9 +27,12 @@ export class SyncService {
     private readonly organizations: OrganizationsService,
     private readonly collections: CollectionRepository,
     private readonly policies: PolicyRepository,
+    private readonly activity: ActivityService,
   ) {}
 
   async sync(userId: string, excludeDomains: boolean): Promise<Record<string, unknown>> {
+    // A sync is activity too (clients keep a token for an hour and sync many times in between).
+    await this.activity.touch(userId);
     const [user, folders, ciphers, orgs, collections, policies] = await Promise.all([
       this.users.findById(userId),
       this.folders.listForUser(userId),
