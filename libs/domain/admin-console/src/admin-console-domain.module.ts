@@ -2,8 +2,11 @@ import { Global, Module } from '@nestjs/common';
 import { LOGIN_POLICIES, ORGANIZATION_CREDENTIALS, ORG_MEMBERSHIP_LOOKUP } from '@keyhaven/platform-auth';
 import { LoginPoliciesService } from './login-policies';
 import { OrganizationCredentialsService } from './organization-credentials';
-import { AuthDomainModule } from '@keyhaven/domain-auth';
+import { AuthDomainModule, TAKEOVER_MEMBERSHIPS } from '@keyhaven/domain-auth';
 import { PushPublisher } from '@keyhaven/bus';
+import { AccountRecoveryMail } from './account-recovery/account-recovery-mail';
+import { AccountRecoveryService } from './account-recovery/account-recovery.service';
+import { TakeoverMembershipsService } from './account-recovery/takeover-memberships';
 import { CollectionRepository } from './collection.repository';
 import { CollectionsService } from './collections.service';
 import { DirectoryImportService } from './directory-import.service';
@@ -20,6 +23,9 @@ import { PolicyRepository } from './policy.repository';
 
 const providers = [
   PushPublisher,
+  AccountRecoveryMail,
+  AccountRecoveryService,
+  TakeoverMembershipsService,
   CollectionRepository,
   CollectionsService,
   DirectoryImportService,
@@ -50,7 +56,8 @@ const providers = [
     { provide: ORGANIZATION_CREDENTIALS, useExisting: OrganizationCredentialsService },
     { provide: LOGIN_POLICIES, useExisting: LoginPoliciesService },
     { provide: ORG_MEMBERSHIP_LOOKUP, useExisting: OrgAccess },
+    { provide: TAKEOVER_MEMBERSHIPS, useExisting: TakeoverMembershipsService },
   ],
-  exports: [...providers, ORGANIZATION_CREDENTIALS, LOGIN_POLICIES, ORG_MEMBERSHIP_LOOKUP],
+  exports: [...providers, ORGANIZATION_CREDENTIALS, LOGIN_POLICIES, ORG_MEMBERSHIP_LOOKUP, TAKEOVER_MEMBERSHIPS],
 })
 export class AdminConsoleDomainModule {}

@@ -14,6 +14,7 @@ import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
 import { PushType } from '@keyhaven/contracts';
 import { MemberStatus, MemberType, PolicyType, normalizePermissions } from './enums';
+import { AccountRecoveryService } from './account-recovery/account-recovery.service';
 import { GrantRules } from './grant-rules';
 import type { AccessSelection } from './collection.repository';
 import { MemberRepository, type MemberDetails } from './member.repository';
@@ -101,6 +102,7 @@ export class MembersService {
     private readonly push: PushPublisher,
     private readonly grants: GrantRules,
     private readonly accounts: AccountsService,
+    private readonly recovery: AccountRecoveryService,
   ) {}
 
   /** Every member with account details, collections and groups: three queries whatever the size. */
@@ -150,17 +152,6 @@ export class MembersService {
     if (!invited) throw notFound('Member');
     await this.sendInvites(actor.organizationId, [invited]);
     return this.getWithAccess(actor.organizationId, invited.id);
-  }
-
-  /** A member enrolls in (or withdraws from) admin password reset: the org-key-wrapped user key, stored as sent. */
-  async enrollPasswordReset(
-    actor: Membership,
-    userId: string,
-    body: { resetPasswordKey?: string | null; masterPasswordHash?: string | null },
-  ): Promise<void> {
-    if (userId !== actor.userId) throw notFound('Member');
-    await this.accounts.requireMasterPassword(await this.users.require(userId), body.masterPasswordHash);
-    await this.members.update(actor.organizationId, actor.id, { reset_password_key: body.resetPasswordKey ?? null });
   }
 
   /** Members whose access changed re-sync their organization keys and memberships. */
@@ -305,7 +296,14 @@ export class MembersService {
   }
 
   /** The invited user, logged in, presents the token from the mail; it works once and for that email only. */
-  async accept(organizationId: string, memberId: string, userId: string, token: string): Promise<void> {
+  /** With automatic account-recovery enrolment, the client sends the wrapped key with the acceptance. */
+  async accept(
+    organizationId: string,
+    memberId: string,
+    userId: string,
+    token: string,
+    resetPasswordKey?: string | null,
+  ): Promise<void> {
     const claims = await this.tokens.verifyPurpose('org-invite', token);
     const user = await this.users.require(userId);
     if (
@@ -334,11 +332,13 @@ export class MembersService {
       if (others.length > 0)
         throw badRequest('You cannot join this organization because you are a member of another one.');
     }
+    const recoveryKey = await this.recovery.keyForAcceptance(organizationId, resetPasswordKey);
     const updated = await this.db.transaction(async () => {
       const changed = await this.members.update(organizationId, memberId, {
         user_id: userId,
         email: null,
         status: MemberStatus.Accepted,
+        ...(recoveryKey ? { reset_password_key: recoveryKey } : {}),
       });
       await this.revisions.touchUsers([userId]);
       return changed;

@@ -4,10 +4,14 @@ import { PushPublisher } from '@keyhaven/bus';
 import { AccountAdministrationService } from './administration/account-administration.service';
 import { AccountCredentialsService } from './accounts/account-credentials.service';
 import { AccountsService } from './accounts/accounts.service';
+import { AdminPasswordResetService } from './accounts/admin-password-reset.service';
 import { AuthRequestRepository } from './auth-requests/auth-request.repository';
 import { AuthRequestsService } from './auth-requests/auth-requests.service';
 import { DeviceRepository } from './devices/device.repository';
 import { DevicesService } from './devices/devices.service';
+import { EmergencyAccessRecoveryService } from './emergency-access/emergency-access-recovery.service';
+import { EmergencyAccessRepository } from './emergency-access/emergency-access.repository';
+import { EmergencyAccessService } from './emergency-access/emergency-access.service';
 import { AttemptLimiter } from './login/attempt-limiter';
 import { LoginService } from './login/login.service';
 import { PasswordHasher } from './password-hasher';
@@ -27,12 +31,16 @@ const providers = [
   AccountAdministrationService,
   AccountRevisionService,
   AccountsService,
+  AdminPasswordResetService,
   ActivityService,
   AttemptLimiter,
   AuthRequestRepository,
   AuthRequestsService,
   DeviceRepository,
   DevicesService,
+  EmergencyAccessRecoveryService,
+  EmergencyAccessRepository,
+  EmergencyAccessService,
   LoginService,
   PasswordHasher,
   AccessTokens,

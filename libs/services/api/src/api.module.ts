@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
-import { AuthDomainModule } from '@keyhaven/domain-auth';
+import { AuthDomainModule, EmergencyAccessJobs } from '@keyhaven/domain-auth';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
 import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
+import { AccountRecoveryController } from './organizations/account-recovery.controller';
 import { CollectionsController, MyCollectionsController } from './organizations/collections.controller';
 import { GroupsController } from './organizations/groups.controller';
 import { MembersController } from './organizations/members.controller';
@@ -18,6 +19,7 @@ import {
 import { AccountsController } from './accounts/accounts.controller';
 import { AuthRequestsController } from './accounts/auth-requests.controller';
 import { DevicesController } from './accounts/devices.controller';
+import { EmergencyAccessController } from './accounts/emergency-access.controller';
 import { SettingsController } from './accounts/settings.controller';
 import { TwoFactorController } from './accounts/two-factor.controller';
 import { ConfigController } from './config.controller';
@@ -34,11 +36,13 @@ import { SyncController } from './vault/sync.controller';
     TwoFactorController,
     DevicesController,
     AuthRequestsController,
+    EmergencyAccessController,
     SettingsController,
     SyncController,
     FoldersController,
     CiphersController,
     OrganizationsController,
+    AccountRecoveryController,
     MembersController,
     CollectionsController,
     MyCollectionsController,
@@ -51,5 +55,7 @@ import { SyncController } from './vault/sync.controller';
     PublicPoliciesController,
     PublicOrganizationController,
   ],
+  // The hourly emergency-access jobs run where the API runs (one instance per round, under the Lock port).
+  providers: [EmergencyAccessJobs],
 })
 export class ApiServiceModule {}

@@ -32,7 +32,7 @@ export function tokenResponse(
     KdfIterations: user.kdfIterations,
     KdfMemory: user.kdfMemory,
     KdfParallelism: user.kdfParallelism,
-    ForcePasswordReset: false,
+    ForcePasswordReset: user.forcePasswordReset,
     ResetMasterPassword: false,
     ApiUseKeyConnector: false,
     MasterPasswordPolicy: tokens.masterPasswordPolicy ?? null,

@@ -30,7 +30,7 @@ export function profileJson(user: User, organizations: unknown[] = []): Record<s
     privateKey: user.privateKey,
     accountKeys: accountKeysJson(user),
     securityStamp: user.securityStamp,
-    forcePasswordReset: false,
+    forcePasswordReset: user.forcePasswordReset,
     usesKeyConnector: false,
     avatarColor: user.avatarColor,
     creationDate: user.creationDate.toISOString(),

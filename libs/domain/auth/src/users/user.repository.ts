@@ -23,6 +23,7 @@ interface UserRow {
   culture: string;
   avatar_color: string | null;
   premium: boolean;
+  force_password_reset: boolean;
   totp_secret: string | null;
   recovery_code_hash: string | null;
   equivalent_domains: string[][] | null;
@@ -54,6 +55,7 @@ function toUser(r: UserRow): User {
     culture: r.culture,
     avatarColor: r.avatar_color,
     premium: r.premium,
+    forcePasswordReset: r.force_password_reset,
     totpSecret: r.totp_secret,
     recoveryCodeHash: r.recovery_code_hash,
     equivalentDomains: r.equivalent_domains,
@@ -104,6 +106,7 @@ export type UserPatch = Partial<{
   recovery_code_hash: string | null;
   equivalent_domains: string;
   excluded_global_domains: string;
+  force_password_reset: boolean;
 }>;
 
 @Injectable()
@@ -120,6 +123,12 @@ export class UserRepository {
     const user = await this.findById(id);
     if (!user) throw unauthorized();
     return user;
+  }
+
+  /** Several accounts in one statement (unknown ids are left out). */
+  async findManyByIds(ids: readonly string[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.rows<UserRow>('SELECT * FROM app_user WHERE id = ANY($1::uuid[])', [ids])).map(toUser);
   }
 
   async findByEmail(email: string): Promise<User | null> {

@@ -20,6 +20,8 @@ export interface User {
   readonly culture: string;
   readonly avatarColor: string | null;
   readonly premium: boolean;
+  /** Set by an admin's account recovery: the next login must choose a new master password. */
+  readonly forcePasswordReset: boolean;
   readonly totpSecret: string | null;
   readonly recoveryCodeHash: string | null;
   readonly equivalentDomains: string[][] | null;

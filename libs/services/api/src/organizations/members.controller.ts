@@ -1,7 +1,7 @@
 import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { isWellFormedEncString, parseBody, listJson } from '@keyhaven/contracts';
+import { parseBody, listJson } from '@keyhaven/contracts';
 import {
   MembersService,
   acceptSchema,
@@ -15,11 +15,6 @@ import {
   type MemberWithAccess,
 } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrgMember, OrgPermission, type Principal } from '@keyhaven/platform-auth';
-
-const enrollmentSchema = z.object({
-  resetPasswordKey: z.string().refine(isWellFormedEncString, { message: 'must be a valid encrypted string' }).nullish(),
-  masterPasswordHash: z.string().nullish(),
-});
 
 const json = (m: MemberWithAccess): Record<string, unknown> => memberJson(m.member, m.collections, m.groups);
 
@@ -76,7 +71,8 @@ export class MembersController {
     @Param('memberId', ParseGuidPipe) memberId: string,
     @Body() body: unknown,
   ): Promise<void> {
-    await this.members.accept(orgId, memberId, principal.userId, parseBody(acceptSchema, body).token);
+    const { token, resetPasswordKey } = parseBody(acceptSchema, body);
+    await this.members.accept(orgId, memberId, principal.userId, token, resetPasswordKey);
   }
 
   @Post('public-keys')
@@ -104,18 +100,6 @@ export class MembersController {
     @Body() body: unknown,
   ): Promise<void> {
     await this.members.confirm(actor, memberId, parseBody(confirmSchema, body).key);
-  }
-
-  /** A member enrolls in (or withdraws from) admin password reset: the org-key-wrapped user key, stored as sent. */
-  @Put(':userId/reset-password-enrollment')
-  @HttpCode(200)
-  @OrgPermission('member')
-  async resetPasswordEnrollment(
-    @OrgMember() actor: Membership,
-    @Param('userId', ParseGuidPipe) userId: string,
-    @Body() body: unknown,
-  ): Promise<void> {
-    await this.members.enrollPasswordReset(actor, userId, parseBody(enrollmentSchema, body));
   }
 
   @Put(':memberId')
