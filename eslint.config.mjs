@@ -33,8 +33,8 @@ const scopeConstraints = Object.entries(scopes).map(([scope, reaches]) => ({
  * across domains are allowed. `libs/db` (migrations) is outside the rule.
  */
 const tablesOf = {
-  auth: ['app_user', 'device', 'refresh_token', 'signing_key', 'two_factor_remember', 'emergency_access'],
-  vault: ['cipher', 'cipher_user_state', 'folder', 'collection_cipher'],
+  auth: ['app_user', 'device', 'refresh_token', 'signing_key', 'two_factor_remember'],
+  vault: ['cipher', 'cipher_user_state', 'folder', 'collection_cipher', 'cipher_import_stage'],
   'admin-console': [
     'organization',
     'organization_user',

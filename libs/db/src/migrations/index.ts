@@ -10,6 +10,7 @@ import { Sends1796190300000 } from './1796190300000-Sends';
 import { TwoFactorProviders1796190400000 } from './1796190400000-TwoFactorProviders';
 import { EmergencyAccess1796190500000 } from './1796190500000-EmergencyAccess';
 import { AdminPortal1796190600000 } from './1796190600000-AdminPortal';
+import { ImportStaging1796190700000 } from './1796190700000-ImportStaging';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
 export const migrations = [
@@ -25,6 +26,7 @@ export const migrations = [
   TwoFactorProviders1796190400000,
   EmergencyAccess1796190500000,
   AdminPortal1796190600000,
+  ImportStaging1796190700000,
 ];
 
 /** Names of every migration, as recorded in schema_migrations. */

@@ -2,6 +2,12 @@ import { Module } from '@nestjs/common';
 import { PushPublisher } from '@keyhaven/bus';
 import { AuthDomainModule } from '@keyhaven/domain-auth';
 import { AdminConsoleDomainModule, CollectionImportModule } from '@keyhaven/domain-admin-console';
+import { AttachmentBlobs } from './attachments/attachment-blobs';
+import { AttachmentCleanupJob } from './attachments/attachment-cleanup.job';
+import { AttachmentService } from './attachments/attachment.service';
+import { AttachmentRepository } from './attachments/attachment.repository';
+import { AttachmentStorage } from './attachments/attachment-storage';
+import { AttachmentUrls } from './attachments/attachment-urls';
 import { BulkCipherService } from './ciphers/bulk-cipher.service';
 import { CipherAccessRepository, CipherWriteRepository } from './ciphers/cipher-access.repository';
 import { CipherService } from './ciphers/cipher.service';
@@ -9,6 +15,7 @@ import { CipherRepository } from './ciphers/cipher.repository';
 import { PersonalOwnership } from './ciphers/personal-ownership';
 import { FolderRepository } from './folders/folder.repository';
 import { FolderService } from './folders/folder.service';
+import { ImportStagingRepository } from './import/import-staging.repository';
 import { ImportService } from './import/import.service';
 import { PurgeService } from './purge/purge.service';
 import { SharingService } from './sharing/sharing.service';
@@ -18,6 +25,8 @@ import { VaultRevisions } from './vault-revisions';
 
 /** What controllers and other domains use: the services (and the read repository the org views share). */
 const services = [
+  AttachmentService,
+  AttachmentStorage,
   BulkCipherService,
   CipherService,
   FolderService,
@@ -29,9 +38,14 @@ const services = [
 ];
 
 const internals = [
+  AttachmentBlobs,
+  AttachmentCleanupJob,
+  AttachmentRepository,
+  AttachmentUrls,
   CipherRepository,
   CipherWriteRepository,
   FolderRepository,
+  ImportStagingRepository,
   PersonalOwnership,
   PushPublisher,
   VaultPush,

@@ -1,4 +1,9 @@
-import type { Sql } from '@keyhaven/db';
+import {
+  attachmentsFromColumn,
+  type AttachmentColumn,
+  type AttachmentView,
+  type StoredAttachment,
+} from '../attachments/attachment';
 import type { Cipher } from './cipher';
 
 /** A `cipher` row joined with the reader's folder and favourite. */
@@ -16,9 +21,18 @@ export interface CipherRow {
   archived_date: Date | null;
   folder_id: string | null;
   favorite: boolean | null;
+  /** Present when the query selected ATTACHMENTS_COLUMN_SQL. */
+  attachments?: AttachmentColumn[] | null;
 }
 
-export function cipherFromRow(r: CipherRow): Cipher {
+/**
+ * The item of a row; its attachments get their download links from `withLinks` (without it, the
+ * files are listed with no link).
+ */
+export function cipherFromRow(
+  r: CipherRow,
+  withLinks: (a: StoredAttachment) => AttachmentView = (a) => ({ ...a, url: null }),
+): Cipher {
   return {
     id: r.id,
     userId: r.user_id,
@@ -33,44 +47,6 @@ export function cipherFromRow(r: CipherRow): Cipher {
     archivedDate: r.archived_date ? new Date(r.archived_date) : null,
     folderId: r.folder_id,
     favorite: r.favorite ?? false,
+    attachments: attachmentsFromColumn(r.id, r.attachments).map(withLinks),
   };
-}
-
-export interface CipherInsert {
-  readonly id: string;
-  readonly type: number;
-  readonly data: Record<string, unknown>;
-  readonly key: string | null;
-  readonly reprompt: number;
-  readonly archivedDate: Date | null;
-}
-
-/** Inserts any number of items owned by a user or an organization in one statement (imports). */
-export async function insertCipherRows(
-  sql: Sql,
-  owner: { readonly userId: string } | { readonly organizationId: string },
-  ciphers: readonly CipherInsert[],
-  now: Date,
-): Promise<void> {
-  if (ciphers.length === 0) return;
-  const [column, ownerId] = 'userId' in owner ? ['user_id', owner.userId] : ['organization_id', owner.organizationId];
-  await sql.execute(
-    `INSERT INTO cipher (id, ${column}, type, data, key, reprompt, creation_date, revision_date, archived_date)
-     SELECT id, $2, type, data, key, reprompt, $1, $1, archived FROM jsonb_to_recordset($3::jsonb)
-       AS x(id uuid, type smallint, data jsonb, key text, reprompt smallint, archived timestamptz)`,
-    [
-      now,
-      ownerId,
-      JSON.stringify(
-        ciphers.map((c) => ({
-          id: c.id,
-          type: c.type,
-          data: c.data,
-          key: c.key,
-          reprompt: c.reprompt,
-          archived: c.archivedDate,
-        })),
-      ),
-    ],
-  );
 }

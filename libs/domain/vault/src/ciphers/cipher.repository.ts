@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@keyhaven/db';
-import { insertCipherRows } from './cipher-row';
 
 export interface NewCipher {
   readonly id: string;
@@ -37,17 +36,6 @@ export class CipherRepository {
       ],
     );
     await this.setUserState(userId, [cipher.id], cipher.folderId, cipher.favorite);
-  }
-
-  /** Inserts many items with two statements, whatever their number (imports). */
-  async insertManyForUser(userId: string, ciphers: NewCipher[], now = new Date()): Promise<void> {
-    if (ciphers.length === 0) return;
-    await insertCipherRows(this.db, { userId }, ciphers, now);
-    await this.db.execute(
-      `INSERT INTO cipher_user_state (user_id, cipher_id, folder_id, favorite)
-       SELECT $1, cipher_id, folder_id, favorite FROM jsonb_to_recordset($2::jsonb) AS x(cipher_id uuid, folder_id uuid, favorite boolean)`,
-      [userId, JSON.stringify(ciphers.map((c) => ({ cipher_id: c.id, folder_id: c.folderId, favorite: c.favorite })))],
-    );
   }
 
   /** Folder and favourite are the caller's own view of an item. */

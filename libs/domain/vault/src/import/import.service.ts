@@ -1,10 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database } from '@keyhaven/db';
 import { badRequest } from '@keyhaven/contracts';
 import { CollectionImportService, type Membership, type Need } from '@keyhaven/domain-admin-console';
-import { CipherWriteRepository } from '../ciphers/cipher-access.repository';
-import { CipherRepository } from '../ciphers/cipher.repository';
+import type { CipherRequest } from '../ciphers/cipher-request';
 import { toNewCipher } from '../ciphers/new-cipher';
 import { PersonalOwnership } from '../ciphers/personal-ownership';
 import { FolderRepository } from '../folders/folder.repository';
@@ -12,32 +12,29 @@ import { assertActor } from '../org-actor';
 import { VaultPush } from '../vault-push';
 import { VaultRevisions } from '../vault-revisions';
 import type { importRequestSchema, orgImportSchema } from './import-request';
+import { ImportStagingRepository } from './import-staging.repository';
 
 /** Who may import into an organization: the route's `@OrgPermission` declares the same. */
 export const ORG_IMPORTERS: readonly Need[] = ['admin', 'accessImportExport'];
 
 /**
- * Items per insert statement. The embedded database runs each statement synchronously on the event loop,
- * so a large file is written in statements of this many items (with a turn of the loop between them).
+ * Items per staging statement. Each statement runs on its own, so on the embedded database (one
+ * connection, statements run on the event loop) other requests get a turn between two of them.
  */
-const ITEMS_PER_STATEMENT = 500;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += ITEMS_PER_STATEMENT) out.push(items.slice(i, i + ITEMS_PER_STATEMENT));
-  return out;
-}
+const ITEMS_PER_STATEMENT = 250;
 
 /**
- * Bitwarden JSON imports, personal or into an organization: each lands whole or not at all, in a
- * number of statements that grows only by one per ITEMS_PER_STATEMENT items.
+ * Bitwarden JSON imports, personal or into an organization, each landing whole or not at all. The items
+ * are first staged in short statements outside any transaction; one transaction then creates the folders
+ * or collections and copies the staged items in with set-based statements. A large file therefore holds
+ * the database (the embedded one has a single connection) only for that final copy, not for the whole
+ * write. The staged rows are removed whatever happens.
  */
 @Injectable()
 export class ImportService {
   constructor(
     private readonly db: Database,
-    private readonly ciphers: CipherRepository,
-    private readonly writes: CipherWriteRepository,
+    private readonly staging: ImportStagingRepository,
     private readonly folders: FolderRepository,
     private readonly ownership: PersonalOwnership,
     private readonly collections: CollectionImportService,
@@ -48,28 +45,29 @@ export class ImportService {
   async importPersonal(userId: string, body: z.infer<typeof importRequestSchema>): Promise<void> {
     if (body.ciphers.some((c) => c.organizationId))
       throw badRequest('Organization items cannot be imported into a personal vault.');
+    const folderOf = new Map<number, number>();
+    for (const { key, value } of body.folderRelationships) {
+      if (key >= body.ciphers.length || value >= body.folders.length)
+        throw badRequest('A folder relationship points outside the import.');
+      folderOf.set(key, value);
+    }
     await this.ownership.assertAllowed(userId);
-    await this.db.transaction(async () => {
-      // A folder id from the file that this user already has is reused; any other entry is a new folder.
-      const existing = new Set((await this.folders.listForUser(userId)).map((f) => f.id));
-      const reused = body.folders.map((f) => (f.id && existing.has(f.id) ? f.id : null));
-      const created = await this.folders.createMany(
-        userId,
-        body.folders.flatMap((f, i) => (reused[i] ? [] : [f.name])),
-      );
-      let next = 0;
-      const folderIds = reused.map((id) => id ?? created[next++]);
-      const folderOf = new Map<number, string>();
-      for (const { key, value } of body.folderRelationships) {
-        const folderId = folderIds[value];
-        if (key >= body.ciphers.length || folderId === undefined)
-          throw badRequest('A folder relationship points outside the import.');
-        folderOf.set(key, folderId);
-      }
-      const ciphers = body.ciphers.map((c, i) => toNewCipher(c, folderOf.get(i) ?? null));
-      for (const chunk of chunks(ciphers)) await this.ciphers.insertManyForUser(userId, chunk);
-      await this.revisions.user(userId);
-    });
+    await this.staged(
+      body.ciphers.map((c, i) => ({ request: c, folderIndex: folderOf.get(i) ?? null, collectionIndexes: [] })),
+      async (importId, now) => {
+        // A folder id from the file that this user already has is reused; any other entry is a new folder.
+        const existing = new Set((await this.folders.listForUser(userId)).map((f) => f.id));
+        const reused = body.folders.map((f) => (f.id && existing.has(f.id) ? f.id : null));
+        const created = await this.folders.createMany(
+          userId,
+          body.folders.flatMap((f, i) => (reused[i] ? [] : [f.name])),
+        );
+        let next = 0;
+        const folderIds = reused.map((id) => id ?? created[next++] ?? '');
+        await this.staging.copyToUser(importId, userId, folderIds, now);
+        await this.revisions.user(userId);
+      },
+    );
     this.push.vault(userId);
   }
 
@@ -77,25 +75,41 @@ export class ImportService {
   async importOrganization(actor: Membership, body: z.infer<typeof orgImportSchema>): Promise<void> {
     assertActor(actor, ...ORG_IMPORTERS);
     const organizationId = actor.organizationId;
-    await this.db.transaction(async () => {
-      const collectionIds = await this.collections.createForImport(organizationId, body.collections);
-      const ciphers = body.ciphers.map((c) => toNewCipher(c, null));
-      const links: { cipherId: string; collectionId: string }[] = [];
-      for (const { key, value } of body.collectionRelationships) {
-        const cipher = ciphers[key];
-        const collectionId = collectionIds[value];
-        if (!cipher || !collectionId) throw badRequest('A collection relationship points outside the import.');
-        links.push({ cipherId: cipher.id, collectionId });
+    const collectionsOf = new Map<number, number[]>();
+    for (const { key, value } of body.collectionRelationships) {
+      if (key >= body.ciphers.length || value >= body.collections.length)
+        throw badRequest('A collection relationship points outside the import.');
+      collectionsOf.set(key, [...(collectionsOf.get(key) ?? []), value]);
+    }
+    await this.staged(
+      body.ciphers.map((c, i) => ({ request: c, folderIndex: null, collectionIndexes: collectionsOf.get(i) ?? [] })),
+      async (importId, now) => {
+        const collectionIds = await this.collections.createForImport(organizationId, body.collections);
+        await this.staging.copyToOrganization(importId, organizationId, collectionIds, now);
+        await this.revisions.organization(organizationId);
+      },
+    );
+  }
+
+  /** Stages the items a statement at a time, then runs `land` in one transaction; the stage is emptied after. */
+  private async staged(
+    items: readonly { request: CipherRequest; folderIndex: number | null; collectionIndexes: number[] }[],
+    land: (importId: string, now: Date) => Promise<void>,
+  ): Promise<void> {
+    const importId = randomUUID();
+    const now = new Date();
+    try {
+      for (let i = 0; i < items.length; i += ITEMS_PER_STATEMENT) {
+        const chunk = items.slice(i, i + ITEMS_PER_STATEMENT).map((item) => ({
+          ...toNewCipher(item.request, null),
+          folderIndex: item.folderIndex,
+          collectionIndexes: item.collectionIndexes,
+        }));
+        await this.staging.stage(importId, chunk, now);
       }
-      for (const chunk of chunks(ciphers)) {
-        const ids = new Set(chunk.map((c) => c.id));
-        await this.writes.insertManyForOrg(
-          organizationId,
-          chunk,
-          links.filter((l) => ids.has(l.cipherId)),
-        );
-      }
-      await this.revisions.organization(organizationId);
-    });
+      await this.db.transaction(() => land(importId, now));
+    } finally {
+      await this.staging.discard(importId);
+    }
   }
 }
