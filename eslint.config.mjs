@@ -45,6 +45,7 @@ const tablesOf = {
     'group_user',
     'policy',
   ],
+  tools: ['send'],
   events: ['event', 'event_outbox'],
 };
 const foreignWrites = (domain) => {

@@ -37,6 +37,7 @@ import { InfrastructureModule, type Infrastructure } from '@keyhaven/runtime';
 import { AuthDomainModule, PasswordHasher } from '@keyhaven/domain-auth';
 import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
+import { ToolsDomainModule } from '@keyhaven/domain-tools';
 
 /**
  * The fast tier: the domain modules wired as libs/runtime wires them (InfrastructureModule with the
@@ -103,7 +104,7 @@ export interface DomainHarness extends DomainContext {
 }
 
 /** The domain modules a service mounts; the harness imports all of them. */
-const DOMAIN_MODULES: Type[] = [AuthDomainModule, AdminConsoleDomainModule, VaultDomainModule];
+const DOMAIN_MODULES: Type[] = [AuthDomainModule, AdminConsoleDomainModule, VaultDomainModule, ToolsDomainModule];
 
 /** A store is about 40 MB; the template and a store per core must fit with room to spare. */
 const SHM_FREE_BYTES_NEEDED = 1024 * 1024 * 1024;

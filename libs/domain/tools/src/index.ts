@@ -1,1 +1,9 @@
-export {};
+export * from './sends/send';
+export * from './sends/send-request';
+export * from './sends/send.repository';
+export * from './sends/send.service';
+export * from './sends/send-upload.service';
+export * from './sends/send-access.service';
+export * from './sends/send-deletion.job';
+export * from './sync/sync-with-sends.service';
+export * from './tools-domain.module';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthDomainModule, EmergencyAccessJobs } from '@keyhaven/domain-auth';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
+import { ToolsDomainModule } from '@keyhaven/domain-tools';
 import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
 import { AccountRecoveryController } from './organizations/account-recovery.controller';
 import { CollectionsController, MyCollectionsController } from './organizations/collections.controller';
@@ -26,10 +27,13 @@ import { ConfigController } from './config.controller';
 import { CiphersController } from './vault/ciphers.controller';
 import { FoldersController } from './vault/folders.controller';
 import { SyncController } from './vault/sync.controller';
+import { SendAccessController } from './tools/send-access.controller';
+import { SendFilesController } from './tools/send-files.controller';
+import { SendsController } from './tools/sends.controller';
 
 /** The API service: accounts, vault and sync, under `/api`. */
 @Module({
-  imports: [AuthDomainModule, VaultDomainModule, AdminConsoleDomainModule],
+  imports: [AuthDomainModule, VaultDomainModule, AdminConsoleDomainModule, ToolsDomainModule],
   controllers: [
     ConfigController,
     AccountsController,
@@ -41,6 +45,9 @@ import { SyncController } from './vault/sync.controller';
     SyncController,
     FoldersController,
     CiphersController,
+    SendAccessController,
+    SendsController,
+    SendFilesController,
     OrganizationsController,
     AccountRecoveryController,
     MembersController,

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { LoginService, SigningKeys, type TokenForm } from '@keyhaven/domain-auth';
 import { Public } from '@keyhaven/platform-auth';
+import { SendAccessService } from '@keyhaven/domain-tools';
 
 function formOf(body: unknown): TokenForm {
   if (typeof body !== 'object' || body === null) return {};
@@ -20,13 +21,17 @@ export class TokenController {
   constructor(
     private readonly login: LoginService,
     private readonly keys: SigningKeys,
+    private readonly sendAccess: SendAccessService,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
   @Post('connect/token')
   @HttpCode(200)
   token(@Body() body: unknown, @Req() request: FastifyRequest): Promise<Record<string, unknown>> {
-    return this.login.token(formOf(body), request.ip);
+    const form = formOf(body);
+    // A Send recipient's grant belongs to the tools domain; every other grant is auth's.
+    if (form['grant_type'] === 'send_access') return this.sendAccess.token(form, request.ip);
+    return this.login.token(form, request.ip);
   }
 
   @Get('.well-known/openid-configuration')

@@ -1,10 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { SyncService } from '@keyhaven/domain-vault';
+import { SyncWithSendsService } from '@keyhaven/domain-tools';
 import { ExpensiveCall, CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
 @Controller('sync')
 export class SyncController {
-  constructor(private readonly syncService: SyncService) {}
+  constructor(private readonly syncService: SyncWithSendsService) {}
 
   @Get()
   @ExpensiveCall('sync')

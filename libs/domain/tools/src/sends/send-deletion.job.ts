@@ -1,0 +1,78 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Database } from '@keyhaven/db';
+import { AccountRevisionService } from '@keyhaven/domain-auth';
+import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
+import { BLOB_STORE, type BlobStore } from '@keyhaven/storage';
+import { SendPush } from './send-push';
+import { SendRepository } from './send.repository';
+import { sendBlobKey } from './send.service';
+
+/** Bitwarden's DeleteSendsJob runs every 5 minutes. */
+export const SEND_DELETION_INTERVAL_MS = 5 * 60 * 1000;
+const BATCH = 500;
+const LOCK_KEY = 'job:send-deletion';
+/** Longer than a run takes; a crashed runner's lease runs out before the next tick. */
+const LOCK_TTL_MS = 4 * 60 * 1000;
+
+/**
+ * Deletes Sends past their deletion date with their files. Every instance ticks; the one that takes
+ * the lock (shared cache) runs, the others skip. Files go before rows, so a crash in between leaves
+ * a row the next run deletes again, never a blob nobody points at. Safe to re-run.
+ */
+@Injectable()
+export class SendDeletionJob implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('send-deletion');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly sends: SendRepository,
+    private readonly revisions: AccountRevisionService,
+    private readonly push: SendPush,
+    @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.runOnce()
+        .catch((error: unknown) => {
+          this.logger.warn(`send deletion failed: ${error instanceof Error ? error.message : String(error)}`);
+        })
+        .finally(() => {
+          this.running = undefined;
+        });
+    }, SEND_DELETION_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One run under the lock; the number of Sends deleted (0 when another instance holds the lock). */
+  async runOnce(now = new Date()): Promise<number> {
+    const lock = await this.cacheStore.lock.tryAcquire(LOCK_KEY, LOCK_TTL_MS);
+    if (!lock) return 0;
+    try {
+      let total = 0;
+      for (;;) {
+        const batch = await this.sends.pastDeletion(now, BATCH);
+        if (batch.length === 0) break;
+        for (const send of batch) if (send.fileId) await this.blobs.delete(sendBlobKey(send.id, send.fileId));
+        await this.db.transaction(async () => {
+          await this.sends.deleteByIds(batch.map((s) => s.id));
+          await this.revisions.touchUsers([...new Set(batch.map((s) => s.userId))]);
+        });
+        for (const send of batch) this.push.deleted(send, null);
+        total += batch.length;
+        if (batch.length < BATCH) break;
+      }
+      return total;
+    } finally {
+      await lock.release();
+    }
+  }
+}
