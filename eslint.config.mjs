@@ -46,7 +46,7 @@ const tablesOf = {
     'policy',
   ],
   tools: ['send'],
-  events: ['event', 'event_outbox'],
+  events: ['event', 'event_outbox', 'siem_webhook', 'event_stream_cursor'],
 };
 const foreignWrites = (domain) => {
   const foreign = Object.entries(tablesOf).flatMap(([owner, tables]) => (owner === domain ? [] : tables));

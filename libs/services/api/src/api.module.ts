@@ -3,12 +3,14 @@ import { AuthDomainModule, EmergencyAccessJobs } from '@keyhaven/domain-auth';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
 import { ToolsDomainModule } from '@keyhaven/domain-tools';
 import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
+import { ComplianceReportsModule } from '@keyhaven/domain-events';
 import { AccountRecoveryController } from './organizations/account-recovery.controller';
 import { CollectionsController, MyCollectionsController } from './organizations/collections.controller';
 import { GroupsController } from './organizations/groups.controller';
 import { MembersController } from './organizations/members.controller';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { PoliciesController } from './organizations/policies.controller';
+import { ReportsController } from './organizations/reports.controller';
 import { UsersController } from './organizations/users.controller';
 import { PublicGroupsController } from './public/public-groups.controller';
 import { PublicMembersController } from './public/public-members.controller';
@@ -33,7 +35,7 @@ import { SendsController } from './tools/sends.controller';
 
 /** The API service: accounts, vault and sync, under `/api`. */
 @Module({
-  imports: [AuthDomainModule, VaultDomainModule, AdminConsoleDomainModule, ToolsDomainModule],
+  imports: [AuthDomainModule, VaultDomainModule, AdminConsoleDomainModule, ToolsDomainModule, ComplianceReportsModule],
   controllers: [
     ConfigController,
     AccountsController,
@@ -55,6 +57,7 @@ import { SendsController } from './tools/sends.controller';
     MyCollectionsController,
     GroupsController,
     PoliciesController,
+    ReportsController,
     UsersController,
     PublicMembersController,
     PublicGroupsController,
