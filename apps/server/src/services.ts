@@ -7,7 +7,13 @@ import {
   NotificationsServiceModule,
   configureNotificationsApp,
 } from '@keyhaven/service-notifications';
-import { EVENTS_PREFIX, EventsProcessorModule, EventsServiceModule } from '@keyhaven/service-events';
+import {
+  EVENTS_PREFIX,
+  EventsProcessorModule,
+  EventsServiceModule,
+  configureEventsProcessor,
+  startEventsProcessor,
+} from '@keyhaven/service-events';
 import { SSO_PREFIX, SsoServiceModule } from '@keyhaven/service-sso';
 import { SCIM_PREFIX, ScimServiceModule } from '@keyhaven/service-scim';
 import { BILLING_PREFIX, BillingServiceModule } from '@keyhaven/service-billing';
@@ -20,7 +26,12 @@ export const allServices: MountedService[] = [
   { prefix: ADMIN_PREFIX, module: AdminServiceModule },
   { prefix: NOTIFICATIONS_PREFIX, module: NotificationsServiceModule, configure: configureNotificationsApp },
   { prefix: EVENTS_PREFIX, module: EventsServiceModule },
-  { prefix: EVENTS_PREFIX, module: EventsProcessorModule },
+  {
+    prefix: EVENTS_PREFIX,
+    module: EventsProcessorModule,
+    configure: configureEventsProcessor,
+    start: startEventsProcessor,
+  },
   { prefix: SSO_PREFIX, module: SsoServiceModule },
   { prefix: SCIM_PREFIX, module: ScimServiceModule },
   { prefix: BILLING_PREFIX, module: BillingServiceModule },

@@ -163,7 +163,10 @@ export function isClientReportedEventType(type: number): boolean {
   return (
     type === (EventType.User_ClientExportedVault as number) ||
     (type >= (EventType.Cipher_ClientViewed as number) &&
-      type <= (EventType.Cipher_ClientToggledNationalIdentificationNumberVisible as number)) ||
+      type <= (EventType.Cipher_ClientToggledNationalIdentificationNumberVisible as number) &&
+      // Inside the client range but observed by the server only.
+      type !== (EventType.Cipher_SoftDeleted as number) &&
+      type !== (EventType.Cipher_Restored as number)) ||
     type === (EventType.Organization_ClientExportedVault as number) ||
     (type >= (EventType.PhishingBlocker_SiteAccessed as number) &&
       type <= (EventType.PhishingBlocker_Bypassed as number))

@@ -85,6 +85,7 @@ export async function bootApp(options: BootOptions): Promise<RunningApp> {
         for (const service of options.services) service.configure?.(built);
       },
     });
+    for (const service of options.services) await service.start?.(app);
     await app.listen({ port: config.PORT, host: config.HOST });
     if (config.MANAGEMENT_PORT !== undefined) {
       const management = await startManagementServer({

@@ -7,4 +7,6 @@ export interface MountedService {
   readonly module: Type;
   /** Called once before the application initialises: what the module needs of the app itself (a WebSocket adapter). */
   readonly configure?: (app: NestFastifyApplication) => void;
+  /** Called once the application has initialised, before it listens (e.g. to start its message consumers). */
+  readonly start?: (app: NestFastifyApplication) => Promise<void>;
 }

@@ -2,9 +2,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Event log (issue 9). `event_outbox` is written in the same transaction as the change an event
- * records; a relay moves its rows (claimed with FOR UPDATE SKIP LOCKED, in `seq` order) to the
- * durable queue, and the events processor inserts them into `event` keyed by the event id, so a
- * redelivered message is a no-op. `event` has no foreign keys: the audit trail outlives what it names.
+ * records; a relay leases its rows (FOR UPDATE SKIP LOCKED, in `seq` order, `claimed_until`) and
+ * sends them to the durable queue; the events processor inserts them into `event` keyed by the event
+ * id (a redelivered message is a no-op) and deletes their outbox rows in the same transaction. A row
+ * whose lease ran out unconsumed is sent again. `event` has no foreign keys: the audit trail
+ * outlives what it names.
  *
  * Indexes follow the queries: newest first by (date, id) within an organization, a cipher, an
  * organization's acting user, or a user's personal events; `date` alone for retention.
@@ -18,8 +20,10 @@ export class Events1796190000000 implements MigrationInterface {
         seq bigserial PRIMARY KEY,
         id uuid NOT NULL,
         payload jsonb NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz NOT NULL DEFAULT now(),
+        claimed_until timestamptz
       );
+      CREATE INDEX event_outbox_id_idx ON event_outbox (id);
       CREATE TABLE event (
         id uuid PRIMARY KEY,
         type integer NOT NULL,

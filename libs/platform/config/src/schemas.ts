@@ -172,6 +172,14 @@ const processShape = {
   ICONS_MAX_BYTES: z.coerce.number().int().min(1024).max(52428800).default(1048576),
   /** Accept IP literals as icon "domains" (tests); names only otherwise. */
   ICONS_ALLOW_IP_LITERALS: bool(false),
+  /** Events older than this many days are deleted once a day (one instance runs the cleanup); unset keeps them. */
+  EVENTS_DAYS_RETAIN: z.coerce.number().int().min(1).max(36500).optional(),
+  /** The events processor inserts at most this many events per statement (and holds as many unacknowledged). */
+  EVENTS_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  /** A batch smaller than EVENTS_BATCH_SIZE is written at the latest this long after its first event arrived. */
+  EVENTS_FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).max(60000).default(250),
+  /** How often the outbox relay looks for recorded events to send on to the queue. */
+  EVENTS_RELAY_INTERVAL_MS: z.coerce.number().int().min(10).max(60000).default(250),
 };
 
 /** The all-in-one server: every dependency optional, embedded adapters otherwise. */

@@ -3,7 +3,7 @@ import { AuthDomainModule, EmergencyAccessJobs } from '@keyhaven/domain-auth';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
 import { ToolsDomainModule } from '@keyhaven/domain-tools';
 import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
-import { ComplianceReportsModule } from '@keyhaven/domain-events';
+import { ComplianceReportsModule, EventsDomainModule } from '@keyhaven/domain-events';
 import { AccountRecoveryController } from './organizations/account-recovery.controller';
 import { CollectionsController, MyCollectionsController } from './organizations/collections.controller';
 import { GroupsController } from './organizations/groups.controller';
@@ -29,13 +29,21 @@ import { ConfigController } from './config.controller';
 import { CiphersController } from './vault/ciphers.controller';
 import { FoldersController } from './vault/folders.controller';
 import { SyncController } from './vault/sync.controller';
+import { OrganizationEventsController, PublicEventsController, UserEventsController } from './events/events.controller';
 import { SendAccessController } from './tools/send-access.controller';
 import { SendFilesController } from './tools/send-files.controller';
 import { SendsController } from './tools/sends.controller';
 
 /** The API service: accounts, vault and sync, under `/api`. */
 @Module({
-  imports: [AuthDomainModule, VaultDomainModule, AdminConsoleDomainModule, ToolsDomainModule, ComplianceReportsModule],
+  imports: [
+    AuthDomainModule,
+    VaultDomainModule,
+    AdminConsoleDomainModule,
+    ToolsDomainModule,
+    ComplianceReportsModule,
+    EventsDomainModule,
+  ],
   controllers: [
     ConfigController,
     AccountsController,
@@ -64,6 +72,9 @@ import { SendsController } from './tools/sends.controller';
     PublicCollectionsController,
     PublicPoliciesController,
     PublicOrganizationController,
+    OrganizationEventsController,
+    UserEventsController,
+    PublicEventsController,
   ],
   // The hourly emergency-access jobs run where the API runs (one instance per round, under the Lock port).
   providers: [EmergencyAccessJobs],

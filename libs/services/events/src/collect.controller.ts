@@ -1,28 +1,18 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { z } from 'zod';
-import { parseBody, guid } from '@keyhaven/contracts';
-
-const eventsSchema = z
-  .array(
-    z.object({
-      type: z.number().int(),
-      cipherId: guid.nullish(),
-      organizationId: guid.nullish(),
-      date: z.string().nullish(),
-    }),
-  )
-  .max(1000);
+import { CollectService } from '@keyhaven/domain-events';
+import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
 /**
- * `POST events/collect`: clients upload what they observed (exports, item views). Accepted and
- * validated so clients stop retrying; storing, querying and retention belong to the event-log work
- * and are not built yet.
+ * `POST events/collect`: clients upload what they observed (exports, item views). A malformed body
+ * is a 400; events of other types, or for items and organizations the caller cannot see, are dropped.
  */
 @Controller()
 export class CollectController {
+  constructor(private readonly service: CollectService) {}
+
   @Post('collect')
   @HttpCode(200)
-  collect(@Body() body: unknown): void {
-    parseBody(eventsSchema, body);
+  async collect(@CurrentUser() user: Principal, @Body() body: unknown): Promise<void> {
+    await this.service.collect(user.userId, body);
   }
 }
