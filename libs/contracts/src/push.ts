@@ -36,4 +36,16 @@ export interface PushMessage {
   readonly deviceIdentifier?: string;
 }
 
+/**
+ * The same payload-less change for many users (every member of an organization): one bus message however
+ * many members, expanded by each hub instance for the users connected to it. Each user's clients get
+ * `{ UserId, Date }` as with a single-user push.
+ */
+export interface UsersPushMessage {
+  readonly type: number;
+  readonly userIds: readonly string[];
+  readonly contextId: string | null;
+  readonly date: string;
+}
+
 export const PUSH_TOPIC = 'push.user';

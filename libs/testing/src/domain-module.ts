@@ -20,7 +20,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { DataSource } from 'typeorm';
 import { ConfigModule, loadConfig, serverConfigSchema, type KeyhavenConfig } from '@keyhaven/config';
-import { PUSH_TOPIC, type PushMessage } from '@keyhaven/contracts';
+import { PUSH_TOPIC, type PushMessage, type UsersPushMessage } from '@keyhaven/contracts';
 import {
   Database,
   createDataSource,
@@ -261,8 +261,18 @@ export async function createDomainHarness(options: DomainModuleOptions = {}): Pr
   const cacheStore = new MemoryCacheStore();
   const blobs = new LocalBlobStore(join(dataDir, 'blobs'));
   const pushes: PushMessage[] = [];
-  await bus.subscribe<PushMessage>(PUSH_TOPIC, (message) => {
-    pushes.push(message.payload);
+  await bus.subscribe<PushMessage | UsersPushMessage>(PUSH_TOPIC, (message) => {
+    const push = message.payload;
+    // A many-users push is recorded as the single-user pushes each hub instance would expand it to.
+    if ('userIds' in push)
+      for (const userId of push.userIds)
+        pushes.push({
+          type: push.type,
+          userId,
+          contextId: push.contextId,
+          payload: { UserId: userId, Date: push.date },
+        });
+    else pushes.push(push);
     return Promise.resolve();
   });
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { PUSH_TOPIC, type PushMessage } from '@keyhaven/contracts';
+import { PUSH_TOPIC, type PushMessage, type UsersPushMessage } from '@keyhaven/contracts';
 import { EVENT_BUS, type EventBus } from './event-bus.port';
 
 /** Publishes changes for the notifications service; a bus failure never fails the write that caused it. */
@@ -15,10 +15,16 @@ export class PushPublisher {
     });
   }
 
-  /** One message per user, e.g. every member of an organization whose data changed. */
+  /**
+   * The same change for many users, e.g. every member of an organization whose data changed: one bus
+   * message (not one per member), which each hub instance expands for the users connected to it.
+   */
   publishToUsers(type: number, userIds: Iterable<string>, contextId: string | null = null): void {
-    const date = new Date();
-    for (const userId of new Set(userIds))
-      this.publish({ type, userId, contextId, payload: { UserId: userId, Date: date } });
+    const unique = [...new Set(userIds)];
+    if (unique.length === 0) return;
+    const message: UsersPushMessage = { type, userIds: unique, contextId, date: new Date().toISOString() };
+    this.bus.publish(PUSH_TOPIC, message).catch((error: unknown) => {
+      this.logger.warn(`push not published: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 }

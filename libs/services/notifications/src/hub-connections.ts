@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { PushType, type PushMessage } from '@keyhaven/contracts';
+import { PushType, type PushMessage, type UsersPushMessage } from '@keyhaven/contracts';
 import { UserRepository } from '@keyhaven/domain-auth';
 import { messagePackHubProtocol, type HubProtocol } from '@keyhaven/signalr';
 import type { ConnectionEvents, HubConnection } from './hub-connection';
@@ -18,6 +18,9 @@ export const AUTH_REQUEST_RESPONSE = 16;
 export const RECEIVE_MESSAGE = 'ReceiveMessage';
 /** Each keep-alive interval is cut into this many ticks, each pinging its share of the connections. */
 const KEEPALIVE_SLICES = 15;
+
+/** Users whose security stamps one statement of the periodic check reads. */
+const STAMP_BATCH = 1000;
 /** Spelled as the clients spell it. */
 export const AUTH_REQUEST_RESPONSE_RECEIVED = 'AuthRequestResponseRecieved';
 
@@ -165,6 +168,21 @@ export class HubConnections
     return sent;
   }
 
+  /** A change for many users: each of them connected here gets `{ UserId, Date }`, as from a single-user push. */
+  deliverToUsers(push: UsersPushMessage): number {
+    let sent = 0;
+    for (const userId of push.userIds) {
+      if (!this.byUser.has(userId)) continue;
+      sent += this.deliver({
+        type: push.type,
+        userId,
+        contextId: push.contextId,
+        payload: { UserId: userId, Date: push.date },
+      });
+    }
+    return sent;
+  }
+
   private sendAll(connections: Set<HubConnection>, frames: Frames): number {
     let sent = 0;
     // A copy: a slow consumer dropped while sending leaves the set.
@@ -183,25 +201,35 @@ export class HubConnections
     if (this.checkingStamps) return;
     this.checkingStamps = true;
     try {
-      // One user at a time: a sweep never takes more than one database connection.
-      for (const [userId, connections] of [...this.byUser]) {
-        const stamp = await this.users.securityStampOf(userId);
-        const stale = [...connections].filter((c) => c.identity.kind === 'user' && c.identity.stamp !== stamp);
-        if (stale.length === 0) continue;
-        const frames = new Frames(RECEIVE_MESSAGE, {
-          ContextId: null,
-          Type: PushType.LogOut,
-          Payload: { UserId: userId, Date: new Date().toISOString() },
-        });
-        for (const connection of stale) {
-          if (connection.protocol) connection.send(frames.for(connection.protocol));
-          connection.close(null, false);
-        }
+      // A statement per STAMP_BATCH users, one after the other: 10,000 users are a handful of queries,
+      // and a sweep never takes more than one database connection.
+      const userIds = [...this.byUser.keys()];
+      for (let i = 0; i < userIds.length; i += STAMP_BATCH) {
+        const batch = userIds.slice(i, i + STAMP_BATCH);
+        const stamps = await this.users.securityStampsOf(batch);
+        for (const userId of batch) this.logOutStale(userId, stamps.get(userId) ?? null);
       }
     } catch (error) {
       this.logger.warn(`security stamp check failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       this.checkingStamps = false;
+    }
+  }
+
+  /** Connections of the user issued under another stamp (or the user is gone or disabled) get LogOut and close. */
+  private logOutStale(userId: string, stamp: string | null): void {
+    const connections = this.byUser.get(userId);
+    if (!connections) return;
+    const stale = [...connections].filter((c) => c.identity.kind === 'user' && c.identity.stamp !== stamp);
+    if (stale.length === 0) return;
+    const frames = new Frames(RECEIVE_MESSAGE, {
+      ContextId: null,
+      Type: PushType.LogOut,
+      Payload: { UserId: userId, Date: new Date().toISOString() },
+    });
+    for (const connection of stale) {
+      if (connection.protocol) connection.send(frames.for(connection.protocol));
+      connection.close(null, false);
     }
   }
 }

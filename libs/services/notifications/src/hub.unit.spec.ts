@@ -59,7 +59,10 @@ function setUp(stamps: Record<string, string> = {}): {
   hub: HubConnections;
   open: (identity: HubIdentity, protocol?: 'json' | 'messagepack') => { socket: FakeSocket; connection: HubConnection };
 } {
-  const users = { securityStampOf: (id: string) => Promise.resolve(stamps[id] ?? null) } as unknown as UserRepository;
+  const users = {
+    securityStampsOf: (ids: string[]) =>
+      Promise.resolve(new Map(ids.flatMap((id) => (stamps[id] ? [[id, stamps[id]] as const] : [])))),
+  } as unknown as UserRepository;
   const hub = new HubConnections(settings, users);
   return {
     hub,
@@ -130,7 +133,7 @@ void describe('hub delivery', () => {
   });
 
   void it('pings every connection once per keep-alive interval, a slice of them per tick', async () => {
-    const users = { securityStampOf: () => Promise.resolve(null) } as unknown as UserRepository;
+    const users = { securityStampsOf: () => Promise.resolve(new Map()) } as unknown as UserRepository;
     const hub = new HubConnections({ ...settings, keepAliveMs: 300 }, users);
     const sockets: FakeSocket[] = [];
     for (let i = 0; i < 45; i++) {
@@ -214,6 +217,51 @@ void describe('hub delivery', () => {
     assert.equal(stale.socket.closedWith?.code, 1000);
     assert.deepEqual(current.socket.sent, []);
     assert.equal(current.socket.closedWith, undefined);
+  });
+
+  void it('the stamp check reads many users per statement and logs out a user who is gone or disabled', async () => {
+    const asked: string[][] = [];
+    const users = {
+      securityStampsOf: (ids: string[]) => {
+        asked.push(ids);
+        return Promise.resolve(new Map(ids.filter((id) => id !== 'user-7').map((id) => [id, 'stamp-1'] as const)));
+      },
+    } as unknown as UserRepository;
+    const hub = new HubConnections(settings, users);
+    const sockets = Array.from({ length: 1500 }, (_, i) => {
+      const socket = new FakeSocket();
+      new HubConnection(socket as unknown as WebSocket, { ...userA, userId: `user-${i}` }, settings, hub);
+      socket.receive(`{"protocol":"json","version":1}${RS}`);
+      socket.sent.length = 0;
+      return socket;
+    });
+    await hub.checkStamps();
+    assert.deepEqual(
+      asked.map((ids) => ids.length),
+      [1000, 500],
+    );
+    assert.equal(sockets[7]?.closedWith?.code, 1000);
+    assert.equal(sockets.filter((s) => s.closedWith !== undefined).length, 1);
+  });
+
+  void it('a push for many users is delivered to those of them connected here, each with its own UserId', () => {
+    const { hub, open } = setUp();
+    const a = open(userA);
+    const b = open({ ...userA, userId: 'user-b' });
+    const c = open({ ...userA, userId: 'user-c' });
+    const sent = hub.deliverToUsers({
+      type: PushType.SyncOrgKeys,
+      userIds: ['user-a', 'user-b', 'user-absent'],
+      contextId: null,
+      date: '2026-01-02T03:04:05.678Z',
+    });
+    assert.equal(sent, 2);
+    assert.match(
+      a.socket.sent[0]?.data.toString() ?? '',
+      /"Type":6,"Payload":\{"UserId":"user-a","Date":"2026-01-02T03:04:05.678Z"\}/,
+    );
+    assert.match(b.socket.sent[0]?.data.toString() ?? '', /"UserId":"user-b"/);
+    assert.deepEqual(c.socket.sent, []);
   });
 
   void it('a client close message, garbage, or a flood ends only that connection', () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_BUS, type BusSubscription, type EventBus } from '@keyhaven/bus';
-import { PUSH_TOPIC, type PushMessage } from '@keyhaven/contracts';
+import { PUSH_TOPIC, type PushMessage, type UsersPushMessage } from '@keyhaven/contracts';
 import { HubConnections } from './hub-connections';
 
 function isPush(value: unknown): value is PushMessage {
@@ -12,6 +12,18 @@ function isPush(value: unknown): value is PushMessage {
     (push['contextId'] === null || typeof push['contextId'] === 'string') &&
     typeof push['payload'] === 'object' &&
     push['payload'] !== null
+  );
+}
+
+function isUsersPush(value: unknown): value is UsersPushMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const push = value as Record<string, unknown>;
+  return (
+    typeof push['type'] === 'number' &&
+    Array.isArray(push['userIds']) &&
+    push['userIds'].every((id) => typeof id === 'string') &&
+    (push['contextId'] === null || typeof push['contextId'] === 'string') &&
+    typeof push['date'] === 'string'
   );
 }
 
@@ -34,6 +46,7 @@ export class PushFanout implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationBootstrap(): Promise<void> {
     this.subscription = await this.bus.subscribe<unknown>(PUSH_TOPIC, (message) => {
       if (isPush(message.payload)) this.connections.deliver(message.payload);
+      else if (isUsersPush(message.payload)) this.connections.deliverToUsers(message.payload);
       else this.logger.warn('ignored a malformed push message');
       return Promise.resolve();
     });

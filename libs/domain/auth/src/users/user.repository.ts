@@ -145,6 +145,16 @@ export class UserRepository {
     return rows[0]?.security_stamp ?? null;
   }
 
+  /** The stamps of many users in one statement (the hub's periodic check); disabled and deleted users are absent. */
+  async securityStampsOf(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.rows<{ id: string; security_stamp: string }>(
+      'SELECT id, security_stamp FROM app_user WHERE id = ANY($1::uuid[]) AND enabled',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.security_stamp]));
+  }
+
   /** False when the email is taken (unique index), so concurrent registrations cannot both win. */
   async insert(user: NewUser): Promise<boolean> {
     const now = new Date();
