@@ -20,6 +20,7 @@ import { OrganizationRepository } from './organization.repository';
 import { OrganizationsService } from './organizations.service';
 import { PoliciesService } from './policies.service';
 import { PolicyRepository } from './policy.repository';
+import { OffboardingService, OperatorActionsService, OperatorDirectory, OperatorEvents } from './operator';
 
 const providers = [
   PushPublisher,
@@ -39,6 +40,10 @@ const providers = [
   OrganizationsService,
   PoliciesService,
   PolicyRepository,
+  OperatorDirectory,
+  OperatorEvents,
+  OperatorActionsService,
+  OffboardingService,
 ];
 
 /**

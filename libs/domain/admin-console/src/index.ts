@@ -18,5 +18,6 @@ export * from './directory-import.service';
 export * from './login-policies';
 export * from './grant-rules';
 export * from './collection-import.service';
+export * from './operator';
 export * from './account-recovery/account-recovery.service';
 export * from './account-recovery/recovery-rules';

@@ -264,6 +264,14 @@ export class MembersService {
     return Promise.all(pending.map((m) => this.sendInvite(org.id, org.name, m.id, m.email ?? '')));
   }
 
+  /** The operator (admin portal, CLI) sends an invitation again: no acting member, any organization. */
+  async resendInvitation(organizationId: string, memberId: string): Promise<InviteResult> {
+    const org = await this.organizations.findById(organizationId);
+    const member = await this.members.findInOrg(organizationId, memberId);
+    if (!org || member?.status !== MemberStatus.Invited || !member.email) throw notFound('Member');
+    return this.sendInvite(org.id, org.name, member.id, member.email);
+  }
+
   private async sendInvite(
     organizationId: string,
     organizationName: string,

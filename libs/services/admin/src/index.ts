@@ -1,2 +1,3 @@
 export * from './admin.module';
+export { hashAdminToken } from './auth/admin-token';
 export const ADMIN_PREFIX = 'admin';
