@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { Database } from '@keyhaven/db';
+import { Database, EventRecorder } from '@keyhaven/db';
 import { AccountRevisionService } from '@keyhaven/domain-auth';
 import { PushPublisher } from '@keyhaven/bus';
-import { PushType, isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
+import { EventType, PushType, isWellFormedEncString, notFound, guid } from '@keyhaven/contracts';
 import { MemberRepository } from './member.repository';
 import {
   CollectionRepository,
@@ -49,6 +49,7 @@ export class CollectionsService {
     private readonly revisions: AccountRevisionService,
     private readonly members: MemberRepository,
     private readonly push: PushPublisher,
+    private readonly events: EventRecorder,
   ) {}
 
   /** The caller's collections across every organization, with the access they really have. */
@@ -157,6 +158,11 @@ export class CollectionsService {
       }
       await this.collections.setAccess(actor.organizationId, collection.id, users, body.groups ?? []);
       await this.touchOrg(actor.organizationId);
+      await this.events.record({
+        type: EventType.Collection_Created,
+        organizationId: actor.organizationId,
+        collectionId: collection.id,
+      });
       return collection;
     });
     return this.withAccess(created);
@@ -180,6 +186,11 @@ export class CollectionsService {
         );
       }
       await this.touchOrg(actor.organizationId);
+      await this.events.record({
+        type: EventType.Collection_Updated,
+        organizationId: actor.organizationId,
+        collectionId,
+      });
       const updated = await this.collections.findInOrg(actor.organizationId, collectionId);
       if (!updated) throw notFound('Collection');
       return updated;
@@ -198,6 +209,13 @@ export class CollectionsService {
     await this.db.transaction(async () => {
       await this.collections.delete(actor.organizationId, collectionIds);
       await this.touchOrg(actor.organizationId);
+      await this.events.record(
+        collectionIds.map((collectionId) => ({
+          type: EventType.Collection_Deleted,
+          organizationId: actor.organizationId,
+          collectionId,
+        })),
+      );
     });
     // Items may have left the members' view with the collections: their clients run a full sync.
     this.push.publishToUsers(PushType.SyncVault, await this.members.userIdsOf(actor.organizationId));

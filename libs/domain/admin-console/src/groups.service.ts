@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { Database } from '@keyhaven/db';
-import { notFound, guid } from '@keyhaven/contracts';
+import { Database, EventRecorder } from '@keyhaven/db';
+import { EventType, notFound, guid } from '@keyhaven/contracts';
 import { GrantRules } from './grant-rules';
 import type { AccessSelection } from './collection.repository';
 import { GroupRepository, type Group } from './group.repository';
@@ -32,6 +32,7 @@ export class GroupsService {
     private readonly db: Database,
     private readonly groups: GroupRepository,
     private readonly grants: GrantRules,
+    private readonly events: EventRecorder,
   ) {}
 
   async require(organizationId: string, id: string): Promise<Group> {
@@ -82,6 +83,7 @@ export class GroupsService {
       const group = await this.groups.insert(organizationId, body.name, body.externalId ?? null);
       await this.groups.setCollections(organizationId, group.id, body.collections ?? []);
       await this.groups.setMembers(organizationId, group.id, body.users ?? []);
+      await this.events.record({ type: EventType.Group_Created, organizationId, groupId: group.id });
       return group;
     });
     return { ...group, collections: await this.groups.collectionsOf(group.id) };
@@ -100,6 +102,7 @@ export class GroupsService {
           await this.grants.keepUnmanaged(actor, await this.groups.collectionsOf(id), body.collections),
         );
       if (body.users) await this.groups.setMembers(organizationId, id, body.users);
+      await this.events.record({ type: EventType.Group_Updated, organizationId, groupId: id });
     });
     return this.getWithCollections(organizationId, id);
   }
@@ -108,11 +111,17 @@ export class GroupsService {
     const organizationId = actor.organizationId;
     await this.require(organizationId, id);
     this.grants.assertNotSelf(actor, memberIds);
-    await this.db.transaction(() => this.groups.setMembers(organizationId, id, memberIds));
+    await this.db.transaction(async () => {
+      await this.groups.setMembers(organizationId, id, memberIds);
+      await this.events.record({ type: EventType.Group_Updated, organizationId, groupId: id });
+    });
   }
 
   async delete(organizationId: string, ids: string[]): Promise<void> {
-    const deleted = await this.groups.delete(organizationId, ids);
-    if (deleted.length === 0) throw notFound('Group');
+    await this.db.transaction(async () => {
+      const deleted = await this.groups.delete(organizationId, ids);
+      if (deleted.length === 0) throw notFound('Group');
+      await this.events.record(deleted.map((groupId) => ({ type: EventType.Group_Deleted, organizationId, groupId })));
+    });
   }
 }

@@ -271,19 +271,19 @@ export class MemberRepository {
     organizationId: string,
     rule: 'without-two-factor' | 'in-other-organizations',
     reason: string,
-  ): Promise<{ userId: string; email: string }[]> {
+  ): Promise<{ memberId: string; userId: string; email: string }[]> {
     const condition =
       rule === 'without-two-factor'
         ? 'u.totp_secret IS NULL'
         : 'EXISTS (SELECT 1 FROM organization_user o WHERE o.user_id = m.user_id AND o.organization_id <> m.organization_id AND o.status <> -1)';
-    const rows = await this.db.rows<{ user_id: string; email: string }>(
+    const rows = await this.db.rows<{ id: string; user_id: string; email: string }>(
       `UPDATE organization_user m SET status = -1, revoked_reason = $2, revision_date = $3
        FROM app_user u
        WHERE m.organization_id = $1 AND u.id = m.user_id AND m.type NOT IN (0, 1) AND m.status IN (1, 2) AND ${condition}
-       RETURNING m.user_id, u.email`,
+       RETURNING m.id, m.user_id, u.email`,
       [organizationId, reason, new Date()],
     );
-    return rows.map((r) => ({ userId: r.user_id, email: r.email }));
+    return rows.map((r) => ({ memberId: r.id, userId: r.user_id, email: r.email }));
   }
 
   /** Memberships of many users, in one query. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { Database } from '@keyhaven/db';
+import { Database, EventRecorder } from '@keyhaven/db';
 import { badRequest, isWellFormedEncString, notFound, guid, opaqueJsonObject } from '@keyhaven/contracts';
 import {
   AccessTokens,
@@ -12,7 +12,7 @@ import {
 } from '@keyhaven/domain-auth';
 import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
-import { PushType } from '@keyhaven/contracts';
+import { EventType, PushType } from '@keyhaven/contracts';
 import { MemberStatus, MemberType, PolicyType, normalizePermissions } from './enums';
 import { AccountRecoveryService } from './account-recovery/account-recovery.service';
 import { GrantRules } from './grant-rules';
@@ -103,6 +103,7 @@ export class MembersService {
     private readonly grants: GrantRules,
     private readonly accounts: AccountsService,
     private readonly recovery: AccountRecoveryService,
+    private readonly events: EventRecorder,
   ) {}
 
   /** Every member with account details, collections and groups: three queries whatever the size. */
@@ -241,6 +242,13 @@ export class MembersService {
       inserted.map((m) => m.id),
       spec.collections,
       spec.groups,
+    );
+    await this.events.record(
+      inserted.map((m) => ({
+        type: EventType.OrganizationUser_Invited,
+        organizationId: orgId,
+        organizationUserId: m.id,
+      })),
     );
     // In the order asked for (RETURNING does not promise one).
     const idByEmail = new Map(inserted.map((m) => [m.email, m.id]));
@@ -392,6 +400,13 @@ export class MembersService {
         }
       }
       await this.members.confirmMany(orgId, accepted);
+      await this.events.record(
+        accepted.map((a) => ({
+          type: EventType.OrganizationUser_Confirmed,
+          organizationId: orgId,
+          organizationUserId: a.id,
+        })),
+      );
       await this.revisions.touchUsers(confirmed.flatMap((m) => (m.userId ? [m.userId] : [])));
       return { results, confirmed };
     });
@@ -447,6 +462,11 @@ export class MembersService {
         );
       if (body.groups) await this.members.setGroups(actor.organizationId, memberId, body.groups);
       if (member.userId) await this.revisions.touchUsers([member.userId]);
+      const changed = { organizationId: actor.organizationId, organizationUserId: memberId };
+      await this.events.record([
+        { type: EventType.OrganizationUser_Updated, ...changed },
+        ...(body.groups ? [{ type: EventType.OrganizationUser_UpdatedGroups, ...changed }] : []),
+      ]);
     });
     this.pushOrgKeys([member]);
   }
@@ -464,6 +484,7 @@ export class MembersService {
         targets.map((m) => ({ id: m.id, status: MemberStatus.Revoked, revokedReason: reason })),
       );
       await this.revisions.touchUsers(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
+      await this.recordForEach(EventType.OrganizationUser_Revoked, actor.organizationId, targets);
     });
     this.pushOrgKeys(targets);
   }
@@ -490,6 +511,7 @@ export class MembersService {
         })),
       );
       await this.revisions.touchUsers(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
+      await this.recordForEach(EventType.OrganizationUser_Restored, actor.organizationId, targets);
     });
     this.pushOrgKeys(targets);
   }
@@ -510,8 +532,14 @@ export class MembersService {
         targets.map((m) => m.id),
       );
       await this.revisions.touchUsers(targets.flatMap((m) => (m.userId ? [m.userId] : [])));
+      await this.recordForEach(EventType.OrganizationUser_Removed, actor.organizationId, targets);
     });
     this.pushOrgKeys(targets);
+  }
+
+  /** One event per member, in one insert, in the caller's transaction. */
+  private recordForEach(type: EventType, organizationId: string, members: readonly Membership[]): Promise<void> {
+    return this.events.record(members.map((m) => ({ type, organizationId, organizationUserId: m.id })));
   }
 
   /**

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { Database } from '@keyhaven/db';
+import { Database, EventRecorder } from '@keyhaven/db';
 import { PushPublisher } from '@keyhaven/bus';
-import { PushType, badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
+import { EventType, PushType, badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
 import { AccountsService, AccountRevisionService, UserRepository, newApiKey } from '@keyhaven/domain-auth';
 import { CollectionRepository } from './collection.repository';
 import { MemberStatus, MemberType, PolicyType } from './enums';
@@ -45,6 +45,7 @@ export class OrganizationsService {
     private readonly revisions: AccountRevisionService,
     private readonly accounts: AccountsService,
     private readonly push: PushPublisher,
+    private readonly events: EventRecorder,
   ) {}
 
   /** The creator becomes its confirmed owner with the org key the client wrapped for them. */
@@ -104,9 +105,12 @@ export class OrganizationsService {
   }
 
   async update(id: string, body: z.infer<typeof updateOrganizationSchema>): Promise<Organization> {
-    await this.organizations.update(id, {
-      ...(body.name ? { name: body.name } : {}),
-      ...(body.billingEmail ? { billingEmail: body.billingEmail } : {}),
+    await this.db.transaction(async () => {
+      await this.organizations.update(id, {
+        ...(body.name ? { name: body.name } : {}),
+        ...(body.billingEmail ? { billingEmail: body.billingEmail } : {}),
+      });
+      await this.events.record({ type: EventType.Organization_Updated, organizationId: id });
     });
     // Members' clients show the organization's name: they re-read their organizations.
     this.push.publishToUsers(PushType.SyncOrganizations, await this.members.userIdsOf(id));
@@ -133,6 +137,11 @@ export class OrganizationsService {
     await this.db.transaction(async () => {
       await this.members.delete(membership.organizationId, [membership.id]);
       await this.revisions.touchUsers(leaver);
+      await this.events.record({
+        type: EventType.OrganizationUser_Left,
+        organizationId: membership.organizationId,
+        organizationUserId: membership.id,
+      });
     });
     // The leaver's other clients drop the organization and its items.
     this.push.publishToUsers(PushType.SyncOrganizations, leaver);

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { Database } from '@keyhaven/db';
+import { Database, EventRecorder } from '@keyhaven/db';
 import { AccountRevisionService } from '@keyhaven/domain-auth';
 import { badRequest, opaqueJsonObject } from '@keyhaven/contracts';
 import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
-import { PushType } from '@keyhaven/contracts';
+import { EventType, PushType } from '@keyhaven/contracts';
 import { Inject } from '@nestjs/common';
 import { KNOWN_POLICY_TYPES, PolicyType } from './enums';
 import { MemberRepository } from './member.repository';
@@ -30,6 +30,7 @@ export class PoliciesService {
     @Inject(MAILER) private readonly mailer: Mailer,
     private readonly push: PushPublisher,
     private readonly revisions: AccountRevisionService,
+    private readonly events: EventRecorder,
   ) {}
 
   /** Policy types as the clients number them; anything else is refused before it reaches the store. */
@@ -67,6 +68,13 @@ export class PoliciesService {
         [userId, TWO_FACTOR_REASON, new Date()],
       );
       if (rows.length > 0) await this.revisions.touchUsers([userId]);
+      await this.events.record(
+        rows.map((r) => ({
+          type: EventType.OrganizationUser_Revoked_TwoFactorNonCompliance,
+          organizationId: r.organization_id,
+          organizationUserId: r.id,
+        })),
+      );
       return rows.length;
     });
     if (affected > 0)
@@ -86,6 +94,7 @@ export class PoliciesService {
     // One statement revokes whoever the newly enabled policy excludes, whatever the organization's size.
     const { policy, revoked, reason } = await this.db.transaction(async () => {
       const saved = await this.policies.upsert(organizationId, type, body.enabled, body.data ?? null);
+      await this.events.record({ type: EventType.Policy_Updated, organizationId, policyId: saved.id });
       const rule = !body.enabled
         ? null
         : type === PolicyType.TwoFactorAuthentication
@@ -95,6 +104,13 @@ export class PoliciesService {
             : null;
       if (!rule) return { policy: saved, revoked: [], reason: '' };
       const revoked = await this.members.revokeExcluded(organizationId, rule.rule, rule.reason);
+      const revokedType =
+        rule.rule === 'without-two-factor'
+          ? EventType.OrganizationUser_Revoked_TwoFactorNonCompliance
+          : EventType.OrganizationUser_Revoked_SingleOrganizationNonCompliance;
+      await this.events.record(
+        revoked.map((r) => ({ type: revokedType, organizationId, organizationUserId: r.memberId })),
+      );
       // The revoked members' clients must sync to drop the organization.
       await this.revisions.touchUsers(revoked.map((r) => r.userId));
       return { policy: saved, revoked, reason: rule.reason };
