@@ -94,6 +94,8 @@ export class HealthModule {
       module: HealthModule,
       controllers: [HealthController],
       providers: [{ provide: HEALTH_CHECKS, useValue: checks }],
+      // The admin service's diagnostics page runs the same checks.
+      exports: [HEALTH_CHECKS],
     };
   }
 }
