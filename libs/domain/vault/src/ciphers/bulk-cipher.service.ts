@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '@keyhaven/db';
-import { PushType, badRequest, notFound } from '@keyhaven/contracts';
+import { Database, EventRecorder } from '@keyhaven/db';
+import { EventType, PushType, badRequest, notFound } from '@keyhaven/contracts';
 import { FolderService } from '../folders/folder.service';
 import { VaultPush } from '../vault-push';
 import { VaultRevisions } from '../vault-revisions';
 import { CipherAccessRepository, CipherWriteRepository, type AccessibleCipher } from './cipher-access.repository';
 import { CipherRepository } from './cipher.repository';
+import { cipherEvent } from './cipher-events';
 
 /**
  * Trash, restore, permanent delete and move, for one item or many: each in one transaction, bounded in
@@ -21,20 +22,31 @@ export class BulkCipherService {
     private readonly folders: FolderService,
     private readonly revisions: VaultRevisions,
     private readonly push: VaultPush,
+    private readonly events: EventRecorder,
   ) {}
 
   async softDelete(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
-    const changed = await this.changeMany(userId, ids, () => this.writes.softDelete(ids, userId));
+    const changed = await this.changeMany(
+      userId,
+      ids,
+      () => this.writes.softDelete(ids, userId),
+      EventType.Cipher_SoftDeleted,
+    );
     this.push.cipherIds(PushType.SyncCipherUpdate, userId, deviceId, changed);
   }
 
   async restore(userId: string, ids: string[]): Promise<AccessibleCipher[]> {
-    const changed = await this.changeMany(userId, ids, () => this.writes.restore(ids, userId));
+    const changed = await this.changeMany(
+      userId,
+      ids,
+      () => this.writes.restore(ids, userId),
+      EventType.Cipher_Restored,
+    );
     return this.access.findManyForUser(changed, userId);
   }
 
   async deletePermanently(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
-    const changed = await this.changeMany(userId, ids, () => this.writes.delete(ids, userId));
+    const changed = await this.changeMany(userId, ids, () => this.writes.delete(ids, userId), EventType.Cipher_Deleted);
     this.push.cipherIds(PushType.SyncLoginDelete, userId, deviceId, changed);
   }
 
@@ -73,7 +85,13 @@ export class BulkCipherService {
     return found;
   }
 
-  private async changeMany(userId: string, ids: string[], change: () => Promise<string[]>): Promise<string[]> {
+  /** `eventType`: what to record for each changed item (moving between folders records nothing). */
+  private async changeMany(
+    userId: string,
+    ids: string[],
+    change: () => Promise<string[]>,
+    eventType?: EventType,
+  ): Promise<string[]> {
     if (ids.length === 0) throw badRequest('No items given.', { ids: ['At least one id is required.'] });
     return this.db.transaction(async () => {
       // Read the owning organizations first: a permanent delete takes the rows with it.
@@ -83,6 +101,8 @@ export class BulkCipherService {
         await this.revisions.user(userId);
         const organizations = new Set(changed.flatMap((id) => owners.get(id) ?? []));
         for (const organizationId of organizations) await this.revisions.organization(organizationId);
+        if (eventType !== undefined)
+          await this.events.record(changed.map((id) => cipherEvent(eventType, id, owners.get(id) ?? null, userId)));
       }
       return changed;
     });

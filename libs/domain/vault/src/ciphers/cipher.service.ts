@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { Database } from '@keyhaven/db';
-import { PushType, badRequest, notFound } from '@keyhaven/contracts';
+import { Database, EventRecorder } from '@keyhaven/db';
+import { EventType, PushType, badRequest, notFound } from '@keyhaven/contracts';
 import { OrgAccess, isAdmin, type Membership, type Need } from '@keyhaven/domain-admin-console';
 import { FolderService } from '../folders/folder.service';
 import { assertActor } from '../org-actor';
 import { VaultPush } from '../vault-push';
 import { VaultRevisions } from '../vault-revisions';
 import { cipherJson } from './cipher';
+import { cipherEvent } from './cipher-events';
 import { CipherAccessRepository, CipherWriteRepository, type AccessibleCipher } from './cipher-access.repository';
 import type { CipherRequest } from './cipher-request';
 import type { partialSchema } from './cipher-schemas';
@@ -34,6 +35,7 @@ export class CipherService {
     private readonly orgAccess: OrgAccess,
     private readonly revisions: VaultRevisions,
     private readonly push: VaultPush,
+    private readonly events: EventRecorder,
   ) {}
 
   /** Every item the user reaches, with what they may do to each. */
@@ -65,6 +67,7 @@ export class CipherService {
     const found = await this.db.transaction(async () => {
       const created = toNewCipher(request, await this.folders.requireOwn(userId, request.folderId));
       await this.ciphers.insertForUser(userId, created);
+      await this.events.record(cipherEvent(EventType.Cipher_Created, created.id, null, userId));
       await this.revisions.user(userId);
       return this.mustFind(created.id, userId);
     });
@@ -91,6 +94,7 @@ export class CipherService {
         });
       await this.ciphers.setUserState(userId, [created.id], folderId, created.favorite);
       await this.revisions.organization(organizationId);
+      await this.events.record(cipherEvent(EventType.Cipher_Created, created.id, organizationId, userId));
       return this.mustFind(created.id, userId);
     });
     this.push.cipher(PushType.SyncCipherCreate, userId, deviceId, found.cipher);
@@ -125,6 +129,7 @@ export class CipherService {
       const revisionDate = await this.writes.replaceData(id, next);
       await this.ciphers.setUserState(userId, [id], next.folderId, next.favorite);
       await this.revisions.ownerOf(existing.cipher, userId);
+      await this.events.record(cipherEvent(EventType.Cipher_Updated, id, existing.cipher.organizationId, userId));
       const { folderId, favorite, type, data, key, reprompt, archivedDate } = next;
       const cipher = { ...existing.cipher, folderId, favorite, type, data, key, reprompt, archivedDate, revisionDate };
       return { cipher, access: existing.access };

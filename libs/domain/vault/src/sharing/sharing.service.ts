@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { Database } from '@keyhaven/db';
-import { PushType, badRequest, notFound } from '@keyhaven/contracts';
+import { Database, EventRecorder } from '@keyhaven/db';
+import { EventType, PushType, badRequest, notFound } from '@keyhaven/contracts';
 import { OrgAccess } from '@keyhaven/domain-admin-console';
 import { cipherJson } from '../ciphers/cipher';
+import { cipherEvent } from '../ciphers/cipher-events';
 import {
   CipherAccessRepository,
   CipherWriteRepository,
@@ -25,6 +26,7 @@ export class SharingService {
     private readonly orgAccess: OrgAccess,
     private readonly revisions: VaultRevisions,
     private readonly push: VaultPush,
+    private readonly events: EventRecorder,
   ) {}
 
   /** Moves a personal item into an organization, re-encrypted by the client with the org key. */
@@ -64,6 +66,7 @@ export class SharingService {
           collectionIds: ['No writable collection.'],
         });
       await this.revisions.organization(organizationId);
+      await this.events.record(ids.map((id) => cipherEvent(EventType.Cipher_Shared, id, organizationId, userId)));
       return this.findAll(ids, userId);
     });
     for (const found of shared) this.push.cipher(PushType.SyncCipherUpdate, userId, deviceId, found.cipher);
@@ -80,6 +83,9 @@ export class SharingService {
       if (!existing?.cipher.organizationId || !existing.access.manage) throw notFound('Cipher');
       await this.writes.replaceCollections(userId, existing.cipher.organizationId, id, collectionIds);
       await this.revisions.organization(existing.cipher.organizationId);
+      await this.events.record(
+        cipherEvent(EventType.Cipher_UpdatedCollections, id, existing.cipher.organizationId, userId),
+      );
       return this.access.findForUser(id, userId);
     });
     return found ? cipherJson(found.cipher, found.access) : null;
