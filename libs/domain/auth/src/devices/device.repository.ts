@@ -10,6 +10,10 @@ export interface Device {
   readonly name: string;
   readonly creationDate: Date;
   readonly revisionDate: Date;
+  /** The last login or token refresh from this device. */
+  readonly lastActivityDate: Date | null;
+  /** The newest unanswered, unexpired login-with-device request this device made (device list only). */
+  readonly pendingAuthRequest?: { readonly id: string; readonly creationDate: Date } | null;
 }
 
 interface DeviceRow {
@@ -20,6 +24,9 @@ interface DeviceRow {
   name: string;
   creation_date: Date;
   revision_date: Date;
+  last_seen_at: Date | null;
+  pending_id?: string | null;
+  pending_date?: Date | null;
 }
 
 const toDevice = (r: DeviceRow): Device => ({
@@ -30,6 +37,8 @@ const toDevice = (r: DeviceRow): Device => ({
   name: r.name,
   creationDate: new Date(r.creation_date),
   revisionDate: new Date(r.revision_date),
+  lastActivityDate: r.last_seen_at ? new Date(r.last_seen_at) : null,
+  pendingAuthRequest: r.pending_id && r.pending_date ? { id: r.pending_id, creationDate: new Date(r.pending_date) } : null,
 });
 
 @Injectable()
@@ -51,10 +60,19 @@ export class DeviceRepository {
     return toDevice(row);
   }
 
-  async listForUser(userId: string): Promise<Device[]> {
-    const rows = await this.db.rows<DeviceRow>('SELECT * FROM device WHERE user_id = $1 ORDER BY creation_date', [
-      userId,
-    ]);
+  /** With each device's newest pending login-with-device request created after `pendingSince`, in one statement. */
+  async listForUser(userId: string, pendingSince: Date): Promise<Device[]> {
+    const rows = await this.db.rows<DeviceRow>(
+      `SELECT d.*, p.id AS pending_id, p.creation_date AS pending_date FROM device d
+       LEFT JOIN LATERAL (
+         SELECT a.id, a.creation_date FROM auth_request a
+         WHERE a.user_id = d.user_id AND a.request_device_identifier = d.identifier
+           AND a.approved IS NULL AND a.creation_date >= $2
+         ORDER BY a.creation_date DESC LIMIT 1
+       ) p ON true
+       WHERE d.user_id = $1 ORDER BY d.creation_date`,
+      [userId, pendingSince],
+    );
     return rows.map(toDevice);
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PushPublisher } from '@keyhaven/bus';
 import { PushType, assertStorableText, notFound } from '@keyhaven/contracts';
+import { AUTH_REQUEST_LIFETIME_MS } from '../auth-requests/auth-requests.service';
 import { normalizeEmail } from '../users/user';
 import { DeviceRepository, type Device } from './device.repository';
 
@@ -12,7 +13,11 @@ export function deviceJson(device: Device): Record<string, unknown> {
     identifier: device.identifier,
     creationDate: device.creationDate.toISOString(),
     revisionDate: device.revisionDate.toISOString(),
+    lastActivityDate: device.lastActivityDate?.toISOString() ?? null,
     isTrusted: false,
+    devicePendingAuthRequest: device.pendingAuthRequest
+      ? { id: device.pendingAuthRequest.id, creationDate: device.pendingAuthRequest.creationDate.toISOString() }
+      : null,
     object: 'device',
   };
 }
@@ -26,7 +31,7 @@ export class DevicesService {
   ) {}
 
   list(userId: string): Promise<Device[]> {
-    return this.devices.listForUser(userId);
+    return this.devices.listForUser(userId, new Date(Date.now() - AUTH_REQUEST_LIFETIME_MS));
   }
 
   /** Asked before login: the base64url email and the device identifier the client sends. */
