@@ -38,7 +38,8 @@ const toDevice = (r: DeviceRow): Device => ({
   creationDate: new Date(r.creation_date),
   revisionDate: new Date(r.revision_date),
   lastActivityDate: r.last_seen_at ? new Date(r.last_seen_at) : null,
-  pendingAuthRequest: r.pending_id && r.pending_date ? { id: r.pending_id, creationDate: new Date(r.pending_date) } : null,
+  pendingAuthRequest:
+    r.pending_id && r.pending_date ? { id: r.pending_id, creationDate: new Date(r.pending_date) } : null,
 });
 
 @Injectable()
