@@ -1,6 +1,7 @@
 import { after, before } from 'node:test';
 import { startServer, type ServerProcess } from '@keyhaven/testing';
 import { cliSuite } from './bw-cli.suite';
+import { sendsCliSuite } from './bw-cli-sends.suite';
 
 let server: ServerProcess;
 
@@ -14,3 +15,4 @@ after(async () => {
 });
 
 cliSuite('the all-in-one server (pglite)', () => server);
+sendsCliSuite('the all-in-one server (pglite)', () => server);

@@ -1,4 +1,7 @@
 import { cliSuite } from './bw-cli.suite';
+import { sendsCliSuite } from './bw-cli-sends.suite';
 import { splitStack } from './split-stack';
 
-cliSuite('identity and api as separate services behind a router (postgres)', splitStack());
+const stack = splitStack();
+cliSuite('identity and api as separate services behind a router (postgres)', stack);
+sendsCliSuite('identity and api as separate services behind a router (postgres)', stack);
