@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import {
+  EventType,
   KdfType,
   PushType,
   badRequest,
@@ -13,6 +14,7 @@ import {
 } from '@keyhaven/contracts';
 import { MAILER, type Mailer } from '@keyhaven/mail';
 import { PushPublisher } from '@keyhaven/bus';
+import { Database, EventRecorder } from '@keyhaven/db';
 import { AttemptLimiter } from '../login/attempt-limiter';
 import { PasswordHasher } from '../password-hasher';
 import { newApiKey } from '../secrets';
@@ -85,6 +87,8 @@ export class AccountsService {
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
     private readonly push: PushPublisher,
+    private readonly db: Database,
+    private readonly events: EventRecorder,
   ) {}
 
   /** Returns the token when mail is not delivered (the client then continues at once), else null. */
@@ -186,11 +190,15 @@ export class AccountsService {
 
   async changePassword(user: User, body: z.infer<typeof passwordChangeSchema>): Promise<void> {
     await this.requireMasterPassword(user, body.masterPasswordHash);
-    await this.users.update(user.id, {
-      master_password_hash: await this.hasher.hash(body.newMasterPasswordHash),
-      master_password_hint: body.masterPasswordHint ?? null,
-      key: body.key,
-      security_stamp: randomUUID(),
+    const hash = await this.hasher.hash(body.newMasterPasswordHash);
+    await this.db.transaction(async () => {
+      await this.users.update(user.id, {
+        master_password_hash: hash,
+        master_password_hint: body.masterPasswordHint ?? null,
+        key: body.key,
+        security_stamp: randomUUID(),
+      });
+      await this.events.record({ type: EventType.User_ChangedPassword, userId: user.id });
     });
     await this.endSessions(user.id);
   }
