@@ -335,12 +335,18 @@ describeOnBackends('Sends', (backend) => {
   });
 
   test('Disable Send and Send Options policies: members refused, owners exempt, deleting allowed', async () => {
-    const [owner, member] = (await newPeople(server.http, [
+    const [owner, member, accepted, invited, admin] = (await newPeople(server.http, [
       `owner-${backend}@sends.test`,
       `member-${backend}@sends.test`,
-    ])) as [Person, Person];
+      `accepted-${backend}@sends.test`,
+      `invited-${backend}@sends.test`,
+      `admin-${backend}@sends.test`,
+    ])) as [Person, Person, Person, Person, Person];
     const org = await createOrg(server.http, owner, 'Send policies');
     await join(server.http, org, owner.token, member, { type: MemberType.User });
+    await join(server.http, org, owner.token, accepted, { type: MemberType.User }, 'accepted');
+    await join(server.http, org, owner.token, invited, { type: MemberType.User }, 'invited');
+    await join(server.http, org, owner.token, admin, { type: MemberType.Admin });
     const existing = await create(member);
     ok(
       await send(owner, 'PUT', `/api/organizations/${org.id}/policies/7`, {
@@ -365,5 +371,8 @@ describeOnBackends('Sends', (backend) => {
     assert.equal(await sendCount(member.userId), before + 1);
     ok(await send(member, 'DELETE', `/api/sends/${existing.id}`), 'delete stays allowed');
     ok(await send(owner, 'POST', '/api/sends', textSend(owner).body), 'owner exempt from 6');
+    ok(await send(admin, 'POST', '/api/sends', textSend(admin).body), 'admin exempt');
+    ok(await send(invited, 'POST', '/api/sends', textSend(invited).body), 'invited exempt');
+    assertApiError(await send(accepted, 'POST', '/api/sends', textSend(accepted).body), 400, 'accepted applies');
   });
 });

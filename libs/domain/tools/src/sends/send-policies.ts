@@ -4,15 +4,15 @@ import { MemberType, PolicyRepository, PolicyType } from '@keyhaven/domain-admin
 
 /**
  * Disable Send (6) and Send Options (7), enforced on create and edit (deleting is always allowed).
- * As in Bitwarden, owners and admins are exempt, and only confirmed memberships count (the
- * repository reads those), so invited and revoked members are exempt too.
+ * As in Bitwarden, owners and admins are exempt, and so are invited and revoked members: accepted
+ * and confirmed memberships count.
  */
 @Injectable()
 export class SendPolicies {
   constructor(private readonly policies: PolicyRepository) {}
 
   async assertAllowed(userId: string, hideEmail: boolean): Promise<void> {
-    const applying = (await this.policies.enabledForUser(userId)).filter(
+    const applying = (await this.policies.enabledForUser(userId, true)).filter(
       (p) => p.memberType !== MemberType.Owner && p.memberType !== MemberType.Admin,
     );
     if (applying.some((p) => p.type === PolicyType.DisableSend))
