@@ -33,7 +33,17 @@ const scopeConstraints = Object.entries(scopes).map(([scope, reaches]) => ({
  * across domains are allowed. `libs/db` (migrations) is outside the rule.
  */
 const tablesOf = {
-  auth: ['app_user', 'device', 'refresh_token', 'signing_key', 'two_factor_remember', 'emergency_access'],
+  auth: [
+    'app_user',
+    'device',
+    'refresh_token',
+    'signing_key',
+    'two_factor_remember',
+    'emergency_access',
+    'two_factor_provider',
+    'webauthn_credential',
+    'two_factor_code',
+  ],
   vault: ['cipher', 'cipher_user_state', 'folder', 'collection_cipher', 'cipher_import_stage'],
   'admin-console': [
     'organization',

@@ -21,6 +21,7 @@ import { ServerSecrets } from './tokens/server-secrets';
 import { SigningKeys } from './tokens/signing-keys';
 import { TwoFactorSettingsService } from './two-factor/two-factor-settings.service';
 import { TwoFactorService } from './two-factor/two-factor.service';
+import { twoFactorProviders } from './two-factor/two-factor.providers';
 import { AccountRevisionService } from './users/account-revision.service';
 import { ActivityService } from './users/activity.service';
 import { ProfileService } from './users/profile.service';
@@ -49,6 +50,7 @@ const providers = [
   SigningKeys,
   TwoFactorService,
   TwoFactorSettingsService,
+  ...twoFactorProviders,
   ProfileService,
   UserRepository,
 ];

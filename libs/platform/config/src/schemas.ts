@@ -104,6 +104,11 @@ const processShape = {
   /** Failed logins (or two-step codes) per account per 15 minutes before it is throttled. */
   LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
   /**
+   * New-device verification: a password login from a device the account never used gets
+   * `device_error` and a mailed code (needs SMTP). Off by default, as on Bitwarden's self-host.
+   */
+  NEW_DEVICE_VERIFICATION: bool(false),
+  /**
    * How long a rotated-out refresh token still refreshes (to the same successor), so concurrent
    * refreshes of one client both succeed; a reuse after it revokes the token's whole family.
    */

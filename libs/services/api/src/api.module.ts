@@ -25,6 +25,8 @@ import { DevicesController } from './accounts/devices.controller';
 import { EmergencyAccessController } from './accounts/emergency-access.controller';
 import { SettingsController } from './accounts/settings.controller';
 import { TwoFactorController } from './accounts/two-factor.controller';
+import { TwoFactorProvidersController } from './accounts/two-factor-providers.controller';
+import { NewDeviceVerificationController } from './accounts/new-device-verification.controller';
 import { ConfigController } from './config.controller';
 import { CiphersController } from './vault/ciphers.controller';
 import { FoldersController } from './vault/folders.controller';
@@ -48,6 +50,8 @@ import { SendsController } from './tools/sends.controller';
     ConfigController,
     AccountsController,
     TwoFactorController,
+    TwoFactorProvidersController,
+    NewDeviceVerificationController,
     DevicesController,
     AuthRequestsController,
     EmergencyAccessController,

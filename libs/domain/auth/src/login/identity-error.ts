@@ -16,12 +16,15 @@ export class IdentityError extends Error {
     this.name = 'IdentityError';
   }
 
+  /** When the clients match `ErrorModel.Message` on other words than the description (new-device verification). */
+  modelMessage?: string;
+
   body(): Record<string, unknown> {
     return {
       error: this.error,
       error_description: this.description,
       ...this.extra,
-      ErrorModel: { Message: this.description, Object: 'error' },
+      ErrorModel: { Message: this.modelMessage ?? this.description, Object: 'error' },
     };
   }
 }
@@ -32,3 +35,9 @@ export const invalidGrant = (description: string, extra?: Record<string, unknown
 export const WRONG_CREDENTIALS = 'Username or password is incorrect. Try again.';
 export const WRONG_TWO_FACTOR = 'Two-step token is invalid. Try again.';
 export const ACCOUNT_DISABLED = 'This user has been disabled.';
+
+export function tooManyRequests(retryAfterSeconds: number): IdentityError {
+  const error = new IdentityError(429, 'too_many_requests', 'Too many login attempts. Try again later.');
+  error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return error;
+}

@@ -1,4 +1,4 @@
-import { isGuid, parseDeviceType } from '@keyhaven/contracts';
+import { EventType, isGuid, parseDeviceType } from '@keyhaven/contracts';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   LOGIN_POLICIES,
@@ -7,6 +7,7 @@ import {
   type OrganizationCredentials,
 } from '@keyhaven/platform-auth';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
+import { EventRecorder } from '@keyhaven/db';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { AuthRequestsService } from '../auth-requests/auth-requests.service';
 import { AccessTokens } from '../tokens/access-tokens';
@@ -14,11 +15,12 @@ import { RefreshTokens } from '../tokens/refresh-tokens';
 import { DeviceRepository, type Device } from '../devices/device.repository';
 import { PasswordHasher } from '../password-hasher';
 import { constantTimeEquals } from '../secrets';
-import { TwoFactorProvider, TwoFactorService } from '../two-factor/two-factor.service';
 import { normalizeEmail, type User } from '../users/user';
 import { UserRepository } from '../users/user.repository';
 import { AttemptLimiter } from './attempt-limiter';
-import { ACCOUNT_DISABLED, IdentityError, WRONG_CREDENTIALS, WRONG_TWO_FACTOR, invalidGrant } from './identity-error';
+import { ACCOUNT_DISABLED, IdentityError, WRONG_CREDENTIALS, invalidGrant, tooManyRequests } from './identity-error';
+import { NewDeviceVerification } from './new-device-verification';
+import { TwoFactorGate } from './two-factor-gate';
 import { tokenResponse } from './token-response';
 
 export type TokenForm = Record<string, string | undefined>;
@@ -50,21 +52,6 @@ function passwordGrantScopes(requested: string | undefined): string[] | null {
 /** Every refresh failure is this one answer (the clients log out on it), whatever the cause. */
 const refreshRefused = (): IdentityError => invalidGrant('invalid_grant');
 
-/** The answer that makes a client ask for a second factor. */
-function twoFactorChallenge(): IdentityError {
-  return invalidGrant('Two factor required.', {
-    TwoFactorProviders: [String(TwoFactorProvider.Authenticator)],
-    TwoFactorProviders2: { [String(TwoFactorProvider.Authenticator)]: null },
-    MasterPasswordPolicy: null,
-  });
-}
-
-function tooManyRequests(retryAfterSeconds: number): IdentityError {
-  const error = new IdentityError(429, 'too_many_requests', 'Too many login attempts. Try again later.');
-  error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
-  return error;
-}
-
 /** The grants of `POST identity/connect/token`. */
 @Injectable()
 export class LoginService {
@@ -74,8 +61,10 @@ export class LoginService {
     private readonly hasher: PasswordHasher,
     private readonly accessTokens: AccessTokens,
     private readonly refreshTokens: RefreshTokens,
-    private readonly twoFactor: TwoFactorService,
+    private readonly twoFactor: TwoFactorGate,
+    private readonly newDevice: NewDeviceVerification,
     private readonly limiter: AttemptLimiter,
+    private readonly events: EventRecorder,
     private readonly authRequests: AuthRequestsService,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
@@ -144,17 +133,30 @@ export class LoginService {
         ? await this.hasher.verify(user.masterPasswordHash, password)
         : await this.hasher.verifyNothing(password);
     if (!user || !passwordOk) {
-      if (user) await this.users.recordFailedLogin(user.id);
+      if (user) {
+        await this.users.recordFailedLogin(user.id);
+        await this.events.record({ type: EventType.User_FailedLogIn, userId: user.id, actingUserId: user.id });
+      }
       throw invalidGrant(WRONG_CREDENTIALS);
     }
     // Only after the password proved who asks, so a stranger cannot learn which accounts are disabled.
     if (!user.enabled) throw invalidGrant(ACCOUNT_DISABLED);
 
-    const twoFactorToken = await this.checkTwoFactor(user, form);
+    const { rememberToken: twoFactorToken, provider } = await this.twoFactor.check(user, form);
+    // A second step already proved the person; a login with device comes from an approved request.
+    if (provider === null && !authRequestId) {
+      await this.newDevice.check(user, form['deviceidentifier']?.slice(0, 100), form['newdeviceotp']);
+    }
     // Used up only once every check passed, so a two-step challenge does not spend it.
     if (authRequestId && !(await this.authRequests.completeLogin(authRequestId))) throw invalidGrant(WRONG_CREDENTIALS);
     const device = await this.deviceFrom(user, form);
     await this.users.clearFailedLogins(user.id);
+    await this.events.record({
+      type: EventType.User_LoggedIn,
+      userId: user.id,
+      actingUserId: user.id,
+      ...(device ? { deviceType: device.type } : {}),
+    });
     await this.succeeded(attempts);
 
     const access = await this.accessTokens.issue({
@@ -183,33 +185,6 @@ export class LoginService {
       masterPasswordPolicy: (await this.loginPolicies?.masterPasswordPolicy(user.id)) ?? null,
       ...(twoFactorToken ? { twoFactorToken } : {}),
     });
-  }
-
-  /** Returns a remember-device token when the client asked for one. Throws the challenge or a rejection. */
-  private async checkTwoFactor(user: User, form: TokenForm): Promise<string | undefined> {
-    if (!user.totpSecret) return undefined;
-    const token = form['twofactortoken'];
-    const provider = Number(form['twofactorprovider']);
-    if (!token) throw twoFactorChallenge();
-    // A remembered device that is no longer remembered (expired, 2FA re-enrolled) gets the challenge,
-    // which is what makes clients drop the stale token and ask for a code.
-    if (provider === TwoFactorProvider.Remember) {
-      if (!(await this.twoFactor.checkRememberToken(user.id, token))) throw twoFactorChallenge();
-      return undefined;
-    }
-    // Reached only with the right password, so an account-wide cap locks out no stranger.
-    const attempts = await this.attempt(`2fa:${user.id}`, null);
-    let ok = false;
-    if (provider === TwoFactorProvider.Authenticator)
-      ok = await this.twoFactor.verifyTotp(user.id, user.totpSecret, token);
-    else if (provider === TwoFactorProvider.RecoveryCode) ok = await this.twoFactor.recover(user, token);
-    if (!ok) {
-      await this.users.recordFailedLogin(user.id);
-      throw invalidGrant(WRONG_TWO_FACTOR);
-    }
-    await this.succeeded(attempts);
-    const remember = form['twofactorremember'] === '1' || form['twofactorremember'] === 'true';
-    return remember ? this.twoFactor.issueRememberToken(user.id) : undefined;
   }
 
   private async deviceFrom(user: User, form: TokenForm): Promise<Device | null> {

@@ -1,17 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { badRequest, rateLimited } from '@keyhaven/contracts';
+import { KeyhavenError, badRequest, rateLimited } from '@keyhaven/contracts';
 import { AccountsService } from '../accounts/accounts.service';
 import { AttemptLimiter } from '../login/attempt-limiter';
 import { PasswordHasher } from '../password-hasher';
 import { normalizeEmail, type User } from '../users/user';
 import { UserRepository } from '../users/user.repository';
 import { TwoFactorProvider, TwoFactorService } from './two-factor.service';
+import { UserVerificationTokens, verificationFailed } from './user-verification';
 
 type Secret = string | null | undefined;
 
-/** The signed-in user's two-step login settings (`api/two-factor/*`) and the recovery-code way out. */
+/** The secret a `get-*` call proves: the master password hash (an OTP only where no password exists). */
+export interface SecretVerification {
+  masterPasswordHash?: Secret;
+  otp?: Secret;
+}
+
+/**
+ * The signed-in user's authenticator, the recovery code and its way out, and the user-verification
+ * step every `get-*` call of the 2026 management flow starts with.
+ */
 @Injectable()
 export class TwoFactorSettingsService {
   constructor(
@@ -20,39 +30,95 @@ export class TwoFactorSettingsService {
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly limiter: AttemptLimiter,
+    private readonly verification: UserVerificationTokens,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
   /** The providers the user has turned on. */
   async enabledProviders(userId: string): Promise<number[]> {
+    return this.twoFactor.enabledProviders(await this.users.require(userId));
+  }
+
+  /**
+   * Proves the caller with the master password (on the per-account failed-attempt limiter).
+   * Every account here has a master password, so an OTP alone never verifies.
+   */
+  async verifySecret(userId: string, secret: SecretVerification | Secret): Promise<User> {
+    const masterPasswordHash = typeof secret === 'object' && secret !== null ? secret.masterPasswordHash : secret;
+    if (!masterPasswordHash) throw verificationFailed();
+    try {
+      return await this.accounts.verifyMasterPassword(userId, masterPasswordHash);
+    } catch (error) {
+      if (error instanceof KeyhavenError && error.code === 'bad_request') throw verificationFailed();
+      throw error;
+    }
+  }
+
+  /** The user behind a token-carrying call: the token must fit this user and provider. */
+  async verifiedUser(userId: string, provider: number, token: Secret, authenticatorKey?: string): Promise<User> {
     const user = await this.users.require(userId);
-    return user.totpSecret ? [TwoFactorProvider.Authenticator] : [];
+    await this.verification.require(user, provider, token, authenticatorKey);
+    return user;
+  }
+
+  /** `POST get-*`: the secret proves the caller; the token then carries the proof for 30 minutes. */
+  async issueToken(user: User, provider: number, authenticatorKey?: string): Promise<string> {
+    return this.verification.issue(user, provider, authenticatorKey);
   }
 
   /** The enrolled secret, or a fresh one to enrol with (stored only once a code from it is proven). */
-  async authenticator(userId: string, masterPasswordHash: Secret): Promise<{ enabled: boolean; key: string }> {
-    const user = await this.accounts.verifyMasterPassword(userId, masterPasswordHash);
-    return { enabled: user.totpSecret !== null, key: user.totpSecret ?? this.twoFactor.newAuthenticatorKey() };
+  async authenticator(
+    userId: string,
+    secret: SecretVerification | Secret,
+  ): Promise<{ enabled: boolean; key: string; userVerificationToken: string }> {
+    const user = await this.verifySecret(userId, secret);
+    const key = user.totpSecret ?? this.twoFactor.newAuthenticatorKey();
+    return {
+      enabled: user.totpSecret !== null,
+      key,
+      userVerificationToken: await this.issueToken(user, TwoFactorProvider.Authenticator, key),
+    };
   }
 
-  /** Enrolment completes only with a valid code from the new secret; answers the normalised secret. */
+  /**
+   * Enrolment completes only with a valid code from the new secret; answers the normalised secret.
+   * The 2026 clients carry the user-verification token (bound to this key); older ones the password.
+   */
   async enableAuthenticator(
     userId: string,
-    request: { masterPasswordHash?: Secret; key: string; token: string },
+    request: { masterPasswordHash?: Secret; userVerificationToken?: Secret; key: string; token: string },
   ): Promise<string> {
-    const user = await this.accounts.verifyMasterPassword(userId, request.masterPasswordHash);
     const key = request.key.toUpperCase().replace(/=+$/, '');
+    const user = request.userVerificationToken
+      ? await this.verifiedUser(userId, TwoFactorProvider.Authenticator, request.userVerificationToken, key)
+      : await this.accounts.verifyMasterPassword(userId, request.masterPasswordHash);
     if (!(await this.twoFactor.verifyTotp(user.id, key, request.token))) {
-      throw badRequest('Invalid token.', { token: ['Invalid token.'] });
+      throw badRequest('Invalid token.', { Token: ['Invalid token.'] });
     }
     await this.twoFactor.enableAuthenticator(user, key);
     return key;
   }
 
+  /** `DELETE authenticator`: the token must have been issued for the enrolled key. */
+  async deleteAuthenticator(
+    userId: string,
+    request: { key: string; userVerificationToken?: Secret },
+  ): Promise<User | null> {
+    const user = await this.verifiedUser(
+      userId,
+      TwoFactorProvider.Authenticator,
+      request.userVerificationToken,
+      request.key,
+    );
+    if (!user.totpSecret) return null;
+    await this.twoFactor.disableAuthenticator(user);
+    return user;
+  }
+
   /**
-   * Turns a provider off. The account when two-step login really went off (organizations that
-   * require it must then revoke the membership: the caller tells the admin console), else null.
+   * The pre-2026 `PUT disable` (master password on the call), kept for older clients; the
+   * authenticator only, as before. The account when two-step login really went off, else null.
    */
   async disable(userId: string, request: { masterPasswordHash?: Secret; type: number }): Promise<User | null> {
     const user = await this.accounts.verifyMasterPassword(userId, request.masterPasswordHash);
@@ -61,12 +127,12 @@ export class TwoFactorSettingsService {
     return user;
   }
 
-  async recoveryCode(userId: string, masterPasswordHash: Secret): Promise<string> {
-    return this.twoFactor.newRecoveryCode(await this.accounts.verifyMasterPassword(userId, masterPasswordHash));
+  async recoveryCode(userId: string, secret: SecretVerification | Secret): Promise<string> {
+    return this.twoFactor.newRecoveryCode(await this.verifySecret(userId, secret));
   }
 
-  /** Lost authenticator: email + master password + recovery code turn two-step login off. */
-  async recover(ip: string, input: { email: string; masterPasswordHash: string; recoveryCode: string }): Promise<void> {
+  /** Lost second factor: email + master password + recovery code turn two-step login off. */
+  async recover(ip: string, input: { email: string; masterPasswordHash: string; recoveryCode: string }): Promise<User> {
     const decision = await this.cacheStore.rateLimiter.hit(
       `2fa-recover:${ip}`,
       this.config.LOGIN_RATE_LIMIT_PER_MINUTE,
@@ -85,5 +151,6 @@ export class TwoFactorSettingsService {
       throw badRequest('Invalid information. Try again.');
     }
     await this.limiter.succeeded(attempt.keys);
+    return user;
   }
 }

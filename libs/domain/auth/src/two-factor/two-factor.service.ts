@@ -8,7 +8,16 @@ import type { User } from '../users/user';
 import { UserRepository } from '../users/user.repository';
 
 /** Bitwarden's two-factor provider numbers. */
-export const TwoFactorProvider = { Authenticator: 0, Email: 1, Remember: 5, RecoveryCode: 8 } as const;
+export const TwoFactorProvider = {
+  Authenticator: 0,
+  Email: 1,
+  Duo: 2,
+  YubiKey: 3,
+  Remember: 5,
+  OrganizationDuo: 6,
+  WebAuthn: 7,
+  RecoveryCode: 8,
+} as const;
 
 const REMEMBER_LIFETIME_MS = 30 * 24 * 3600 * 1000;
 const TOTP_PERIOD_S = 30;
@@ -43,6 +52,18 @@ export class TwoFactorService {
     return this.cacheStore.cache.setIfAbsent(`totp-used:${userId}:${step}`, true, 3 * TOTP_PERIOD_S * 1000);
   }
 
+  /**
+   * The providers a login must pass one of: the authenticator from `app_user`, the others from
+   * their rows (Duo and YubiKey are never enabled here: they need outside services).
+   */
+  async enabledProviders(user: User): Promise<number[]> {
+    const rows = await this.db.rows<{ type: number }>(
+      'SELECT type FROM two_factor_provider WHERE user_id = $1 AND enabled AND type IN ($2, $3) ORDER BY type',
+      [user.id, TwoFactorProvider.Email, TwoFactorProvider.WebAuthn],
+    );
+    return [...(user.totpSecret ? [TwoFactorProvider.Authenticator] : []), ...rows.map((r) => r.type)];
+  }
+
   async enableAuthenticator(user: User, secret: string): Promise<void> {
     await this.users.update(user.id, { totp_secret: secret });
   }
@@ -68,12 +89,14 @@ export class TwoFactorService {
     return code;
   }
 
-  /** Using the recovery code turns two-step login off, as Bitwarden does. */
+  /** Using the recovery code turns every two-step provider off, as Bitwarden does. */
   async recover(user: User, code: string): Promise<boolean> {
     if (!user.recoveryCodeHash) return false;
     const normalized = code.replace(/\s+/g, '').toUpperCase();
     if (!constantTimeEquals(tokenDigest(normalized), user.recoveryCodeHash)) return false;
     await this.users.update(user.id, { totp_secret: null, recovery_code_hash: null });
+    await this.db.execute('DELETE FROM two_factor_provider WHERE user_id = $1', [user.id]);
+    await this.db.execute('DELETE FROM webauthn_credential WHERE user_id = $1', [user.id]);
     await this.forgetRememberedDevices(user.id);
     return true;
   }
