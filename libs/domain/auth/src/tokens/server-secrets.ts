@@ -8,8 +8,7 @@ export type ServerSecretName =
   | 'prelogin-kdf'
   | 'admin-session'
   | 'user-verification'
-  | 'two-factor-code'
-  | 'blob-url';
+  | 'two-factor-code';
 
 /**
  * Random HMAC keys kept in the database (`server_secret`), created by whichever instance needs one

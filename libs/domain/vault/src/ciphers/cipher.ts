@@ -1,5 +1,3 @@
-import { attachmentJson, type AttachmentView } from '../attachments/attachment';
-
 /** A stored item: server metadata plus the client's encrypted data, kept as sent. */
 export interface Cipher {
   readonly id: string;
@@ -16,8 +14,6 @@ export interface Cipher {
   /** Per-user view: the caller's folder and favourite flag. */
   readonly folderId: string | null;
   readonly favorite: boolean;
-  /** Its files, with download links (absent where an item was built without them: none). */
-  readonly attachments?: readonly AttachmentView[];
 }
 
 /** What the caller may do with an item; personal items allow everything. */
@@ -49,7 +45,7 @@ export function cipherJson(cipher: Cipher, access: CipherAccess = OWNER_ACCESS):
     favorite: cipher.favorite,
     reprompt: cipher.reprompt,
     key: cipher.key,
-    attachments: cipher.attachments?.length ? cipher.attachments.map(attachmentJson) : null,
+    attachments: null,
     organizationUseTotp: cipher.organizationId !== null,
     creationDate: cipher.creationDate.toISOString(),
     revisionDate: cipher.revisionDate.toISOString(),

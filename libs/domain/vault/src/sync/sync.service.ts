@@ -9,7 +9,6 @@ import {
   policyJson,
   profileOrganizationJson,
 } from '@keyhaven/domain-admin-console';
-import { AttachmentStorage } from '../attachments/attachment-storage';
 import { accessibleCipherJson } from '../ciphers/cipher';
 import { CipherAccessRepository } from '../ciphers/cipher-access.repository';
 import { FolderRepository } from '../folders/folder.repository';
@@ -29,7 +28,6 @@ export class SyncService {
     private readonly collections: CollectionRepository,
     private readonly policies: PolicyRepository,
     private readonly activity: ActivityService,
-    private readonly storage: AttachmentStorage,
   ) {}
 
   async sync(userId: string, excludeDomains: boolean): Promise<Record<string, unknown>> {
@@ -47,11 +45,7 @@ export class SyncService {
     return {
       profile: profileJson(
         user,
-        // A non-zero maxStorageGb is what the web vault and extensions check before offering org attachments.
-        orgs.map(({ org, membership }) => ({
-          ...profileOrganizationJson(org, membership),
-          maxStorageGb: this.storage.organizationMaxStorageGb,
-        })),
+        orgs.map(({ org, membership }) => profileOrganizationJson(org, membership)),
       ),
       folders: folders.map(folderJson),
       collections: collections.map(collectionDetailsJson),
