@@ -44,7 +44,15 @@ const tablesOf = {
     'webauthn_credential',
     'two_factor_code',
   ],
-  vault: ['cipher', 'cipher_user_state', 'folder', 'collection_cipher', 'cipher_import_stage'],
+  vault: [
+    'cipher',
+    'cipher_user_state',
+    'folder',
+    'collection_cipher',
+    'cipher_import_stage',
+    'attachment',
+    'attachment_blob_gc',
+  ],
   'admin-console': [
     'organization',
     'organization_user',

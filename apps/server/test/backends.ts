@@ -45,6 +45,8 @@ export interface BackedServer {
   readonly caPath: string | undefined;
   readonly http: HttpClient;
   readonly db: Db;
+  /** Its DATA_DIR (local blobs under `blobs/`). */
+  readonly dataDir: string;
   /** The server's log so far (LOG_LEVEL warn unless the env says otherwise). */
   output(): string;
   /** Stops the server and removes its database. */
@@ -86,6 +88,7 @@ async function onPostgres(env: Record<string, string>): Promise<BackedServer> {
       caPath: server.caPath,
       http: server.http,
       db: new Db(async (text, params) => (await client.query<Record<string, unknown>>(text, params)).rows),
+      dataDir: server.dataDir,
       output: () => server.output(),
       stop: async () => {
         reportServerErrors('postgres', server.output());
@@ -139,6 +142,7 @@ async function onPglite(env: Record<string, string>): Promise<BackedServer> {
         // TypeORM answers [rows, count] for UPDATE and DELETE; callers of those ignore the rows.
         return Array.isArray(result) ? (result as unknown[]) : [];
       }),
+      dataDir,
       output: () => output,
       stop: async () => {
         reportServerErrors('pglite', output);

@@ -1,10 +1,36 @@
+import { Command, CommanderError } from 'commander';
 import { loadConfig, serverConfigSchema } from '@keyhaven/config';
 import { createDataSource, runMigrations } from '@keyhaven/db';
-import { runMain } from '@keyhaven/http';
+import { CliError, EXIT } from './context';
+import { registerHashAdminToken } from './commands/admin-token';
+import { registerAuditReport } from './commands/audit-report';
+import { registerUserCommands } from './commands/users';
 
-/** Operator commands. `migrate`: apply pending migrations (as a one-off job before a rollout) and exit. */
-const commands: Record<string, () => Promise<void>> = {
-  migrate: async () => {
+/**
+ * `keyhaven`, the operator CLI (`npm run keyhaven -- <command>`). Exit codes: 0 ok, 1 failure, 2 usage,
+ * 3 not found, 4 admin token refused. `--json` for scripts; `--server URL` (with the admin token) works
+ * against a running server's admin API instead of the database.
+ */
+const program = new Command('keyhaven')
+  .description('Keyhaven operator commands')
+  .option('--json', 'machine-readable output')
+  .option('--server <url>', "a running server's URL: use its admin API instead of the database")
+  .option('--token <token>', 'admin token for --server (default: KEYHAVEN_ADMIN_TOKEN)')
+  .option('--insecure', "accept the server's self-signed certificate")
+  .enablePositionalOptions(false)
+  .exitOverride();
+
+program.hook('preAction', (_root, command) => {
+  // Global options reach every subcommand's action.
+  for (const [key, value] of Object.entries(program.opts())) {
+    if (command.getOptionValue(key) === undefined) command.setOptionValue(key, value);
+  }
+});
+
+program
+  .command('migrate')
+  .description('apply pending migrations (a one-off job before a rollout) and exit')
+  .action(async () => {
     const config = loadConfig(serverConfigSchema);
     const dataSource = createDataSource({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
     await dataSource.initialize();
@@ -14,13 +40,17 @@ const commands: Record<string, () => Promise<void>> = {
     } finally {
       await dataSource.destroy();
     }
-  },
-};
+  });
+registerHashAdminToken(program);
+registerUserCommands(program);
+registerAuditReport(program);
 
-const name = process.argv[2] ?? '';
-const command = commands[name];
-if (!command) {
-  process.stderr.write(`usage: keyhaven-cli <${Object.keys(commands).join('|')}>\n`);
-  process.exit(2);
-}
-runMain(`cli ${name}`, command);
+program.parseAsync(process.argv).then(
+  () => process.exit(EXIT.ok),
+  (error: unknown) => {
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+    const code = error instanceof CliError ? error.exitCode : EXIT.failure;
+    process.stderr.write(`keyhaven: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(code);
+  },
+);

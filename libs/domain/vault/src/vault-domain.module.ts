@@ -2,6 +2,12 @@ import { Module } from '@nestjs/common';
 import { PushPublisher } from '@keyhaven/bus';
 import { AuthDomainModule } from '@keyhaven/domain-auth';
 import { AdminConsoleDomainModule, CollectionImportModule } from '@keyhaven/domain-admin-console';
+import { AttachmentBlobs } from './attachments/attachment-blobs';
+import { AttachmentCleanupJob } from './attachments/attachment-cleanup.job';
+import { AttachmentService } from './attachments/attachment.service';
+import { AttachmentRepository } from './attachments/attachment.repository';
+import { AttachmentStorage } from './attachments/attachment-storage';
+import { AttachmentUrls } from './attachments/attachment-urls';
 import { BulkCipherService } from './ciphers/bulk-cipher.service';
 import { CipherAccessRepository, CipherWriteRepository } from './ciphers/cipher-access.repository';
 import { CipherService } from './ciphers/cipher.service';
@@ -19,6 +25,8 @@ import { VaultRevisions } from './vault-revisions';
 
 /** What controllers and other domains use: the services (and the read repository the org views share). */
 const services = [
+  AttachmentService,
+  AttachmentStorage,
   BulkCipherService,
   CipherService,
   FolderService,
@@ -30,6 +38,10 @@ const services = [
 ];
 
 const internals = [
+  AttachmentBlobs,
+  AttachmentCleanupJob,
+  AttachmentRepository,
+  AttachmentUrls,
   CipherRepository,
   CipherWriteRepository,
   FolderRepository,

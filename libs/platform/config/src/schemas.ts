@@ -156,6 +156,16 @@ const processShape = {
   EXPENSIVE_CALLS_CONCURRENT_PER_USER: z.coerce.number().int().min(1).default(2),
   /** The same calls started per user per minute (each kind counted apart). */
   EXPENSIVE_CALLS_PER_MINUTE_PER_USER: z.coerce.number().int().min(1).default(30),
+  /** Largest attachment (encrypted bytes, as the client declares it); longer uploads are refused while they stream. */
+  ATTACHMENTS_MAX_FILE_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(525336576),
+  /** Attachment storage per user (their personal items), in GiB; 0 turns personal attachments off. */
+  ATTACHMENTS_USER_MAX_STORAGE_GB: z.coerce.number().int().min(0).max(1048576).default(10240),
+  /** Attachment storage per organization, in GiB; 0 turns organization attachments off. */
+  ATTACHMENTS_ORG_MAX_STORAGE_GB: z.coerce.number().int().min(0).max(1048576).default(10240),
+  /** An attachment whose file has not arrived this long after it was created is removed (row and blob). */
+  ATTACHMENTS_PENDING_UPLOAD_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** How often one instance removes abandoned uploads and the blobs of deleted attachments. */
+  ATTACHMENTS_CLEANUP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
   /** Outbound fetches (icons, webhooks) may reach these CIDRs despite the private-address policy (tests, internal hosts); metadata addresses stay closed. */
   OUTBOUND_ALLOW_NETWORKS: list(isNetwork, 'must be IP addresses or CIDRs, comma-separated'),
   /** Test and development routing: `host[:port]=address:port`, comma-separated; the address policy still applies. */

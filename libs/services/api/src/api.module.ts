@@ -28,6 +28,7 @@ import { TwoFactorController } from './accounts/two-factor.controller';
 import { TwoFactorProvidersController } from './accounts/two-factor-providers.controller';
 import { NewDeviceVerificationController } from './accounts/new-device-verification.controller';
 import { ConfigController } from './config.controller';
+import { AttachmentDownloadController, AttachmentsController } from './vault/attachments.controller';
 import { CiphersController } from './vault/ciphers.controller';
 import { FoldersController } from './vault/folders.controller';
 import { SyncController } from './vault/sync.controller';
@@ -59,6 +60,8 @@ import { SendsController } from './tools/sends.controller';
     SyncController,
     FoldersController,
     CiphersController,
+    AttachmentsController,
+    AttachmentDownloadController,
     SendAccessController,
     SendsController,
     SendFilesController,

@@ -1,4 +1,4 @@
-import { isGuid, parseDeviceType } from '@keyhaven/contracts';
+import { EventType, isGuid, parseDeviceType } from '@keyhaven/contracts';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   LOGIN_POLICIES,
@@ -7,6 +7,7 @@ import {
   type OrganizationCredentials,
 } from '@keyhaven/platform-auth';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
+import { EventRecorder } from '@keyhaven/db';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { AuthRequestsService } from '../auth-requests/auth-requests.service';
 import { AccessTokens } from '../tokens/access-tokens';
@@ -63,6 +64,7 @@ export class LoginService {
     private readonly twoFactor: TwoFactorGate,
     private readonly newDevice: NewDeviceVerification,
     private readonly limiter: AttemptLimiter,
+    private readonly events: EventRecorder,
     private readonly authRequests: AuthRequestsService,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
@@ -131,7 +133,10 @@ export class LoginService {
         ? await this.hasher.verify(user.masterPasswordHash, password)
         : await this.hasher.verifyNothing(password);
     if (!user || !passwordOk) {
-      if (user) await this.users.recordFailedLogin(user.id);
+      if (user) {
+        await this.users.recordFailedLogin(user.id);
+        await this.events.record({ type: EventType.User_FailedLogIn, userId: user.id, actingUserId: user.id });
+      }
       throw invalidGrant(WRONG_CREDENTIALS);
     }
     // Only after the password proved who asks, so a stranger cannot learn which accounts are disabled.
@@ -146,6 +151,12 @@ export class LoginService {
     if (authRequestId && !(await this.authRequests.completeLogin(authRequestId))) throw invalidGrant(WRONG_CREDENTIALS);
     const device = await this.deviceFrom(user, form);
     await this.users.clearFailedLogins(user.id);
+    await this.events.record({
+      type: EventType.User_LoggedIn,
+      userId: user.id,
+      actingUserId: user.id,
+      ...(device ? { deviceType: device.type } : {}),
+    });
     await this.succeeded(attempts);
 
     const access = await this.accessTokens.issue({

@@ -8,7 +8,8 @@ export type ServerSecretName =
   | 'prelogin-kdf'
   | 'admin-session'
   | 'user-verification'
-  | 'two-factor-code';
+  | 'two-factor-code'
+  | 'blob-url';
 
 /**
  * Random HMAC keys kept in the database (`server_secret`), created by whichever instance needs one

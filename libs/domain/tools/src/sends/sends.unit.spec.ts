@@ -73,6 +73,18 @@ void describe('Sends (domain)', () => {
     await rejectsWithCode(uploads.upload(other, send.id, send.fileId ?? '', upload(bytes), null), 'not_found');
   });
 
+  it('deleting a file Send removes its file; a stranger deletes nothing', async () => {
+    const bytes = Buffer.from('short-lived');
+    const send = await fileSend(bytes);
+    await uploads.upload(userId, send.id, send.fileId ?? '', upload(bytes), null);
+    const stranger = (await registerUser(h, 'other')).user.id;
+    await rejectsWithCode(sends.delete(stranger, send.id, null), 'not_found');
+    assert.ok(await blobs.stat(sendBlobKey(send.id, send.fileId ?? '')));
+    await sends.delete(userId, send.id, null);
+    assert.equal(await blobs.stat(sendBlobKey(send.id, send.fileId ?? '')), null);
+    assert.equal(await rowsOf([send.id]), 0);
+  });
+
   it('a file of another length than declared: 400, no blob, and the Send is gone', async () => {
     for (const sent of [Buffer.from('short'), Buffer.alloc(64, 1)]) {
       const send = await fileSend(Buffer.alloc(20));

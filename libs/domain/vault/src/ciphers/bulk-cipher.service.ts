@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, EventRecorder } from '@keyhaven/db';
 import { EventType, PushType, badRequest, notFound } from '@keyhaven/contracts';
+import { AttachmentBlobs } from '../attachments/attachment-blobs';
 import { FolderService } from '../folders/folder.service';
 import { VaultPush } from '../vault-push';
 import { VaultRevisions } from '../vault-revisions';
@@ -23,6 +24,7 @@ export class BulkCipherService {
     private readonly revisions: VaultRevisions,
     private readonly push: VaultPush,
     private readonly events: EventRecorder,
+    private readonly attachmentFiles: AttachmentBlobs,
   ) {}
 
   async softDelete(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
@@ -47,6 +49,8 @@ export class BulkCipherService {
 
   async deletePermanently(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
     const changed = await this.changeMany(userId, ids, () => this.writes.delete(ids, userId), EventType.Cipher_Deleted);
+    // The deleted items' attachment files were queued by the same transaction; they go now.
+    if (changed.length > 0) this.attachmentFiles.drainSoon();
     this.push.cipherIds(PushType.SyncLoginDelete, userId, deviceId, changed);
   }
 

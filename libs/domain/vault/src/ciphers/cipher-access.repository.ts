@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@keyhaven/db';
 import { USER_COLLECTION_ACCESS_SQL } from '@keyhaven/domain-admin-console';
+import { ATTACHMENTS_COLUMN_SQL } from '../attachments/attachment';
+import { AttachmentUrls } from '../attachments/attachment-urls';
 import type { Cipher, CipherAccess } from './cipher';
 import { cipherFromRow, type CipherRow } from './cipher-row';
 
@@ -33,7 +35,7 @@ const ACCESSIBLE_SQL = `
     FROM collection_cipher cc JOIN access a ON a.collection_id = cc.collection_id
     GROUP BY cc.cipher_id
   )
-  SELECT c.*, s.folder_id, s.favorite,
+  SELECT c.*, s.folder_id, s.favorite, ${ATTACHMENTS_COLUMN_SQL},
     (coalesce(c.user_id = $1, false) OR ao.organization_id IS NOT NULL OR coalesce(vc.edit, false)) AS edit,
     (coalesce(c.user_id = $1, false) OR ao.organization_id IS NOT NULL OR coalesce(vc.view_password, false)) AS view_password,
     (coalesce(c.user_id = $1, false) OR ao.organization_id IS NOT NULL OR coalesce(vc.manage, false)) AS manage,
@@ -44,24 +46,30 @@ const ACCESSIBLE_SQL = `
   LEFT JOIN cipher_user_state s ON s.cipher_id = c.id AND s.user_id = $1
   WHERE (c.user_id = $1 OR vc.cipher_id IS NOT NULL OR ao.organization_id IS NOT NULL)`;
 
-function toAccessible(r: AccessibleRow): AccessibleCipher {
+function toAccessible(r: AccessibleRow, urls: AttachmentUrls): AccessibleCipher {
   return {
-    cipher: cipherFromRow(r),
+    cipher: cipherFromRow(r, (a) => urls.view(a)),
     access: { edit: r.edit, viewPassword: r.view_password, manage: r.manage, collectionIds: r.collection_ids },
   };
 }
 
+/** Every read answers items with their attachments, each with a freshly signed download link. */
 @Injectable()
 export class CipherAccessRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly urls: AttachmentUrls,
+  ) {}
+
+  private readonly toAccessible = (r: AccessibleRow): AccessibleCipher => toAccessible(r, this.urls);
 
   async listForUser(userId: string): Promise<AccessibleCipher[]> {
-    return (await this.db.rows<AccessibleRow>(ACCESSIBLE_SQL, [userId])).map(toAccessible);
+    return (await this.db.rows<AccessibleRow>(ACCESSIBLE_SQL, [userId])).map(this.toAccessible);
   }
 
   async findForUser(id: string, userId: string): Promise<AccessibleCipher | null> {
     const rows = await this.db.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = $2`, [userId, id]);
-    return rows[0] ? toAccessible(rows[0]) : null;
+    return rows[0] ? this.toAccessible(rows[0]) : null;
   }
 
   /**
@@ -70,13 +78,13 @@ export class CipherAccessRepository {
    */
   async findForUpdate(id: string, userId: string): Promise<AccessibleCipher | null> {
     const rows = await this.db.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = $2 FOR UPDATE OF c`, [userId, id]);
-    return rows[0] ? toAccessible(rows[0]) : null;
+    return rows[0] ? this.toAccessible(rows[0]) : null;
   }
 
   async findManyForUser(ids: string[], userId: string): Promise<AccessibleCipher[]> {
     if (ids.length === 0) return [];
     return (await this.db.rows<AccessibleRow>(`${ACCESSIBLE_SQL} AND c.id = ANY($2::uuid[])`, [userId, ids])).map(
-      toAccessible,
+      this.toAccessible,
     );
   }
 
@@ -93,12 +101,12 @@ export class CipherAccessRepository {
   /** The admin view of an organization's items, with all their collections. */
   async listForOrg(organizationId: string): Promise<AccessibleCipher[]> {
     const rows = await this.db.rows<AccessibleRow>(
-      `SELECT c.*, NULL::uuid AS folder_id, false AS favorite, true AS edit, true AS view_password, true AS manage,
+      `SELECT c.*, NULL::uuid AS folder_id, false AS favorite, ${ATTACHMENTS_COLUMN_SQL}, true AS edit, true AS view_password, true AS manage,
          coalesce((SELECT array_agg(cc.collection_id ORDER BY cc.collection_id) FROM collection_cipher cc WHERE cc.cipher_id = c.id), '{}'::uuid[]) AS collection_ids
        FROM cipher c WHERE c.organization_id = $1 ORDER BY c.creation_date`,
       [organizationId],
     );
-    return rows.map(toAccessible);
+    return rows.map(this.toAccessible);
   }
 }
 

@@ -1,3 +1,9 @@
+import {
+  attachmentsFromColumn,
+  type AttachmentColumn,
+  type AttachmentView,
+  type StoredAttachment,
+} from '../attachments/attachment';
 import type { Cipher } from './cipher';
 
 /** A `cipher` row joined with the reader's folder and favourite. */
@@ -15,9 +21,18 @@ export interface CipherRow {
   archived_date: Date | null;
   folder_id: string | null;
   favorite: boolean | null;
+  /** Present when the query selected ATTACHMENTS_COLUMN_SQL. */
+  attachments?: AttachmentColumn[] | null;
 }
 
-export function cipherFromRow(r: CipherRow): Cipher {
+/**
+ * The item of a row; its attachments get their download links from `withLinks` (without it, the
+ * files are listed with no link).
+ */
+export function cipherFromRow(
+  r: CipherRow,
+  withLinks: (a: StoredAttachment) => AttachmentView = (a) => ({ ...a, url: null }),
+): Cipher {
   return {
     id: r.id,
     userId: r.user_id,
@@ -32,5 +47,6 @@ export function cipherFromRow(r: CipherRow): Cipher {
     archivedDate: r.archived_date ? new Date(r.archived_date) : null,
     folderId: r.folder_id,
     favorite: r.favorite ?? false,
+    attachments: attachmentsFromColumn(r.id, r.attachments).map(withLinks),
   };
 }

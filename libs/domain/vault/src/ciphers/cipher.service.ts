@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { Database, EventRecorder } from '@keyhaven/db';
 import { EventType, PushType, badRequest, notFound } from '@keyhaven/contracts';
 import { OrgAccess, isAdmin, type Membership, type Need } from '@keyhaven/domain-admin-console';
+import { attachmentKeyChanges } from '../attachments/attachment-request';
+import { AttachmentRepository } from '../attachments/attachment.repository';
 import { FolderService } from '../folders/folder.service';
 import { assertActor } from '../org-actor';
 import { VaultPush } from '../vault-push';
@@ -36,6 +38,7 @@ export class CipherService {
     private readonly revisions: VaultRevisions,
     private readonly push: VaultPush,
     private readonly events: EventRecorder,
+    private readonly attachments: AttachmentRepository,
   ) {}
 
   /** Every item the user reaches, with what they may do to each. */
@@ -130,6 +133,10 @@ export class CipherService {
       await this.ciphers.setUserState(userId, [id], next.folderId, next.favorite);
       await this.revisions.ownerOf(existing.cipher, userId);
       await this.events.record(cipherEvent(EventType.Cipher_Updated, id, existing.cipher.organizationId, userId));
+      // Re-encrypted names and keys of the item's attachments (a key rotation or a new item key).
+      const renamed = attachmentKeyChanges(id, request);
+      await this.attachments.applyKeys(renamed);
+      if (renamed.length > 0) return { ...(await this.mustFind(id, userId)), access: existing.access };
       const { folderId, favorite, type, data, key, reprompt, archivedDate } = next;
       const cipher = { ...existing.cipher, folderId, favorite, type, data, key, reprompt, archivedDate, revisionDate };
       return { cipher, access: existing.access };

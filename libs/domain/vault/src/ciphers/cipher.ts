@@ -1,3 +1,5 @@
+import { attachmentJson, type AttachmentView } from '../attachments/attachment';
+
 /** A stored item: server metadata plus the client's encrypted data, kept as sent. */
 export interface Cipher {
   readonly id: string;
@@ -14,6 +16,8 @@ export interface Cipher {
   /** Per-user view: the caller's folder and favourite flag. */
   readonly folderId: string | null;
   readonly favorite: boolean;
+  /** Its files, with download links (absent where an item was built without them: none). */
+  readonly attachments?: readonly AttachmentView[];
 }
 
 /** What the caller may do with an item; personal items allow everything. */
@@ -45,7 +49,7 @@ export function cipherJson(cipher: Cipher, access: CipherAccess = OWNER_ACCESS):
     favorite: cipher.favorite,
     reprompt: cipher.reprompt,
     key: cipher.key,
-    attachments: null,
+    attachments: cipher.attachments?.length ? cipher.attachments.map(attachmentJson) : null,
     organizationUseTotp: cipher.organizationId !== null,
     creationDate: cipher.creationDate.toISOString(),
     revisionDate: cipher.revisionDate.toISOString(),

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database } from '@keyhaven/db';
 import { AccountsService } from '@keyhaven/domain-auth';
 import { OrgAccess } from '@keyhaven/domain-admin-console';
+import { AttachmentBlobs } from '../attachments/attachment-blobs';
 import { CipherWriteRepository } from '../ciphers/cipher-access.repository';
 import { CipherRepository } from '../ciphers/cipher.repository';
 import { FolderRepository } from '../folders/folder.repository';
@@ -20,6 +21,7 @@ export class PurgeService {
     private readonly orgAccess: OrgAccess,
     private readonly revisions: VaultRevisions,
     private readonly push: VaultPush,
+    private readonly attachmentFiles: AttachmentBlobs,
   ) {}
 
   /** The master password first; with an organization id, the caller must own that organization. */
@@ -44,6 +46,7 @@ export class PurgeService {
       await this.folders.deleteAllForUser(userId);
       await this.revisions.user(userId);
     });
+    this.attachmentFiles.drainSoon(); // the purged items' files, queued by the same transaction
     this.push.vault(userId);
   }
 
@@ -52,5 +55,6 @@ export class PurgeService {
       await this.writes.purgeOrg(organizationId);
       await this.revisions.organization(organizationId);
     });
+    this.attachmentFiles.drainSoon();
   }
 }

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { Database, EventRecorder } from '@keyhaven/db';
 import { EventType, PushType, badRequest, notFound } from '@keyhaven/contracts';
 import { OrgAccess } from '@keyhaven/domain-admin-console';
+import { attachmentKeyChanges } from '../attachments/attachment-request';
+import { AttachmentRepository } from '../attachments/attachment.repository';
 import { cipherJson } from '../ciphers/cipher';
 import { cipherEvent } from '../ciphers/cipher-events';
 import {
@@ -27,6 +29,7 @@ export class SharingService {
     private readonly revisions: VaultRevisions,
     private readonly push: VaultPush,
     private readonly events: EventRecorder,
+    private readonly attachments: AttachmentRepository,
   ) {}
 
   /** Moves a personal item into an organization, re-encrypted by the client with the org key. */
@@ -61,6 +64,8 @@ export class SharingService {
     const ids = changes.map((c) => c.id);
     const shared = await this.db.transaction(async () => {
       if ((await this.writes.share(userId, organizationId, changes)) !== ids.length) throw notFound('Cipher');
+      // The files stay where they are; their keys arrive re-wrapped under the organization key.
+      await this.attachments.applyKeys(ciphers.flatMap((c) => attachmentKeyChanges(String(c.id), c)));
       if ((await this.writes.addCollections(userId, organizationId, ids, collectionIds)) === 0)
         throw badRequest('Choose at least one collection you can edit.', {
           collectionIds: ['No writable collection.'],

@@ -9,6 +9,7 @@ import {
   policyJson,
   profileOrganizationJson,
 } from '@keyhaven/domain-admin-console';
+import { AttachmentStorage } from '../attachments/attachment-storage';
 import { accessibleCipherJson } from '../ciphers/cipher';
 import { CipherAccessRepository } from '../ciphers/cipher-access.repository';
 import { FolderRepository } from '../folders/folder.repository';
@@ -28,6 +29,7 @@ export class SyncService {
     private readonly collections: CollectionRepository,
     private readonly policies: PolicyRepository,
     private readonly activity: ActivityService,
+    private readonly storage: AttachmentStorage,
   ) {}
 
   async sync(userId: string, excludeDomains: boolean): Promise<Record<string, unknown>> {
@@ -45,7 +47,11 @@ export class SyncService {
     return {
       profile: profileJson(
         user,
-        orgs.map(({ org, membership }) => profileOrganizationJson(org, membership)),
+        // A non-zero maxStorageGb is what the web vault and extensions check before offering org attachments.
+        orgs.map(({ org, membership }) => ({
+          ...profileOrganizationJson(org, membership),
+          maxStorageGb: this.storage.organizationMaxStorageGb,
+        })),
       ),
       folders: folders.map(folderJson),
       collections: collections.map(collectionDetailsJson),
