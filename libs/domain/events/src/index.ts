@@ -7,3 +7,4 @@ export * from './outbox-relay';
 export * from './event-retention.job';
 export * from './collect.service';
 export * from './reports';
+export * from './streaming';

@@ -3,7 +3,7 @@ import { AuthDomainModule, EmergencyAccessJobs } from '@keyhaven/domain-auth';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
 import { ToolsDomainModule } from '@keyhaven/domain-tools';
 import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
-import { ComplianceReportsModule, EventsDomainModule } from '@keyhaven/domain-events';
+import { ComplianceReportsModule, EventsDomainModule, SiemWebhooksModule } from '@keyhaven/domain-events';
 import { AccountRecoveryController } from './organizations/account-recovery.controller';
 import { CollectionsController, MyCollectionsController } from './organizations/collections.controller';
 import { GroupsController } from './organizations/groups.controller';
@@ -11,6 +11,7 @@ import { MembersController } from './organizations/members.controller';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { PoliciesController } from './organizations/policies.controller';
 import { ReportsController } from './organizations/reports.controller';
+import { SiemWebhookController } from './organizations/siem-webhook.controller';
 import { UsersController } from './organizations/users.controller';
 import { PublicGroupsController } from './public/public-groups.controller';
 import { PublicMembersController } from './public/public-members.controller';
@@ -45,6 +46,7 @@ import { SendsController } from './tools/sends.controller';
     AdminConsoleDomainModule,
     ToolsDomainModule,
     ComplianceReportsModule,
+    SiemWebhooksModule,
     EventsDomainModule,
   ],
   controllers: [
@@ -73,6 +75,7 @@ import { SendsController } from './tools/sends.controller';
     GroupsController,
     PoliciesController,
     ReportsController,
+    SiemWebhookController,
     UsersController,
     PublicMembersController,
     PublicGroupsController,

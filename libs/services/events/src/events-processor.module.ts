@@ -3,7 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { EVENT_BUS, type EventBus } from '@keyhaven/bus';
-import { EVENTS_QUEUE, EventIngest, EventsProcessingModule } from '@keyhaven/domain-events';
+import { EVENTS_QUEUE, EventIngest, EventStreamingModule, EventsProcessingModule } from '@keyhaven/domain-events';
 import { Public } from '@keyhaven/platform-auth';
 import { BusTransport } from './bus-transport';
 
@@ -23,7 +23,7 @@ export class EventQueueConsumer {
 }
 
 /** The events worker: relays the outbox to the durable event queue, consumes it in batches, applies retention. */
-@Module({ imports: [EventsProcessingModule], controllers: [EventQueueConsumer] })
+@Module({ imports: [EventsProcessingModule, EventStreamingModule], controllers: [EventQueueConsumer] })
 export class EventsProcessorModule {}
 
 /**
