@@ -81,6 +81,11 @@ before(async () => {
      VALUES ($1, $2, 2, NULL, true, now(), now()), ($3, $4, 1, NULL, false, now(), now())`,
     [randomUUID(), alpha.org.id, randomUUID(), beta.org.id],
   );
+  // Two-step login: b has an enabled provider (email), d only a disabled one.
+  await h.db.execute(`INSERT INTO two_factor_provider (user_id, type, enabled) VALUES ($1, 1, true), ($2, 1, false)`, [
+    b.user.id,
+    d.user.id,
+  ]);
   await event(1400, alpha.org.id, now - DAY);
   await event(1600, beta.org.id, now - 3 * DAY);
   await event(1000, null, now - DAY);
@@ -139,13 +144,14 @@ describe('compliance reports for the whole instance', () => {
       r['userId'],
       r['role'],
       r['status'],
+      r['twoFactorEnabled'],
       r['collectionId'],
       r['manage'],
     ]);
     const expected = [
-      [alpha.org.id, a.user.id, 'Owner', 'Confirmed', alpha.defaultCollection.id, true],
-      [alpha.org.id, b.user.id, 'User', 'Confirmed', null, null],
-      [beta.org.id, d.user.id, 'Owner', 'Confirmed', beta.defaultCollection.id, true],
+      [alpha.org.id, a.user.id, 'Owner', 'Confirmed', false, alpha.defaultCollection.id, true],
+      [alpha.org.id, b.user.id, 'User', 'Confirmed', true, null, null],
+      [beta.org.id, d.user.id, 'Owner', 'Confirmed', false, beta.defaultCollection.id, true],
     ];
     const sort = (x: unknown[][]): string[] => x.map((r) => JSON.stringify(r)).sort();
     assert.deepEqual(sort(rows), sort(expected));

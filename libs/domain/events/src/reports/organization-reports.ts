@@ -9,7 +9,8 @@ import type { SheetPart } from './user-reports';
  * and one row with empty collection columns for a member without any grant. `groups` lists every
  * group the member is in. Collection names are encrypted with the organization's key, so the sheet
  * names collections by id (the admin console maps ids to names on the client).
- * `twoFactorEnabled`: the account has an authenticator enrolled; invited members (no account yet) are false.
+ * `twoFactorEnabled`: the account has an authenticator or another provider (email, WebAuthn, …) enabled;
+ * invited members (no account yet) are false.
  */
 export async function accessReview(db: Sql, organizationId: string | null): Promise<SheetPart> {
   const rows = await db.rows<Record<string, unknown>>(
@@ -39,7 +40,8 @@ export async function accessReview(db: Sql, organizationId: string | null): Prom
      SELECT o.id AS "organizationId", o.name AS "organizationName", m.id AS "memberId", m.user_id AS "userId",
             coalesce(u.email, m.email) AS "email", u.name AS "name",
             ${ROLE_NAME_SQL} AS "role", ${STATUS_NAME_SQL} AS "status",
-            (u.totp_secret IS NOT NULL) AS "twoFactorEnabled",
+            (u.totp_secret IS NOT NULL OR EXISTS (
+               SELECT 1 FROM two_factor_provider tf WHERE tf.user_id = u.id AND tf.enabled)) AS "twoFactorEnabled",
             coalesce(mg.names, '') AS "groups",
             gr.collection_id AS "collectionId", gr.via AS "via",
             gr.read_only AS "readOnly", gr.hide_passwords AS "hidePasswords", gr.manage AS "manage"
