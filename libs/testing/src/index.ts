@@ -10,3 +10,4 @@ export * from './smtp-sink';
 export * from './silent-server';
 export * from './domain-module';
 export * from './domain-fixtures';
+export * from './icon-fixtures';

@@ -1,2 +1,3 @@
 export * from './icons.module';
+export { FALLBACK_ICON } from './fallback-icon';
 export const ICONS_PREFIX = 'icons';
