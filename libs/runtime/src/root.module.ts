@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
 import { ConfigModule, type KeyhavenConfig } from '@keyhaven/config';
-import { HealthModule } from '@keyhaven/http';
-import { GlobalAuthGuard } from '@keyhaven/platform-auth';
+import { HealthModule, PRE_PARSE_ADMISSION } from '@keyhaven/http';
+import { ExpensiveBodyAdmission, GlobalAuthGuard } from '@keyhaven/platform-auth';
 import { InfrastructureModule } from './infrastructure.module';
 import type { Infrastructure } from './infrastructure';
 import type { MountedService } from './service-spec';
@@ -20,7 +20,10 @@ export class RootModule {
         ...services.map((s) => s.module),
         RouterModule.register(services.map((s) => ({ path: s.prefix, module: s.module }))),
       ],
-      providers: [{ provide: APP_GUARD, useClass: GlobalAuthGuard }],
+      providers: [
+        { provide: APP_GUARD, useClass: GlobalAuthGuard },
+        { provide: PRE_PARSE_ADMISSION, useClass: ExpensiveBodyAdmission },
+      ],
     };
   }
 }

@@ -39,6 +39,16 @@ const LARGE_BODY_ROUTE = /\/(import|import-organization|attachment(\/[^/]+)?|fil
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Decides, before a large body is read, whether the caller may send it now (the per-user limits on
+ * imports): refusing after reading 64 MiB would let one user make the server read and parse any
+ * number of them at once. Provided under PRE_PARSE_ADMISSION by the auth layer; throws to refuse.
+ */
+export interface PreParseAdmission {
+  admit(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+}
+export const PRE_PARSE_ADMISSION = Symbol('PRE_PARSE_ADMISSION');
+
 function requestIdOf(request: { headers: Record<string, string | string[] | undefined> }): string {
   const incoming = request.headers['x-request-id'];
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -165,8 +175,19 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   const fastify = adapter.getInstance();
   if (hygiene.maxConnections > 0) fastify.server.maxConnections = hygiene.maxConnections;
   installSecurityHeaders(fastify, options.tls !== undefined);
+  // Known once the application is built; the hook runs only for requests, which come after that.
+  const admission: { current?: PreParseAdmission | undefined } = {};
   fastify.addHook('onRoute', (route) => {
-    if (LARGE_BODY_ROUTE.test(route.url)) route.bodyLimit = LARGE_BODY_LIMIT;
+    if (!LARGE_BODY_ROUTE.test(route.url)) return;
+    route.bodyLimit = LARGE_BODY_LIMIT;
+    const earlier = route.preParsing ? [route.preParsing].flat() : [];
+    route.preParsing = [
+      ...earlier,
+      async (request, reply, payload) => {
+        if (admission.current) await admission.current.admit(request, reply);
+        return payload;
+      },
+    ];
   });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
@@ -229,6 +250,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     { logger: new NestPinoLogger(logger), abortOnError: false },
   );
   await registerMultipart(fastify);
+  admission.current = optionalProvider<PreParseAdmission>(app, PRE_PARSE_ADMISSION);
   app.useGlobalFilters(new BitwardenErrorFilter(logger));
   const allowed = corsOriginAllowed(hygiene.domain);
   app.enableCors({
@@ -241,6 +263,15 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   options.beforeInit?.(app);
   await app.init();
   return app;
+}
+
+/** A provider the application may or may not have (services that issue no tokens have no admission). */
+function optionalProvider<T>(app: NestFastifyApplication, token: symbol): T | undefined {
+  try {
+    return app.get<symbol, T>(token, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /** SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close pools, exit 0. */

@@ -51,7 +51,9 @@ export class CiphersController {
     private readonly purges: PurgeService,
   ) {}
 
+  /** Every item the user can see, as in a sync: drawn from the sync budget. */
   @Get()
+  @ExpensiveCall('sync')
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
     return listJson((await this.ciphers.list(principal.userId)).map(accessibleCipherJson));
   }
