@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { Database } from '@keyhaven/db';
-import { badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
+import { Database, EventRecorder } from '@keyhaven/db';
+import { EventType, badRequest, isWellFormedEncString, notFound } from '@keyhaven/contracts';
 import {
   AccountsService,
   AdminPasswordResetService,
@@ -48,6 +48,7 @@ export const recoverAccountSchema = z.object({
 export class AccountRecoveryService {
   constructor(
     private readonly db: Database,
+    private readonly events: EventRecorder,
     private readonly members: MemberRepository,
     private readonly organizations: OrganizationRepository,
     private readonly policies: PolicyRepository,
@@ -78,7 +79,14 @@ export class AccountRecoveryService {
     } else if (policy.autoEnroll) {
       throw badRequest("Reset password can't be withdrawn due to an enterprise policy.");
     }
-    await this.members.update(actor.organizationId, actor.id, { reset_password_key: key });
+    await this.db.transaction(async () => {
+      await this.members.update(actor.organizationId, actor.id, { reset_password_key: key });
+      await this.events.record({
+        type: key ? EventType.OrganizationUser_ResetPassword_Enroll : EventType.OrganizationUser_ResetPassword_Withdraw,
+        organizationId: actor.organizationId,
+        organizationUserId: actor.id,
+      });
+    });
   }
 
   /**
@@ -118,16 +126,22 @@ export class AccountRecoveryService {
 
   /** `recover-account`: a new master password (forced to change at next login), a two-step reset, or both. */
   async recover(actor: Membership, memberId: string, body: z.infer<typeof recoverAccountSchema>): Promise<void> {
-    const [{ user } = { user: null }] = await this.recoverable(actor, [memberId]);
-    if (!user) throw badRequest(NOT_PERMITTED);
+    const [target] = await this.recoverable(actor, [memberId]);
+    if (!target) throw badRequest(NOT_PERMITTED);
+    const { user, member } = target;
     const legacy = (body.resetMasterPassword ?? null) === null && (body.resetTwoFactor ?? null) === null;
     const resetPassword = legacy || body.resetMasterPassword === true;
     const resetTwoFactor = body.resetTwoFactor === true;
     if (!resetPassword && !resetTwoFactor) throw badRequest('Nothing to reset.');
     const password = resetPassword ? resolveNewMasterPassword(user, body) : null;
-    await this.db.transaction(() =>
-      this.reset.apply(user.id, { password, forcePasswordReset: resetPassword, resetTwoFactor }),
-    );
+    await this.db.transaction(async () => {
+      await this.reset.apply(user.id, { password, forcePasswordReset: resetPassword, resetTwoFactor });
+      const event = { organizationId: actor.organizationId, organizationUserId: member.id };
+      await this.events.record([
+        ...(resetPassword ? [{ ...event, type: EventType.OrganizationUser_AdminResetPassword }] : []),
+        ...(resetTwoFactor ? [{ ...event, type: EventType.OrganizationUser_AdminResetTwoFactor }] : []),
+      ]);
+    });
     this.reset.loggedOut(user.id);
     // Organizations that require two-step login revoke a member who no longer has it.
     if (resetTwoFactor) await this.policiesService.onTwoFactorDisabled(user.id, user.email);
