@@ -48,8 +48,10 @@ export class AccountAdministrationService {
        WHERE id = $1 AND (totp_secret IS NOT NULL OR recovery_code_hash IS NOT NULL)`,
       [userId, new Date()],
     );
+    // Email, WebAuthn and the other providers' rows too, not only the authenticator.
+    const removed = await this.twoFactor.removeProviders(userId);
     await this.twoFactor.forgetRememberedDevices(userId);
-    return changed === 1;
+    return changed === 1 || removed;
   }
 
   /** The account and everything it owns (devices, tokens, personal items, memberships) by cascade. */

@@ -95,10 +95,16 @@ export class TwoFactorService {
     const normalized = code.replace(/\s+/g, '').toUpperCase();
     if (!constantTimeEquals(tokenDigest(normalized), user.recoveryCodeHash)) return false;
     await this.users.update(user.id, { totp_secret: null, recovery_code_hash: null });
-    await this.db.execute('DELETE FROM two_factor_provider WHERE user_id = $1', [user.id]);
-    await this.db.execute('DELETE FROM webauthn_credential WHERE user_id = $1', [user.id]);
+    await this.removeProviders(user.id);
     await this.forgetRememberedDevices(user.id);
     return true;
+  }
+
+  /** Email, WebAuthn and the stored Duo/YubiKey settings (the authenticator lives on `app_user`); true when any went. */
+  async removeProviders(userId: string): Promise<boolean> {
+    const providers = await this.db.execute('DELETE FROM two_factor_provider WHERE user_id = $1', [userId]);
+    const keys = await this.db.execute('DELETE FROM webauthn_credential WHERE user_id = $1', [userId]);
+    return providers + keys > 0;
   }
 
   async issueRememberToken(userId: string): Promise<string> {
