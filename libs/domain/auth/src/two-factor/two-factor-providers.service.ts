@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { badRequest } from '@keyhaven/contracts';
+import { EventType, badRequest } from '@keyhaven/contracts';
 import { EmailTwoFactorService } from './email-two-factor.service';
 import { TwoFactorProviderRepository } from './provider.repository';
 import { TwoFactorSettingsService, type SecretVerification } from './two-factor-settings.service';
@@ -52,13 +52,16 @@ export class TwoFactorProvidersService {
   ): Promise<{ enabled: boolean; email: string }> {
     const user = await this.settings.verifiedUser(userId, TwoFactorProvider.Email, request.userVerificationToken);
     await this.email.enable(user, request.email, request.token);
+    await this.settings.recordChange(EventType.User_Updated2fa, user.id);
     return { enabled: true, email: request.email.trim().toLowerCase() };
   }
 
   /** True when email two-step login really went off. */
   async disableEmail(userId: string, token: Token): Promise<boolean> {
     const user = await this.settings.verifiedUser(userId, TwoFactorProvider.Email, token);
-    return this.email.disable(user.id);
+    const disabled = await this.email.disable(user.id);
+    if (disabled) await this.settings.recordChange(EventType.User_Disabled2fa, user.id);
+    return disabled;
   }
 
   async webAuthnSettings(userId: string): Promise<WebAuthnSettings> {
@@ -88,6 +91,7 @@ export class TwoFactorProvidersService {
   ): Promise<WebAuthnSettings> {
     const user = await this.settings.verifiedUser(userId, TwoFactorProvider.WebAuthn, request.userVerificationToken);
     await this.webAuthn.register(user, request.id, request.name, request.deviceResponse);
+    await this.settings.recordChange(EventType.User_Updated2fa, user.id);
     return this.webAuthnSettings(user.id);
   }
 
@@ -97,12 +101,14 @@ export class TwoFactorProvidersService {
   ): Promise<WebAuthnSettings> {
     const user = await this.settings.verifiedUser(userId, TwoFactorProvider.WebAuthn, request.userVerificationToken);
     await this.webAuthn.remove(user.id, request.id);
+    await this.settings.recordChange(EventType.User_Disabled2fa, user.id);
     return this.webAuthnSettings(user.id);
   }
 
   async deleteAllWebAuthn(userId: string, token: Token): Promise<void> {
     const user = await this.settings.verifiedUser(userId, TwoFactorProvider.WebAuthn, token);
     await this.webAuthn.removeAll(user.id);
+    await this.settings.recordChange(EventType.User_Disabled2fa, user.id);
   }
 
   /** YubiKey OTPs are verified by YubiCloud, which this server does not call: shown, never enabled. */
@@ -168,5 +174,6 @@ export class TwoFactorProvidersService {
   async deleteOutsideProvider(userId: string, provider: 2 | 3, token: Token): Promise<void> {
     const user = await this.settings.verifiedUser(userId, provider, token);
     await this.providers.remove(user.id, provider);
+    await this.settings.recordChange(EventType.User_Disabled2fa, user.id);
   }
 }

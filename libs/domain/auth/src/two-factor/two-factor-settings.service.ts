@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { KeyhavenError, badRequest, rateLimited } from '@keyhaven/contracts';
+import { EventType, KeyhavenError, badRequest, rateLimited } from '@keyhaven/contracts';
+import { EventRecorder } from '@keyhaven/db';
 import { AccountsService } from '../accounts/accounts.service';
 import { AttemptLimiter } from '../login/attempt-limiter';
 import { PasswordHasher } from '../password-hasher';
@@ -31,6 +32,7 @@ export class TwoFactorSettingsService {
     private readonly hasher: PasswordHasher,
     private readonly limiter: AttemptLimiter,
     private readonly verification: UserVerificationTokens,
+    private readonly events: EventRecorder,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
@@ -97,6 +99,7 @@ export class TwoFactorSettingsService {
       throw badRequest('Invalid token.', { Token: ['Invalid token.'] });
     }
     await this.twoFactor.enableAuthenticator(user, key);
+    await this.recordChange(EventType.User_Updated2fa, user.id);
     return key;
   }
 
@@ -113,6 +116,7 @@ export class TwoFactorSettingsService {
     );
     if (!user.totpSecret) return null;
     await this.twoFactor.disableAuthenticator(user);
+    await this.recordChange(EventType.User_Disabled2fa, user.id);
     return user;
   }
 
@@ -124,6 +128,7 @@ export class TwoFactorSettingsService {
     const user = await this.accounts.verifyMasterPassword(userId, request.masterPasswordHash);
     if (request.type !== TwoFactorProvider.Authenticator || !user.totpSecret) return null;
     await this.twoFactor.disableAuthenticator(user);
+    await this.recordChange(EventType.User_Disabled2fa, user.id);
     return user;
   }
 
@@ -151,6 +156,12 @@ export class TwoFactorSettingsService {
       throw badRequest('Invalid information. Try again.');
     }
     await this.limiter.succeeded(attempt.keys);
+    await this.recordChange(EventType.User_Recovered2fa, user.id);
     return user;
+  }
+
+  /** The audit log's record of a two-step login change (the acting user is the account itself). */
+  recordChange(type: EventType, userId: string): Promise<void> {
+    return this.events.record({ type, userId, actingUserId: userId });
   }
 }
