@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { icoDib, icoFile, pngFacts, solidPng, startServer, type ServerProcess } from '@keyhaven/testing';
+import {
+  bytes,
+  getBytes,
+  html,
+  icoDib,
+  icoFile,
+  IconSites,
+  pngFacts,
+  solidPng,
+  startServer,
+  type ServerProcess,
+} from '@keyhaven/testing';
 import { FALLBACK_ICON } from '@keyhaven/service-icons';
-import { bytes, getBytes, html, IconSites } from './icon-sites';
 
 /**
  * Icons against local websites (one HTTP server answering for many names; the server reaches them

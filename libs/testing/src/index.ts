@@ -11,3 +11,4 @@ export * from './silent-server';
 export * from './domain-module';
 export * from './domain-fixtures';
 export * from './icon-fixtures';
+export * from './icon-sites';
