@@ -10,12 +10,13 @@ import { SendFieldsFactory } from './sends/send-fields';
 import { SendPolicies } from './sends/send-policies';
 import { SendPush } from './sends/send-push';
 import { SendRepository } from './sends/send.repository';
+import { SendStorage } from './sends/send-storage';
 import { SendService } from './sends/send.service';
 import { SendUploadService } from './sends/send-upload.service';
 import { SyncWithSendsService } from './sync/sync-with-sends.service';
 
 const services = [SendService, SendUploadService, SendAccessService, SendDeletionJob, SyncWithSendsService];
-const internals = [SendRepository, SendEvents, SendFieldsFactory, SendPolicies, SendPush, PushPublisher];
+const internals = [SendRepository, SendEvents, SendFieldsFactory, SendPolicies, SendPush, SendStorage, PushPublisher];
 
 /** Sends (owner and recipient sides, the deletion job) and the sync that includes them. */
 @Module({

@@ -209,6 +209,14 @@ export class SendRepository {
     await this.db.execute('DELETE FROM send WHERE id = ANY($1::uuid[])', [ids]);
   }
 
+  /**
+   * The per-user storage lock, held to the end of the transaction. The key is the one the vault's
+   * attachments take (AttachmentRepository.lockStorage), so both kinds of file queue on one lock.
+   */
+  async lockUserStorage(userId: string): Promise<void> {
+    await this.db.rows("SELECT pg_advisory_xact_lock(hashtextextended('attachment-storage:' || $1, 0))", [userId]);
+  }
+
   /** Bytes of the user's file Sends (declared sizes), for storage accounting. */
   async fileBytesOfUser(userId: string): Promise<number> {
     const rows = await this.db.rows<{ total: string | null }>(

@@ -10,6 +10,7 @@ import { SendEvents } from './send-events';
 import { SendFieldsFactory } from './send-fields';
 import { SendPolicies } from './send-policies';
 import { SendPush } from './send-push';
+import { SendStorage } from './send-storage';
 import { SendRepository } from './send.repository';
 import { MAX_SEND_FILE_BYTES, sendRequestSchema, validType } from './send-request';
 
@@ -36,6 +37,7 @@ export class SendService {
     private readonly revisions: AccountRevisionService,
     private readonly push: SendPush,
     private readonly events: SendEvents,
+    private readonly storage: SendStorage,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
@@ -74,7 +76,10 @@ export class SendService {
     const fileId = randomBytes(16).toString('hex');
     const send = await this.created(
       userId,
-      () => this.sends.create(randomUUID(), userId, SendType.File, fields, { id: fileId, size }),
+      async () => {
+        await this.storage.reserve(userId, size);
+        return this.sends.create(randomUUID(), userId, SendType.File, fields, { id: fileId, size });
+      },
       contextId,
     );
     return { send, url: this.uploadUrl(send) };

@@ -98,6 +98,23 @@ void describe('Sends (domain)', () => {
     }
   });
 
+  it("file Sends count against the user's storage from the moment they are announced", async () => {
+    const limited = await h.variant({ env: { ATTACHMENTS_USER_MAX_STORAGE_GB: '1' } });
+    const service = limited.get(SendService);
+    const owner = (await registerUser(h, 'storage')).user.id;
+    const mib = 1024 * 1024;
+    await service.createFile(owner, request(1, { fileLength: 400 * mib }), null);
+    await service.createFile(owner, request(1, { fileLength: 400 * mib }), null);
+    await rejectsWithCode(
+      service.createFile(owner, request(1, { fileLength: 400 * mib }), null),
+      'bad_request',
+      /Not enough storage/,
+    );
+    assert.equal((await service.list(owner)).length, 2, 'the refused Send was not stored');
+    // Text Sends take no storage.
+    await service.createText(owner, request(0), null);
+  });
+
   it('two recipients racing for the last access: exactly one gets it', async () => {
     const send = await sends.createText(userId, request(0, { maxAccessCount: 1 }), null);
     const access = h.get(SendAccessService);
