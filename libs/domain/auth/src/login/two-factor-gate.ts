@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { EventType } from '@keyhaven/contracts';
+import { EventRecorder } from '@keyhaven/db';
 import { EmailLoginService } from '../two-factor/email-login.service';
 import { EmailTwoFactorService, redactEmail } from '../two-factor/email-two-factor.service';
 import { TwoFactorProvider, TwoFactorService } from '../two-factor/two-factor.service';
@@ -31,6 +33,7 @@ export class TwoFactorGate {
     private readonly webAuthn: WebAuthnService,
     private readonly users: UserRepository,
     private readonly limiter: AttemptLimiter,
+    private readonly events: EventRecorder,
   ) {}
 
   /** Throws the challenge or a rejection; resolves once the second step passed or none is required. */
@@ -51,6 +54,7 @@ export class TwoFactorGate {
     if (!attempts.allowed) throw tooManyRequests(attempts.retryAfterSeconds);
     if (!(await this.verify(user, enabled, provider, token))) {
       await this.users.recordFailedLogin(user.id);
+      await this.events.record({ type: EventType.User_FailedLogIn2fa, userId: user.id, actingUserId: user.id });
       throw invalidGrant(WRONG_TWO_FACTOR);
     }
     await this.limiter.succeeded(attempts.keys);
