@@ -2,9 +2,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger, loadTls } from '@keyhaven/http';
 import type { HttpResponse } from '@keyhaven/testing';
 import { MemberType, call, createOrg, join, newPeople, ok, type Org, type Person } from './org-fixtures';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
@@ -12,7 +17,8 @@ import { describeOnBackends, startAllInOne, type BackedServer } from './backends
 /**
  * Streaming the stored events to a SIEM: an organization's webhook (signed batches to a local HTTP
  * receiver, a failure visible to the admins and retried, nothing lost or repeated once accepted,
- * private addresses refused) and the operator's syslog (RFC 5424 frames to a local TCP server).
+ * private addresses refused) and the operator's syslog (RFC 5424 frames to a local server: over TCP
+ * on the PostgreSQL run, over TLS with a private CA on the PGlite run).
  */
 
 interface Delivery {
@@ -44,6 +50,8 @@ describeOnBackends('SIEM streaming', (backend) => {
   let server: BackedServer;
   let receiver: HttpServer;
   let syslog: TcpServer;
+  const certDir = mkdtempSync(joinPath(tmpdir(), 'keyhaven-syslog-tls-'));
+  const overTls = backend === 'pglite';
   let owner: Person;
   let admin: Person;
   let org: Org;
@@ -65,6 +73,17 @@ describeOnBackends('SIEM streaming', (backend) => {
     return id;
   };
 
+  const storeEvents = async (orgId: string, types: number[]): Promise<string[]> => {
+    const ids = types.map(() => randomUUID());
+    await server.db.rows(
+      `INSERT INTO event (id, type, organization_id, acting_user_id, date)
+       SELECT r.id, r.type, $2, $3, now() FROM unnest($1::uuid[], $4::int[]) WITH ORDINALITY AS r(id, type, n)
+       ORDER BY r.n`,
+      [ids, orgId, owner.userId, types],
+    );
+    return ids;
+  };
+
   before(async () => {
     receiver = createHttpServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -81,7 +100,7 @@ describeOnBackends('SIEM streaming', (backend) => {
         res.writeHead(status).end();
       });
     });
-    syslog = createTcpServer((socket) => {
+    const onSyslog = (socket: Socket): void => {
       let buffer = Buffer.alloc(0);
       socket.on('data', (chunk: Buffer) => {
         buffer = Buffer.concat([buffer, chunk]);
@@ -109,7 +128,12 @@ describeOnBackends('SIEM streaming', (backend) => {
             });
         }
       });
-    });
+    };
+    // A certificate for localhost from a local CA the server is told to trust (SYSLOG_TLS_CA_FILE).
+    const tls = overTls
+      ? loadTls({ tls: 'on', dataDir: certDir, domain: 'https://localhost' }, createLogger('silent'))
+      : undefined;
+    syslog = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, onSyslog) : createTcpServer(onSyslog);
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     await new Promise<void>((resolve) => syslog.listen(0, '127.0.0.1', resolve));
     server = await startAllInOne(backend, {
@@ -117,7 +141,12 @@ describeOnBackends('SIEM streaming', (backend) => {
       SIEM_RETRY_BASE_MS: '400',
       SIEM_RETRY_MAX_MS: '800',
       OUTBOUND_ALLOW_NETWORKS: '127.0.0.1/32',
-      SYSLOG_URL: `tcp://127.0.0.1:${(syslog.address() as AddressInfo).port}`,
+      ...(overTls
+        ? {
+            SYSLOG_URL: `tls://localhost:${(syslog.address() as AddressInfo).port}`,
+            SYSLOG_TLS_CA_FILE: joinPath(certDir, 'tls', 'ca.pem'),
+          }
+        : { SYSLOG_URL: `tcp://127.0.0.1:${(syslog.address() as AddressInfo).port}` }),
     });
     const people = await newPeople(server.http, [`owner-${backend}@example.com`, `admin-${backend}@example.com`]);
     [owner, admin] = [people[0] as Person, people[1] as Person];
@@ -130,6 +159,7 @@ describeOnBackends('SIEM streaming', (backend) => {
     await server.stop();
     receiver.close();
     syslog.close();
+    rmSync(certDir, { recursive: true, force: true });
   });
 
   test('only Owners set or remove the webhook; Admins see it; the body is validated; the secret is never shown', async () => {
@@ -154,7 +184,8 @@ describeOnBackends('SIEM streaming', (backend) => {
   test('signed batches reach the receiver; a failed delivery is visible, retried with the same events, then delivered once', async () => {
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     ok(await send(owner, 'PUT', org.id, { url, secret: SECRET }), 'save');
-    const ids = [await storeEvent(org.id, 1300), await storeEvent(org.id, 1500), await storeEvent(org.id, 1700)];
+    // One statement: the three become visible together, so the first attempt carries all of them.
+    const ids = await storeEvents(org.id, [1300, 1500, 1700]);
     await storeEvent(blockedOrg.id, 1600); // another organization's: never sent to this webhook
 
     const failed = await eventually('the failure to show', async () => {
@@ -214,7 +245,7 @@ describeOnBackends('SIEM streaming', (backend) => {
     assert.equal(state['deliveredCount'], 0);
   });
 
-  test('syslog: every stored event as an RFC 5424 frame (octet counting), once', async () => {
+  test(`syslog over ${overTls ? 'TLS' : 'TCP'}: every stored event as an RFC 5424 frame (octet counting), once`, async () => {
     const ids = [await storeEvent(org.id, 1100), await storeEvent(blockedOrg.id, 1602)];
     const got = await eventually('the syslog frames', () => {
       const found = ids.map((id) => syslogMessages.filter((m) => m.event.id === id));

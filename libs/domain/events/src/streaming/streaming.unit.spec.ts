@@ -131,7 +131,8 @@ describe('syslog format', () => {
       message.slice(0, message.indexOf(' {')),
       '<110>1 2026-12-02T01:02:03.004Z vault.example.com keyhaven - 1101 [keyhaven@32473 type="1101" ' +
         'id="0b7e1c3a-1111-4222-8333-944455556666" actingUserId="c3c2f3f0-0000-4000-8000-000000000001" ' +
-        'userId="c3c2f3f0-0000-4000-8000-000000000001" deviceType="9" ipAddress="2001:db8::1"]',
+        'userId="c3c2f3f0-0000-4000-8000-000000000001" deviceType="9" ipAddress="2001:db8::1" ' +
+        'domainName="a \\"quoted\\" \\] name"]',
     );
     assert.deepEqual(JSON.parse(message.slice(message.indexOf(' {') + 1)), event);
   });

@@ -24,6 +24,7 @@ const SD_FIELDS = [
   'organizationUserId',
   'deviceType',
   'ipAddress',
+  'domainName',
 ] as const;
 
 export function syslogMessage(event: StreamEvent, hostname: string): string {
