@@ -158,10 +158,10 @@ const processShape = {
   EXPENSIVE_CALLS_PER_MINUTE_PER_USER: z.coerce.number().int().min(1).default(30),
   /** Largest attachment (encrypted bytes, as the client declares it); longer uploads are refused while they stream. */
   ATTACHMENTS_MAX_FILE_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(525336576),
-  /** Attachment storage per user (their personal items), in GiB; 0 turns personal attachments off. */
-  ATTACHMENTS_USER_MAX_STORAGE_GB: z.coerce.number().int().min(0).max(1048576).default(10240),
-  /** Attachment storage per organization, in GiB; 0 turns organization attachments off. */
-  ATTACHMENTS_ORG_MAX_STORAGE_GB: z.coerce.number().int().min(0).max(1048576).default(10240),
+  /** Attachment storage per user (their personal items), in GiB (fractions allowed); 0 turns personal attachments off. */
+  ATTACHMENTS_USER_MAX_STORAGE_GB: z.coerce.number().min(0).max(1048576).default(10240),
+  /** Attachment storage per organization, in GiB (fractions allowed); 0 turns organization attachments off. */
+  ATTACHMENTS_ORG_MAX_STORAGE_GB: z.coerce.number().min(0).max(1048576).default(10240),
   /** An attachment whose file has not arrived this long after it was created is removed (row and blob). */
   ATTACHMENTS_PENDING_UPLOAD_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** How often one instance removes abandoned uploads and the blobs of deleted attachments. */
@@ -195,6 +195,11 @@ const processShape = {
   EVENTS_FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).max(60000).default(250),
   /** How often the outbox relay looks for recorded events to send on to the queue. */
   EVENTS_RELAY_INTERVAL_MS: z.coerce.number().int().min(10).max(60000).default(250),
+  /** The durable event queue (`<name>.dead-letter` holds what can never be stored); one per deployment. */
+  EVENTS_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be letters, digits, dots, dashes or underscores')
+    .default('keyhaven.events'),
   /** The operator's SIEM: every stored event as RFC 5424 syslog over TCP or TLS (`tcp://host:514`, `tls://host:6514`); off when unset. */
   SYSLOG_URL: urlWithProtocols(['tcp:', 'tls:'], 'tcp://host:514 or tls://host:6514').optional(),
   /** PEM file of the CA that signs the syslog server's certificate (tls://), when not a public one. */

@@ -28,13 +28,14 @@ export class AttachmentStorage {
     if (organizationId && limitGb === 0) throw badRequest('This organization cannot use attachments.');
     const owner = organizationId ?? cipher.userId ?? userId;
     await this.attachments.lockStorage(owner);
+    // A user's file Sends share their storage (Bitwarden's accounting); tools' SendStorage counts both too.
     const used = organizationId
       ? await this.attachments.usedByOrganization(organizationId)
-      : await this.attachments.usedByUser(owner);
+      : (await this.attachments.usedByUser(owner)) + (await this.attachments.fileSendBytesOfUser(owner));
     if (used + bytes > limitGb * GIB) throw badRequest('Not enough storage available.');
   }
 
-  /** Bytes in use and the limit in GiB, for a user's personal items (the subscription view). */
+  /** Bytes the user's personal attachments take (file Sends not included) and the limit in GiB. */
   async ofUser(userId: string): Promise<{ usedBytes: number; maxStorageGb: number }> {
     return {
       usedBytes: await this.attachments.usedByUser(userId),

@@ -96,6 +96,15 @@ export class AttachmentRepository {
     return Number(rows[0]?.used ?? 0);
   }
 
+  /** Bytes of the user's file Sends (tools' table, read only): they share the user's storage. */
+  async fileSendBytesOfUser(userId: string): Promise<number> {
+    const rows = await this.db.rows<{ used: string }>(
+      'SELECT coalesce(sum(file_size), 0)::text AS used FROM send WHERE user_id = $1 AND type = 1',
+      [userId],
+    );
+    return Number(rows[0]?.used ?? 0);
+  }
+
   async usedByOrganization(organizationId: string): Promise<number> {
     const rows = await this.db.rows<{ used: string }>(
       `SELECT coalesce(sum(a.size), 0)::text AS used FROM attachment a JOIN cipher c ON c.id = a.cipher_id

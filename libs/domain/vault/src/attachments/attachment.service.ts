@@ -74,9 +74,9 @@ export class AttachmentService {
       const existing = await this.access.findForUpdate(cipherId, caller.userId);
       if (!existing) throw notFound('Cipher');
       if (request.fileSize > maxBytes) {
-        throw badRequest(`Max file size is ${Math.floor(maxBytes / (1024 * 1024))} MB.`, {
-          fileSize: ['The file is too large.'],
-        });
+        // Clients show the first validation error rather than the message: both say the same.
+        const tooLarge = `Max file size is ${Math.floor(maxBytes / (1024 * 1024))} MB.`;
+        throw badRequest(tooLarge, { fileSize: [tooLarge] });
       }
       if (request.lastKnownRevisionDate) {
         const known = new Date(request.lastKnownRevisionDate).getTime();
@@ -85,7 +85,7 @@ export class AttachmentService {
         }
       }
       if (!existing.access.edit) throw badRequest('You do not have permissions to edit this.');
-      if (request.fileSize < 1) throw badRequest('No data to attach.', { fileSize: ['The file is empty.'] });
+      if (request.fileSize < 1) throw badRequest('No data to attach.', { fileSize: ['No data to attach.'] });
       await this.storage.reserve(existing.cipher, caller.userId, request.fileSize);
       const id = newAttachmentId();
       const now = new Date();
