@@ -39,10 +39,17 @@ describe('icons', () => {
   const loop6 = new IconSites('::1');
   const held: ServerResponse[] = [];
   const huge = { sent: 0, finished: false };
-  let server: ServerProcess;
-  let strict: ServerProcess;
+  let server: ServerProcess | undefined;
+  let strict: ServerProcess | undefined;
+  /** Stopped by a restart; its data dir (which the restarted server reuses) is removed at the end. */
+  const retired: ServerProcess[] = [];
 
-  const icon = (s: ServerProcess, domain: string) => getBytes(s.url, `/icons/${domain}/icon.png`, s.caPath);
+  const must = (s: ServerProcess | undefined): ServerProcess => {
+    assert.ok(s, 'the server did not start');
+    return s;
+  };
+  const icon = (s: ServerProcess | undefined, domain: string) =>
+    getBytes(must(s).url, `/icons/${domain}/icon.png`, must(s).caPath);
 
   before(async () => {
     const page = (links: string) => `<!doctype html><html><head><title>t</title>${links}</head><body></body></html>`;
@@ -127,6 +134,14 @@ describe('icons', () => {
         res.writeHead(302, { location: `http://127.0.0.2:${inner.port}/` });
         res.end();
       })
+      .site('limit1.test', (_req, res, path) => {
+        if (path === '/b.png') bytes(res, 'image/png', png64);
+        else html(res, page('<link rel="icon" href="/b.png">'));
+      })
+      .site('limit2.test', (_req, res, path) => {
+        if (path === '/b.png') bytes(res, 'image/png', png64);
+        else html(res, page('<link rel="icon" href="/b.png">'));
+      })
       .site('burst.test', (_req, res, path) => {
         if (path === '/b.png') {
           bytes(res, 'image/png', png64);
@@ -152,36 +167,37 @@ describe('icons', () => {
       sites.routes([...names, 'redirect.test', 'burst.test']),
       `control.test=127.0.0.1:${loop4.port}`,
     ].join(',');
-    [server, strict] = await Promise.all([
-      startServer({
-        env: {
-          OUTBOUND_ALLOW_NETWORKS: '127.0.0.1/32',
-          OUTBOUND_CONNECT_TO: connectTo,
-          ICONS_FETCH_TIMEOUT_MS: '4000',
-          ICONS_MAX_BYTES: '1048576',
-        },
-      }),
-      // Default policy: only names are pinned to the local listeners, nothing is allow-listed.
-      startServer({
-        env: {
-          OUTBOUND_CONNECT_TO: [
-            `localhost=127.0.0.1:${loop4.port}`,
-            `rebind.test=127.0.0.1:${loop4.port}`,
-            `mapped.test=[::ffff:127.0.0.1]:${loop4.port}`,
-            `v6.test=[::1]:${loop6.port}`,
-            `metadata.test=169.254.169.254:${loop4.port}`,
-            `private.test=10.0.0.1:${loop4.port}`,
-          ].join(','),
-        },
-      }),
-    ]);
+    // One at a time: two cold boots at once on a busy two-core machine can miss the start deadline.
+    server = await startServer({
+      env: {
+        OUTBOUND_ALLOW_NETWORKS: '127.0.0.1/32',
+        OUTBOUND_CONNECT_TO: connectTo,
+        ICONS_FETCH_TIMEOUT_MS: '4000',
+        ICONS_MAX_BYTES: '1048576',
+      },
+    });
+    // Default policy: only names are pinned to the local listeners, nothing is allow-listed.
+    strict = await startServer({
+      env: {
+        OUTBOUND_CONNECT_TO: [
+          `localhost=127.0.0.1:${loop4.port}`,
+          `rebind.test=127.0.0.1:${loop4.port}`,
+          `mapped.test=[::ffff:127.0.0.1]:${loop4.port}`,
+          `v6.test=[::1]:${loop6.port}`,
+          `metadata.test=169.254.169.254:${loop4.port}`,
+          `private.test=10.0.0.1:${loop4.port}`,
+        ].join(','),
+      },
+    });
   });
 
   after(async () => {
     for (const res of held) res.destroy();
-    await Promise.all([server.stop(), strict.stop()]);
-    server.cleanup();
-    strict.cleanup();
+    // Also after a failed start: the listeners must close or the test process never exits.
+    await Promise.all([server?.stop(), strict?.stop()]);
+    server?.cleanup();
+    strict?.cleanup();
+    for (const s of retired) s.cleanup();
     await Promise.all([sites.stop(), inner.stop(), canary.stop(), loop4.stop(), loop6.stop()]);
   });
 
@@ -195,7 +211,7 @@ describe('icons', () => {
     return pngFacts(r.body);
   }
 
-  async function fallback(s: ServerProcess, domain: string): Promise<number> {
+  async function fallback(s: ServerProcess | undefined, domain: string): Promise<number> {
     const r = await icon(s, domain);
     assert.equal(r.status, 200);
     assert.ok(r.body.equals(FALLBACK_ICON), `${domain}: expected the fallback icon`);
@@ -257,7 +273,7 @@ describe('icons', () => {
       return r;
     });
     while (sites.hits('slow.test') === 0) await new Promise((r) => setTimeout(r, 20));
-    assert.equal((await server.http.get('/alive')).status, 200);
+    assert.equal((await must(server).http.get('/alive')).status, 200);
     await found('ico.test');
     assert.equal(slowDone, false, 'other requests were answered while the slow lookup was still running');
     const r = await slow;
@@ -295,17 +311,27 @@ describe('icons', () => {
     assert.equal(sites.requests.length, before);
   });
 
-  test('the cache lives in the BlobStore: a restarted server serves hits and misses without fetching', async () => {
+  test('the cache lives in the BlobStore: a restarted server serves hits and misses without fetching; lookups are limited per client', async () => {
     const before = sites.requests.length;
     const pngBefore = await icon(server, 'png.test');
-    await server.stop();
+    const dataDir = must(server).dataDir;
+    await must(server).stop();
+    retired.push(must(server));
     server = await startServer({
-      dataDir: server.dataDir,
-      env: { OUTBOUND_ALLOW_NETWORKS: '127.0.0.1/32', OUTBOUND_CONNECT_TO: sites.routes(['png.test', 'none.test']) },
+      dataDir,
+      env: {
+        OUTBOUND_ALLOW_NETWORKS: '127.0.0.1/32',
+        OUTBOUND_CONNECT_TO: sites.routes(['png.test', 'none.test', 'limit1.test', 'limit2.test']),
+        ICONS_LOOKUPS_PER_MINUTE_PER_IP: '1',
+      },
     });
     const again = await icon(server, 'png.test');
     assert.ok(again.body.equals(pngBefore.body));
     await fallback(server, 'none.test');
     assert.equal(sites.requests.length, before);
+    // Cache hits do not count against the lookup limit; the second new site does, and waits.
+    await found('limit1.test');
+    assert.equal(await fallback(server, 'limit2.test'), 60);
+    assert.equal(sites.hits('limit2.test'), 0);
   });
 });

@@ -187,6 +187,8 @@ const processShape = {
   ICONS_MAX_BYTES: z.coerce.number().int().min(1024).max(52428800).default(1048576),
   /** Accept IP literals as icon "domains" (tests); names only otherwise. */
   ICONS_ALLOW_IP_LITERALS: bool(false),
+  /** Icon lookups (cache misses, each a fetch from the site) one client IP may start per minute; beyond, the fallback. */
+  ICONS_LOOKUPS_PER_MINUTE_PER_IP: z.coerce.number().int().min(1).default(600),
   /** Events older than this many days are deleted once a day (one instance runs the cleanup); unset keeps them. */
   EVENTS_DAYS_RETAIN: z.coerce.number().int().min(1).max(36500).optional(),
   /** The events processor inserts at most this many events per statement (and holds as many unacknowledged). */

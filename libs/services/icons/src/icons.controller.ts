@@ -1,5 +1,5 @@
-import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '@keyhaven/platform-auth';
 import { IconsService } from './icons.service';
 
@@ -10,8 +10,12 @@ export class IconsController {
   constructor(@Inject(IconsService) private readonly icons: IconsService) {}
 
   @Get(':domain/icon.png')
-  async icon(@Param('domain') domain: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
-    const answer = await this.icons.icon(domain);
+  async icon(
+    @Param('domain') domain: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer> {
+    const answer = await this.icons.icon(domain, request.ip);
     // Set here, not with @Header: an error answer must keep its JSON content type.
     void reply.header('content-type', 'image/png');
     void reply.header('cache-control', `public, max-age=${answer.maxAgeSeconds}`);

@@ -19,7 +19,7 @@ export interface IconAnswer {
 
 /** The fallback is cached by browsers for at most this long, so a site that gains an icon shows it soon. */
 const FALLBACK_MAX_AGE_SECONDS = 24 * 3600;
-/** When another instance holds the lookup too long, the fallback is served for this long only. */
+/** When another instance holds the lookup too long, or the client is over its lookup limit, the fallback is served for this long only. */
 const BUSY_MAX_AGE_SECONDS = 60;
 
 /**
@@ -50,14 +50,29 @@ export class IconsService {
     });
   }
 
-  async icon(rawDomain: string): Promise<IconAnswer> {
+  /** @param clientIp who asks: lookups (not cache hits) are limited per client IP. */
+  async icon(rawDomain: string, clientIp: string): Promise<IconAnswer> {
     const host = normalizeIconDomain(rawDomain, this.config.ICONS_ALLOW_IP_LITERALS);
     if (host === null) throw badRequest('Invalid domain.');
-    const entry = (await this.cache.get(host)) ?? (await this.lookupOnce(host));
+    const entry = (await this.cache.get(host)) ?? (await this.limitedLookup(host, clientIp));
     if (!entry) return { png: FALLBACK_ICON, found: false, maxAgeSeconds: BUSY_MAX_AGE_SECONDS };
     const remaining = Math.max(0, Math.floor((entry.expiresAt - Date.now()) / 1000));
     if (entry.png) return { png: entry.png, found: true, maxAgeSeconds: remaining };
     return { png: FALLBACK_ICON, found: false, maxAgeSeconds: Math.min(remaining, FALLBACK_MAX_AGE_SECONDS) };
+  }
+
+  /**
+   * An anonymous route that makes the server fetch from other hosts: one client may start only so
+   * many lookups a minute (joining one already running is free); beyond, it gets the fallback for a
+   * minute rather than an error, since the clients show icons as plain images.
+   */
+  private async limitedLookup(host: string, clientIp: string): Promise<CachedIcon | null> {
+    if (!this.inflight.has(host)) {
+      const limit = this.config.ICONS_LOOKUPS_PER_MINUTE_PER_IP;
+      const decision = await this.store.rateLimiter.hit(`icons:lookups:${clientIp}`, limit, 60_000);
+      if (!decision.allowed) return null;
+    }
+    return this.lookupOnce(host);
   }
 
   private lookupOnce(host: string): Promise<CachedIcon | null> {
