@@ -63,7 +63,7 @@ const tablesOf = {
     'group_user',
     'policy',
   ],
-  tools: ['send'],
+  tools: ['send', 'send_blob_gc'],
   events: ['event', 'event_outbox', 'siem_webhook', 'event_stream_cursor'],
 };
 const foreignWrites = (domain) => {

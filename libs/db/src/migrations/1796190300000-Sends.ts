@@ -6,6 +6,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * its upload arrived are columns, so the upload check and the deletion job read them without
  * parsing. `password_hash` is the server's slow hash of the client's PBKDF2 hash, never the client
  * value. `deletion_date` drives the cleanup job (index), `user_id` the owner's list and sync.
+ *
+ * A deleted file Send must not lose its blob, whatever deleted the row (the owner, the deletion job,
+ * a failed upload, the owner's account deletion through the cascade): a statement trigger queues its
+ * blob key in `send_blob_gc` in the same transaction; blobs go after commit and in the deletion job.
  */
 export class Sends1796190300000 implements MigrationInterface {
   name = 'Sends1796190300000';
@@ -37,6 +41,22 @@ export class Sends1796190300000 implements MigrationInterface {
       );
       CREATE INDEX send_user_idx ON send (user_id);
       CREATE INDEX send_deletion_idx ON send (deletion_date);
+
+      CREATE TABLE send_blob_gc (
+        blob_key text PRIMARY KEY,
+        queued_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      CREATE FUNCTION send_blob_gc_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO send_blob_gc (blob_key)
+          SELECT 'sends/' || gone.id || '/' || gone.file_id FROM gone WHERE gone.file_id IS NOT NULL
+          ON CONFLICT (blob_key) DO NOTHING;
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER send_deleted AFTER DELETE ON send
+        REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION send_blob_gc_enqueue();
     `);
   }
 

@@ -5,6 +5,7 @@ import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
 import { SendAccessService } from './sends/send-access.service';
 import { SendDeletionJob } from './sends/send-deletion.job';
+import { SendBlobs } from './sends/send-blobs';
 import { SendEvents } from './sends/send-events';
 import { SendFieldsFactory } from './sends/send-fields';
 import { SendPolicies } from './sends/send-policies';
@@ -16,7 +17,16 @@ import { SendUploadService } from './sends/send-upload.service';
 import { SyncWithSendsService } from './sync/sync-with-sends.service';
 
 const services = [SendService, SendUploadService, SendAccessService, SendDeletionJob, SyncWithSendsService];
-const internals = [SendRepository, SendEvents, SendFieldsFactory, SendPolicies, SendPush, SendStorage, PushPublisher];
+const internals = [
+  SendRepository,
+  SendBlobs,
+  SendEvents,
+  SendFieldsFactory,
+  SendPolicies,
+  SendPush,
+  SendStorage,
+  PushPublisher,
+];
 
 /** Sends (owner and recipient sides, the deletion job) and the sync that includes them. */
 @Module({

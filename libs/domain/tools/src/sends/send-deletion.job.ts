@@ -2,10 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Database } from '@keyhaven/db';
 import { AccountRevisionService } from '@keyhaven/domain-auth';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
-import { BLOB_STORE, type BlobStore } from '@keyhaven/storage';
+import { SendBlobs } from './send-blobs';
 import { SendPush } from './send-push';
 import { SendRepository } from './send.repository';
-import { sendBlobKey } from './send.service';
 
 /** Bitwarden's DeleteSendsJob runs every 5 minutes. */
 export const SEND_DELETION_INTERVAL_MS = 5 * 60 * 1000;
@@ -15,9 +14,9 @@ const LOCK_KEY = 'job:send-deletion';
 const LOCK_TTL_MS = 4 * 60 * 1000;
 
 /**
- * Deletes Sends past their deletion date with their files. Every instance ticks; the one that takes
- * the lock (shared cache) runs, the others skip. Files go before rows, so a crash in between leaves
- * a row the next run deletes again, never a blob nobody points at. Safe to re-run.
+ * Deletes Sends past their deletion date, then the files of every deleted Send (queued by the delete
+ * trigger, so a crash in between loses none). Every instance ticks; the one that takes the lock
+ * (shared cache) runs, the others skip. Safe to re-run.
  */
 @Injectable()
 export class SendDeletionJob implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -30,8 +29,8 @@ export class SendDeletionJob implements OnApplicationBootstrap, OnApplicationShu
     private readonly sends: SendRepository,
     private readonly revisions: AccountRevisionService,
     private readonly push: SendPush,
+    private readonly files: SendBlobs,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,7 +60,6 @@ export class SendDeletionJob implements OnApplicationBootstrap, OnApplicationShu
       for (;;) {
         const batch = await this.sends.pastDeletion(now, BATCH);
         if (batch.length === 0) break;
-        for (const send of batch) if (send.fileId) await this.blobs.delete(sendBlobKey(send.id, send.fileId));
         await this.db.transaction(async () => {
           await this.sends.deleteByIds(batch.map((s) => s.id));
           await this.revisions.touchUsers([...new Set(batch.map((s) => s.userId))]);
@@ -70,6 +68,8 @@ export class SendDeletionJob implements OnApplicationBootstrap, OnApplicationShu
         total += batch.length;
         if (batch.length < BATCH) break;
       }
+      // The files of these and of any Send deleted otherwise (an account's deletion cascades).
+      await this.files.sweep();
       return total;
     } finally {
       await lock.release();

@@ -6,6 +6,7 @@ import { AccountRevisionService } from '@keyhaven/domain-auth';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { BLOB_STORE, BlobSizeMismatchError, type BlobStore } from '@keyhaven/storage';
 import { SendType } from './send';
+import { SendBlobs } from './send-blobs';
 import { SendEvents } from './send-events';
 import { SendPolicies } from './send-policies';
 import { SendPush } from './send-push';
@@ -37,6 +38,7 @@ export class SendUploadService {
     private readonly revisions: AccountRevisionService,
     private readonly push: SendPush,
     private readonly events: SendEvents,
+    private readonly files: SendBlobs,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
   ) {}
@@ -95,7 +97,6 @@ export class SendUploadService {
 
   /** A failed upload takes its Send along (the clients roll back by deleting it anyway). */
   private async discard(userId: string, id: string, key: string, contextId: string | null): Promise<void> {
-    await this.blobs.delete(key);
     const deleted = await this.db.transaction(async () => {
       const removed = await this.sends.deleteForUser(id, userId);
       if (removed) {
@@ -104,6 +105,8 @@ export class SendUploadService {
       }
       return removed;
     });
+    // The size check left nothing behind, but a queued key must still leave the queue.
+    await this.files.remove([key]);
     if (deleted) this.push.deleted(deleted, contextId);
   }
 }

@@ -209,6 +209,22 @@ export class SendRepository {
     await this.db.execute('DELETE FROM send WHERE id = ANY($1::uuid[])', [ids]);
   }
 
+  /** Blob keys of deleted file Sends still to remove (queued by the delete trigger), oldest first. */
+  async queuedBlobKeys(limit: number): Promise<string[]> {
+    return (
+      await this.db.rows<{ blob_key: string }>(
+        'SELECT blob_key FROM send_blob_gc ORDER BY queued_at, blob_key LIMIT $1',
+        [limit],
+      )
+    ).map((r) => r.blob_key);
+  }
+
+  /** The blobs are gone: their keys leave the queue. */
+  async forgetBlobKeys(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.db.execute('DELETE FROM send_blob_gc WHERE blob_key = ANY($1::text[])', [keys]);
+  }
+
   /**
    * The per-user storage lock, held to the end of the transaction. The key is the one the vault's
    * attachments take (AttachmentRepository.lockStorage), so both kinds of file queue on one lock.

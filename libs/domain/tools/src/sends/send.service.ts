@@ -3,9 +3,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { badRequest, notFound, parseBody } from '@keyhaven/contracts';
 import { Database } from '@keyhaven/db';
 import { AccountRevisionService } from '@keyhaven/domain-auth';
-import { BLOB_STORE, type BlobStore } from '@keyhaven/storage';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { SendAuthType, SendType, type Send } from './send';
+import { SendBlobs } from './send-blobs';
 import { SendEvents } from './send-events';
 import { SendFieldsFactory } from './send-fields';
 import { SendPolicies } from './send-policies';
@@ -38,7 +38,7 @@ export class SendService {
     private readonly push: SendPush,
     private readonly events: SendEvents,
     private readonly storage: SendStorage,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly files: SendBlobs,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
@@ -130,7 +130,7 @@ export class SendService {
     return send;
   }
 
-  /** Deleting is always allowed, whatever the policies; the file goes once the row is gone. */
+  /** Deleting is always allowed, whatever the policies; the file goes once the row is gone (see SendBlobs). */
   async delete(userId: string, id: string, contextId: string | null): Promise<void> {
     const send = await this.db.transaction(async () => {
       const deleted = await this.sends.deleteForUser(id, userId);
@@ -139,7 +139,7 @@ export class SendService {
       await this.events.deleted(deleted);
       return deleted;
     });
-    if (send.fileId) await this.blobs.delete(sendBlobKey(send.id, send.fileId));
+    if (send.fileId) await this.files.remove([sendBlobKey(send.id, send.fileId)]);
     this.push.deleted(send, contextId);
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
+import { AccountAdministrationService } from '@keyhaven/domain-auth';
 import { PushType } from '@keyhaven/contracts';
 import { BLOB_STORE, type BlobStore } from '@keyhaven/storage';
 import { createDomainHarness, encString, registerUser, rejectsWithCode, type DomainHarness } from '@keyhaven/testing';
@@ -82,6 +83,7 @@ void describe('Sends (domain)', () => {
     assert.ok(await blobs.stat(sendBlobKey(send.id, send.fileId ?? '')));
     await sends.delete(userId, send.id, null);
     assert.equal(await blobs.stat(sendBlobKey(send.id, send.fileId ?? '')), null);
+    assert.equal((await h.db.rows('SELECT 1 FROM send_blob_gc')).length, 0, 'removed right after the commit');
     assert.equal(await rowsOf([send.id]), 0);
   });
 
@@ -122,6 +124,19 @@ void describe('Sends (domain)', () => {
     const results = await Promise.allSettled([access.access(`Bearer ${token}`), access.access(`Bearer ${token}`)]);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     assert.equal((await sends.get(userId, send.id)).accessCount, 1);
+  });
+
+  it('an account deleted with its Sends: the job removes their files too', async () => {
+    const leaving = (await registerUser(h, 'leaving')).user.id;
+    const bytes = Buffer.from('left behind?');
+    const send = (await sends.createFile(leaving, request(1, { fileLength: bytes.length }), null)).send;
+    await uploads.upload(leaving, send.id, send.fileId ?? '', upload(bytes), null);
+    assert.equal(await h.get(AccountAdministrationService).deleteAccount(leaving), true);
+    assert.equal(await rowsOf([send.id]), 0, 'the rows went with the account');
+    assert.ok(await blobs.stat(sendBlobKey(send.id, send.fileId ?? '')), 'the file waits for the job');
+    await job.runOnce();
+    assert.equal(await blobs.stat(sendBlobKey(send.id, send.fileId ?? '')), null);
+    assert.equal((await h.db.rows('SELECT 1 FROM send_blob_gc')).length, 0, 'nothing left queued');
   });
 
   it('the deletion job removes Sends past their deletion date with their files, under the lock only', async () => {
