@@ -112,7 +112,7 @@ export class GuardedFetcher {
         return { status: response.statusCode, headers: response.headers, body: bytes, url: target.toString() };
       }
     } catch (err) {
-      throw classify(err, target.host, deadline);
+      throw classify(err, target.host, signal);
     }
   }
 
@@ -155,10 +155,11 @@ async function readCapped(response: Dispatcher.ResponseData, maxBytes: number, h
   return Buffer.concat(chunks, total);
 }
 
-function classify(err: unknown, host: string, deadline: AbortSignal): OutboundError {
+/** `signal` is the deadline combined with the caller's: either running out is a timeout. */
+function classify(err: unknown, host: string, signal: AbortSignal): OutboundError {
   if (err instanceof OutboundError) return err;
   if (err instanceof Error && err.cause instanceof OutboundError) return err.cause;
-  if (deadline.aborted) return new OutboundError('timeout', `request to ${host} took too long`, { cause: err });
+  if (signal.aborted) return new OutboundError('timeout', `request to ${host} took too long`, { cause: err });
   if (
     err instanceof errors.ConnectTimeoutError ||
     err instanceof errors.HeadersTimeoutError ||
