@@ -143,6 +143,8 @@ describeOnBackends('two-step login with the bw CLI, new-device verification', (b
       json: { verifyDevices: false, masterPasswordHash: account.masterPasswordHash },
     });
     assert.equal(optOut.status, 200, optOut.text);
+    const profile = await server.http.get<{ verifyDevices: boolean }>('/api/accounts/profile', { token });
+    assert.equal(profile.body.verifyDevices, false);
     const third = await tokenRequest(server.http, account, {}, '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d');
     assert.equal(third.status, 200, third.text);
   });

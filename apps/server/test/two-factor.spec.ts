@@ -126,6 +126,8 @@ describeOnBackends('two-step login', (backend) => {
     const address = `codes-${backend}@example.com`;
     await enableEmail(server.http, smtp, token, account, address);
 
+    const profile = await server.http.get<{ twoFactorEnabled: boolean }>('/api/accounts/profile', { token });
+    assert.equal(profile.body.twoFactorEnabled, true, 'email alone counts as two-step login');
     const challenge = await tokenRequest(server.http, account);
     assert.equal(challenge.status, 400);
     assert.deepEqual(challenge.body['TwoFactorProviders'], ['1']);

@@ -38,6 +38,9 @@ export const toMembership = (r: MemberRow): Membership => ({
 });
 
 /** A member joined with the user's account details, for admin listings. */
+/** Any two-step provider on for `app_user u`: the authenticator, or an enabled email/WebAuthn row. */
+const TWO_FACTOR_ON = `(u.totp_secret IS NOT NULL OR EXISTS (SELECT 1 FROM two_factor_provider p WHERE p.user_id = u.id AND p.enabled AND p.type IN (1, 7)))`;
+
 export interface MemberDetails extends Membership {
   readonly name: string | null;
   readonly userEmail: string | null;
@@ -87,11 +90,13 @@ export class MemberRepository {
       MemberRow & {
         name: string | null;
         user_email: string | null;
-        totp_secret: string | null;
+        two_factor: boolean | null;
         public_key: string | null;
       }
     >(
-      `SELECT m.*, u.name, u.email AS user_email, u.totp_secret, u.public_key
+      `SELECT m.*, u.name, u.email AS user_email, u.public_key,
+         -- any two-step provider: the authenticator on app_user, email or WebAuthn rows
+         ${TWO_FACTOR_ON} AS two_factor
        FROM organization_user m LEFT JOIN app_user u ON u.id = m.user_id
        WHERE m.organization_id = $1 AND ($2::uuid[] IS NULL OR m.id = ANY($2::uuid[])) ORDER BY m.creation_date, m.id`,
       [organizationId, memberIds],
@@ -100,7 +105,7 @@ export class MemberRepository {
       ...toMembership(r),
       name: r.name,
       userEmail: r.user_email,
-      twoFactorEnabled: r.totp_secret !== null,
+      twoFactorEnabled: r.two_factor === true,
       publicKey: r.public_key,
     }));
   }
@@ -274,7 +279,7 @@ export class MemberRepository {
   ): Promise<{ memberId: string; userId: string; email: string }[]> {
     const condition =
       rule === 'without-two-factor'
-        ? 'u.totp_secret IS NULL'
+        ? `NOT ${TWO_FACTOR_ON}`
         : 'EXISTS (SELECT 1 FROM organization_user o WHERE o.user_id = m.user_id AND o.organization_id <> m.organization_id AND o.status <> -1)';
     const rows = await this.db.rows<{ id: string; user_id: string; email: string }>(
       `UPDATE organization_user m SET status = -1, revoked_reason = $2, revision_date = $3

@@ -338,7 +338,7 @@ export class MembersService {
     const orgPolicies = await this.policies.listForOrg(organizationId);
     const enabled = (type: number): boolean => orgPolicies.some((p) => p.type === type && p.enabled);
     const exempt = member.type === MemberType.Owner || member.type === MemberType.Admin;
-    if (enabled(PolicyType.TwoFactorAuthentication) && !user.totpSecret && !exempt) {
+    if (enabled(PolicyType.TwoFactorAuthentication) && !user.twoFactorEnabled && !exempt) {
       throw badRequest('You cannot join this organization until you enable two-step login on your account.');
     }
     if (enabled(PolicyType.SingleOrg) && member.type !== MemberType.Owner && member.type !== MemberType.Admin) {

@@ -26,6 +26,8 @@ interface UserRow {
   force_password_reset: boolean;
   totp_secret: string | null;
   recovery_code_hash: string | null;
+  two_factor_enabled: boolean;
+  verify_devices: boolean;
   equivalent_domains: string[][] | null;
   excluded_global_domains: number[] | null;
   creation_date: Date;
@@ -33,6 +35,14 @@ interface UserRow {
   account_revision_date: Date;
   enabled: boolean | undefined;
 }
+
+/**
+ * Every column, and whether any two-step provider is on (the authenticator secret lives here, email
+ * and WebAuthn in `two_factor_provider`), so callers need not know where each provider is stored.
+ */
+const USER_COLUMNS = `app_user.*, (app_user.totp_secret IS NOT NULL OR EXISTS (
+  SELECT 1 FROM two_factor_provider p WHERE p.user_id = app_user.id AND p.enabled AND p.type IN (1, 7)
+)) AS two_factor_enabled`;
 
 function toUser(r: UserRow): User {
   return {
@@ -58,6 +68,8 @@ function toUser(r: UserRow): User {
     forcePasswordReset: r.force_password_reset,
     totpSecret: r.totp_secret,
     recoveryCodeHash: r.recovery_code_hash,
+    twoFactorEnabled: r.two_factor_enabled,
+    verifyDevices: r.verify_devices,
     equivalentDomains: r.equivalent_domains,
     excludedGlobalDomains: r.excluded_global_domains,
     creationDate: new Date(r.creation_date),
@@ -114,7 +126,7 @@ export class UserRepository {
   constructor(private readonly db: Database) {}
 
   async findById(id: string): Promise<User | null> {
-    const rows = await this.db.rows<UserRow>('SELECT * FROM app_user WHERE id = $1', [id]);
+    const rows = await this.db.rows<UserRow>(`SELECT ${USER_COLUMNS} FROM app_user WHERE id = $1`, [id]);
     return rows[0] ? toUser(rows[0]) : null;
   }
 
@@ -128,11 +140,13 @@ export class UserRepository {
   /** Several accounts in one statement (unknown ids are left out). */
   async findManyByIds(ids: readonly string[]): Promise<User[]> {
     if (ids.length === 0) return [];
-    return (await this.db.rows<UserRow>('SELECT * FROM app_user WHERE id = ANY($1::uuid[])', [ids])).map(toUser);
+    return (await this.db.rows<UserRow>(`SELECT ${USER_COLUMNS} FROM app_user WHERE id = ANY($1::uuid[])`, [ids])).map(
+      toUser,
+    );
   }
 
   async findByEmail(email: string): Promise<User | null> {
-    const rows = await this.db.rows<UserRow>('SELECT * FROM app_user WHERE email = $1', [email]);
+    const rows = await this.db.rows<UserRow>(`SELECT ${USER_COLUMNS} FROM app_user WHERE email = $1`, [email]);
     return rows[0] ? toUser(rows[0]) : null;
   }
 

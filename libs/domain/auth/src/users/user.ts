@@ -24,6 +24,10 @@ export interface User {
   readonly forcePasswordReset: boolean;
   readonly totpSecret: string | null;
   readonly recoveryCodeHash: string | null;
+  /** Any two-step provider on: the authenticator or an enabled email / WebAuthn row (computed on read). */
+  readonly twoFactorEnabled: boolean;
+  /** New-device verification applies unless the user opted out. */
+  readonly verifyDevices: boolean;
   readonly equivalentDomains: string[][] | null;
   readonly excludedGlobalDomains: number[] | null;
   readonly creationDate: Date;
