@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database, type EventRecord } from '@keyhaven/db';
 import { EVENT_BUS, type EventBus } from '@keyhaven/bus';
-import { EVENTS_DEAD_LETTER_QUEUE, eventMessageSchema, eventRecordSchema } from './event-record.schema';
+import { deadLetterQueueOf, eventMessageSchema, eventRecordSchema } from './event-record.schema';
 import { EventRepository } from './event.repository';
 
 interface Waiting {
@@ -136,6 +136,10 @@ export class EventIngest implements OnApplicationShutdown {
 
   private async deadLetter(payload: unknown, reason: string): Promise<void> {
     this.logger.warn(`event message dead-lettered: ${reason}`);
-    await this.bus.enqueue(EVENTS_DEAD_LETTER_QUEUE, { reason, payload, at: new Date().toISOString() });
+    await this.bus.enqueue(deadLetterQueueOf(this.config.EVENTS_QUEUE), {
+      reason,
+      payload,
+      at: new Date().toISOString(),
+    });
   }
 }

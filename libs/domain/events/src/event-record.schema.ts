@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import type { EventRecord } from '@keyhaven/db';
 
-/** The durable queue the outbox relay fills and the events processor drains. */
+/**
+ * The message pattern of the event queue's consumer. The queue itself is named by EVENTS_QUEUE
+ * (default `keyhaven.events`), so that deployments sharing a broker keep their events apart.
+ */
 export const EVENTS_QUEUE = 'keyhaven.events';
 /** Where messages the processor can never store go, with the reason, for an operator to inspect. */
-export const EVENTS_DEAD_LETTER_QUEUE = 'keyhaven.events.dead-letter';
+export const deadLetterQueueOf = (queue: string): string => `${queue}.dead-letter`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const id = z.string().regex(UUID).nullable();

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database, type EventRecord } from '@keyhaven/db';
 import { EVENT_BUS, type EventBus } from '@keyhaven/bus';
-import { EVENTS_QUEUE } from './event-record.schema';
 
 /**
  * How long a sent row stays leased before it is sent again: longer than the processor normally
@@ -81,7 +80,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     leased.sort((a, b) => Number(a.seq) - Number(b.seq));
     try {
       await this.bus.enqueue(
-        EVENTS_QUEUE,
+        this.config.EVENTS_QUEUE,
         leased.map((row) => row.payload),
       );
     } catch (error) {

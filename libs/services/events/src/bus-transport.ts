@@ -12,6 +12,8 @@ export class BusContext extends BaseRpcContext<[string]> {
 export interface BusTransportOptions {
   /** Unacknowledged messages per queue consumer (how many a batching handler may hold). */
   readonly prefetch?: number;
+  /** The queue a pattern consumes, when it is not named like the pattern (configured queue names). */
+  readonly queues?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,8 +45,9 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   }
 
   private async start(): Promise<void> {
-    for (const [queue, handler] of this.getHandlers()) {
+    for (const [pattern, handler] of this.getHandlers()) {
       if (!handler.isEventHandler) continue;
+      const queue = this.options.queues?.[pattern] ?? pattern;
       const subscription = await this.bus.consume(
         queue,
         async (message) => {

@@ -35,7 +35,9 @@ export function configureEventsProcessor(app: NestFastifyApplication): void {
   const bus = app.get<symbol, EventBus>(EVENT_BUS);
   const config = app.get<symbol, KeyhavenConfig>(KEYHAVEN_CONFIG);
   const prefetch = Math.min(1000, Math.max(8, 2 * config.EVENTS_BATCH_SIZE));
-  app.connectMicroservice({ strategy: new BusTransport(bus, { prefetch }) });
+  app.connectMicroservice({
+    strategy: new BusTransport(bus, { prefetch, queues: { [EVENTS_QUEUE]: config.EVENTS_QUEUE } }),
+  });
 }
 
 /** Starts consuming once the application has initialised. */
