@@ -58,6 +58,10 @@ export class TwoFactorGate {
       throw invalidGrant(WRONG_TWO_FACTOR);
     }
     await this.limiter.succeeded(attempts.keys);
+    // The recovery code turned every provider off (event 1004, as Bitwarden records it).
+    if (provider === TwoFactorProvider.RecoveryCode) {
+      await this.events.record({ type: EventType.User_Recovered2fa, userId: user.id, actingUserId: user.id });
+    }
     const remember = form['twofactorremember'] === '1' || form['twofactorremember'] === 'true';
     return remember ? { provider, rememberToken: await this.twoFactor.issueRememberToken(user.id) } : { provider };
   }
