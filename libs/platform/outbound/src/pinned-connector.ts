@@ -55,13 +55,15 @@ async function resolveChecked(options: PinnedConnectorOptions, hostname: string,
   } else {
     addresses = await withTimeout(options.resolve(hostname), options.connectTimeoutMs, hostname);
   }
-  if (addresses.length === 0) throw new OutboundError('network', `${hostname} has no address`);
   // Every address must pass, not just the first: a name that also points inside is refused whole.
   for (const address of addresses) {
     const verdict = options.policy.check(address);
     if (!verdict.allowed) throw new OutboundBlockedError(hostname, verdict.reason);
   }
-  return { address: addresses[0] as string, port };
+  // IPv4 first when the name has both: many containers and hosts have no IPv6 route out.
+  const chosen = addresses.find((a) => isIP(a) === 4) ?? addresses[0];
+  if (chosen === undefined) throw new OutboundError('network', `${hostname} has no address`);
+  return { address: chosen, port };
 }
 
 async function withTimeout<T>(work: Promise<T>, ms: number, hostname: string): Promise<T> {
