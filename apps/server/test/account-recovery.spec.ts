@@ -204,6 +204,25 @@ describeOnBackends('account recovery', (backend) => {
     } finally {
       bw.cleanup();
     }
+
+    // The web vault's update-temp-password page: the member chooses their own password, which clears the flag.
+    const own = await newPasswordFor(target.email, kdfOf(details), userKey, 'the member chose this one');
+    ok(
+      await call(server.http, session.accessToken, 'PUT', '/api/accounts/update-temp-password', {
+        ...modernPasswordBody(own),
+        masterPasswordHint: 'mine',
+      }),
+      'update-temp-password',
+    );
+    assert.equal(await forced(target.userId), false);
+    const after = await passwordLogin(server.http, withPassword(target.account, own));
+    assert.equal(after.body['ForcePasswordReset'], false);
+    await unchanged(
+      () => call(server.http, after.accessToken, 'PUT', '/api/accounts/update-temp-password', modernPasswordBody(own)),
+      400,
+      'no temporary password to update',
+    );
+    targets.user = { ...target, account: withPassword(target.account, own), token: after.accessToken };
   });
 
   test('the legacy route and body, and a two-step-only reset', async () => {

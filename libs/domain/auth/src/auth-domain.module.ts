@@ -5,6 +5,7 @@ import { AccountAdministrationService } from './administration/account-administr
 import { AccountCredentialsService } from './accounts/account-credentials.service';
 import { AccountsService } from './accounts/accounts.service';
 import { AdminPasswordResetService } from './accounts/admin-password-reset.service';
+import { TempPasswordService } from './accounts/temp-password.service';
 import { AuthRequestRepository } from './auth-requests/auth-request.repository';
 import { AuthRequestsService } from './auth-requests/auth-requests.service';
 import { DeviceRepository } from './devices/device.repository';
@@ -33,6 +34,7 @@ const providers = [
   AccountRevisionService,
   AccountsService,
   AdminPasswordResetService,
+  TempPasswordService,
   ActivityService,
   AttemptLimiter,
   AuthRequestRepository,

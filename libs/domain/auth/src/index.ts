@@ -5,6 +5,7 @@ export * from './accounts/account-credentials.service';
 export * from './accounts/registration';
 export * from './accounts/admin-password-reset.service';
 export * from './accounts/new-master-password';
+export * from './accounts/temp-password.service';
 export * from './emergency-access/emergency-access';
 export * from './emergency-access/emergency-access-jobs';
 export * from './emergency-access/emergency-access-recovery.service';

@@ -24,6 +24,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { AuthRequestsController } from './accounts/auth-requests.controller';
 import { DevicesController } from './accounts/devices.controller';
 import { EmergencyAccessController } from './accounts/emergency-access.controller';
+import { TempPasswordController } from './accounts/temp-password.controller';
 import { SettingsController } from './accounts/settings.controller';
 import { TwoFactorController } from './accounts/two-factor.controller';
 import { TwoFactorProvidersController } from './accounts/two-factor-providers.controller';
@@ -58,6 +59,7 @@ import { SendsController } from './tools/sends.controller';
     DevicesController,
     AuthRequestsController,
     EmergencyAccessController,
+    TempPasswordController,
     SettingsController,
     SyncController,
     FoldersController,

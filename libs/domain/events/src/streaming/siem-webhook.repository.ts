@@ -68,12 +68,20 @@ export class SiemWebhookRepository {
     return row ? toWebhook(row) : null;
   }
 
-  /** Organizations whose webhook is on and not waiting for a retry. */
+  /**
+   * Organizations whose webhook is on, not waiting for a retry, and has readable events past its
+   * cursor — one statement, so idle webhooks cost no lock or further query per round.
+   */
   async due(now: Date): Promise<string[]> {
     const rows = await this.db.rows<{ organization_id: string }>(
-      `SELECT organization_id FROM siem_webhook
-        WHERE enabled AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
-        ORDER BY next_attempt_at NULLS FIRST, organization_id`,
+      `SELECT w.organization_id FROM siem_webhook w
+        WHERE w.enabled AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= $1)
+          AND EXISTS (
+            SELECT 1 FROM event e
+             WHERE e.organization_id = w.organization_id
+               AND (e.stream_xid, e.stream_seq) > (w.cursor_xid, w.cursor_seq)
+               AND e.stream_xid < pg_snapshot_xmin(pg_current_snapshot()))
+        ORDER BY w.next_attempt_at NULLS FIRST, w.organization_id`,
       [now],
     );
     return rows.map((r) => r.organization_id);

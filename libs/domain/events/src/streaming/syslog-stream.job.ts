@@ -109,19 +109,25 @@ export class SyslogStreamJob implements OnApplicationBootstrap, OnApplicationShu
 
   /** The syslog cursor, created at the stream's head the first time (events stored from then on). */
   private async cursor(): Promise<CursorRow> {
+    const read = async (): Promise<CursorRow | undefined> =>
+      (
+        await this.db.rows<CursorRow>(
+          `SELECT cursor_xid::text AS cursor_xid, cursor_seq::text AS cursor_seq, failed_attempts, next_attempt_at
+             FROM event_stream_cursor WHERE name = $1`,
+          [CURSOR],
+        )
+      )[0];
+    const existing = await read();
+    if (existing) return existing;
     const head = await this.stream.head();
     await this.db.execute(
       `INSERT INTO event_stream_cursor (name, cursor_xid, cursor_seq) VALUES ($1, $2::xid8, 0)
        ON CONFLICT (name) DO NOTHING`,
       [CURSOR, head.xid],
     );
-    const [row] = await this.db.rows<CursorRow>(
-      `SELECT cursor_xid::text AS cursor_xid, cursor_seq::text AS cursor_seq, failed_attempts, next_attempt_at
-         FROM event_stream_cursor WHERE name = $1`,
-      [CURSOR],
-    );
-    if (!row) throw new Error('syslog cursor missing');
-    return row;
+    const created = await read();
+    if (!created) throw new Error('syslog cursor missing');
+    return created;
   }
 
   /** One connection per batch: all frames written, resolved once flushed to the socket. */
