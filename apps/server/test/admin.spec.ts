@@ -2,9 +2,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import argon2 from 'argon2';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inheritedEnvironment } from '@keyhaven/config';
-import { passwordLogin, registerAccount, repoRoot } from '@keyhaven/testing';
+import { BwCli, passwordLogin, registerAccount, repoRoot } from '@keyhaven/testing';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 import { AdminClient, cookiePair, setCookie } from './admin-fixtures';
 import {
@@ -322,6 +323,72 @@ describeOnBackends('admin service', (backend) => {
     assert.match(page.text, /Offboarded/);
     assert.match(page.text, /Revoked from portal Co/);
     await assertOffboarded(f, client.ip);
+  });
+
+  test("the offboarded user's bw CLI can no longer sync or log in", async () => {
+    const f = await offboardingFixture('bw');
+    const bw = new BwCli(server.caPath);
+    try {
+      await bw.ok(['config', 'server', server.url]);
+      bw.session = (await bw.ok(['login', f.leaver.email, PASSWORD, '--raw'])).trim();
+      assert.match(await bw.ok(['sync', '--force']), /Syncing complete/);
+      assert.equal((await admin().post(`users/${f.leaver.userId}/offboard`)).status, 200);
+      const sync = await bw.run(['sync', '--force']);
+      assert.notEqual(sync.code, 0, `sync after offboarding: ${sync.stdout}`);
+      await bw.run(['logout']);
+      bw.session = undefined;
+      const login = await bw.run(['login', f.leaver.email, PASSWORD, '--raw']);
+      assert.notEqual(login.code, 0, `login after offboarding: ${login.stdout}`);
+    } finally {
+      bw.cleanup();
+    }
+  });
+
+  test('keyhaven audit-report writes JSON and CSV whose figures match the seeded instance', async () => {
+    const owner = await newPerson(server.http, 'audit-owner@example.com');
+    const org = await createOrg(server.http, owner, 'Audit Co');
+    const member = await newPerson(server.http, 'audit-member@example.com');
+    await joinOrg(server.http, org, owner.token, member, { type: 2 });
+    await createPersonalItem(server.http, member, 'one');
+    await createPersonalItem(server.http, member, 'two');
+    await createPersonalItem(server.http, owner, 'three');
+    const env: Record<string, string> = server.caPath ? { NODE_EXTRA_CA_CERTS: server.caPath } : {};
+    const out = join(server.dataDir, 'audit');
+    const common = ['--server', server.url, '--token', ADMIN_TOKEN];
+
+    const review = await runCli(
+      ['audit-report', ...common, '--org', org.id, '--report', 'access-review', '--out', `${out}.json`],
+      env,
+    );
+    assert.equal(review.code, 0, review.stderr);
+    const reviewed = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as {
+      rows: { email: string; role: string; status: string }[];
+    };
+    const byEmail = new Map(reviewed.rows.map((r) => [r.email, r]));
+    assert.equal(new Set(reviewed.rows.map((r) => r.email)).size, 2);
+    assert.equal(byEmail.get(owner.email)?.role, 'Owner');
+    assert.equal(byEmail.get(member.email)?.role, 'User');
+    assert.equal(byEmail.get(member.email)?.status, 'Confirmed');
+
+    const contents = await runCli(
+      ['audit-report', ...common, '--report', 'vault-contents', '--format', 'csv', '--out', `${out}.csv`],
+      env,
+    );
+    assert.equal(contents.code, 0, contents.stderr);
+    const lines = readFileSync(`${out}.csv`, 'utf8').trim().split(/\r?\n/);
+    const header = (lines[0] ?? '').split(',');
+    const total = (email: string): number => {
+      const cells = (lines.find((l) => l.includes(email)) ?? '').split(',');
+      return Number(cells[header.indexOf('total')]);
+    };
+    assert.equal(total(member.email), 2);
+    assert.equal(total(owner.email), 1);
+
+    const all = await runCli(['audit-report', ...common, '--json'], env);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal((JSON.parse(all.stdout) as { reports: unknown[] }).reports.length, 6);
+    const bad = await runCli(['audit-report', ...common, '--format', 'xml'], env);
+    assert.equal(bad.code, 2);
   });
 
   test('diagnostics: health, migrations and configuration, and no secret anywhere', async () => {
