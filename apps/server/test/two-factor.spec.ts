@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink, type SmtpSink } from '@keyhaven/testing';
+import { createOrganizationAs, startSmtpSink, type SmtpSink } from '@keyhaven/testing';
 import { totpCode } from '@keyhaven/vault-crypto';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 import { SoftwareAuthenticator } from './software-authenticator';
@@ -279,6 +279,27 @@ describeOnBackends('two-step login', (backend) => {
     assert.equal(putYubi.status, 400);
     assert.match(putYubi.body.message, /outside/);
     assert.deepEqual((await server.http.get<{ data: unknown[] }>('/api/two-factor', { token })).body.data, []);
+
+    // An organization's Duo: its owner reads the shape, turning it on is refused; a stranger is not let in.
+    const orgId = await createOrganizationAs(server.http, account, token, 'Duo org');
+    const orgDuo = await server.http.post<{ duo: { enabled: boolean }; userVerificationToken: string }>(
+      `/api/organizations/${orgId}/two-factor/get-duo`,
+      { token, json: { masterPasswordHash: account.masterPasswordHash } },
+    );
+    assert.equal(orgDuo.status, 200, orgDuo.text);
+    assert.equal(orgDuo.body.duo.enabled, false);
+    const putOrgDuo = await server.http.put<{ message: string }>(`/api/organizations/${orgId}/two-factor/duo`, {
+      token,
+      json: { clientId: 'x', clientSecret: 'y', host: 'h', userVerificationToken: orgDuo.body.userVerificationToken },
+    });
+    assert.equal(putOrgDuo.status, 400);
+    assert.match(putOrgDuo.body.message, /outside/);
+    const stranger = await registerByMail(server.http, smtp, `duo-stranger-${backend}@example.com`);
+    const strangers = await server.http.post(`/api/organizations/${orgId}/two-factor/get-duo`, {
+      token: await accessToken(server.http, stranger),
+      json: { masterPasswordHash: stranger.masterPasswordHash },
+    });
+    assert.ok([403, 404].includes(strangers.status), `stranger: ${strangers.status}`);
   });
 
   test('the recovery code turns every provider off', async () => {

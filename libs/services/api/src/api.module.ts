@@ -29,6 +29,7 @@ import { SettingsController } from './accounts/settings.controller';
 import { TwoFactorController } from './accounts/two-factor.controller';
 import { TwoFactorProvidersController } from './accounts/two-factor-providers.controller';
 import { NewDeviceVerificationController } from './accounts/new-device-verification.controller';
+import { OrganizationTwoFactorController } from './organizations/organization-two-factor.controller';
 import { ConfigController } from './config.controller';
 import { AttachmentDownloadController, AttachmentsController } from './vault/attachments.controller';
 import { CiphersController } from './vault/ciphers.controller';
@@ -56,6 +57,7 @@ import { SendsController } from './tools/sends.controller';
     TwoFactorController,
     TwoFactorProvidersController,
     NewDeviceVerificationController,
+    OrganizationTwoFactorController,
     DevicesController,
     AuthRequestsController,
     EmergencyAccessController,

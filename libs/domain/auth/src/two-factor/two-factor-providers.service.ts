@@ -171,6 +171,30 @@ export class TwoFactorProvidersService {
     throw NEEDS_OUTSIDE_SERVICE('Duo');
   }
 
+  /**
+   * An organization's Duo (provider 6), shape only: nothing can be turned on, so nothing is stored;
+   * the caller (an owner, checked by the route) proves the master password as for their own providers.
+   */
+  async getOrganizationDuo(
+    userId: string,
+    secret: SecretVerification,
+  ): Promise<{ duo: Record<string, unknown>; userVerificationToken: string }> {
+    const user = await this.settings.verifySecret(userId, secret);
+    return {
+      duo: { enabled: false, host: null, clientId: null, clientSecret: null },
+      userVerificationToken: await this.settings.issueToken(user, TwoFactorProvider.OrganizationDuo),
+    };
+  }
+
+  async putOrganizationDuo(userId: string, token: Token): Promise<never> {
+    await this.settings.verifiedUser(userId, TwoFactorProvider.OrganizationDuo, token);
+    throw NEEDS_OUTSIDE_SERVICE('Duo');
+  }
+
+  async deleteOrganizationDuo(userId: string, token: Token): Promise<void> {
+    await this.settings.verifiedUser(userId, TwoFactorProvider.OrganizationDuo, token);
+  }
+
   async deleteOutsideProvider(userId: string, provider: 2 | 3, token: Token): Promise<void> {
     const user = await this.settings.verifiedUser(userId, provider, token);
     await this.providers.remove(user.id, provider);
