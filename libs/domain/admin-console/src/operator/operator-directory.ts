@@ -102,7 +102,8 @@ export class OperatorDirectory {
     const lastActive = (await this.tracksActivity()) ? 'u.last_activity_date' : 'NULL::timestamptz';
     const rows = await this.db.rows<UserRow>(
       `SELECT u.id, u.email, u.name, u.enabled, u.email_verified, u.creation_date,
-              (u.totp_secret IS NOT NULL) AS two_factor, ${lastActive} AS last_active,
+              (u.totp_secret IS NOT NULL OR EXISTS (SELECT 1 FROM two_factor_provider p
+                                                       WHERE p.user_id = u.id AND p.enabled AND p.type IN (1, 7))) AS two_factor, ${lastActive} AS last_active,
               COALESCE((SELECT json_agg(json_build_object('id', o.id, 'name', o.name, 'type', m.type, 'status', m.status)
                                         ORDER BY o.name)
                         FROM organization_user m JOIN organization o ON o.id = m.organization_id
