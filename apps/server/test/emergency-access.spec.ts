@@ -266,6 +266,11 @@ describeOnBackends('emergency access', (backend) => {
       'SELECT organization_id FROM organization_user WHERE user_id = $1',
       [grantor.userId],
     );
+    const [flags] = await server.db.rows<{ verify_devices: boolean; totp_secret: string | null }>(
+      'SELECT verify_devices, totp_secret FROM app_user WHERE id = $1',
+      [grantor.userId],
+    );
+    assert.deepEqual(flags, { verify_devices: false, totp_secret: null }, 'two-step login and device verification off');
     assert.deepEqual(
       memberships.map((m) => m.organization_id),
       [owned.id],
@@ -321,5 +326,26 @@ describeOnBackends('emergency access', (backend) => {
     await refused(() => send(viewer, 'POST', `/api/emergency-access/${viewId}/view`), 'view after delete');
     ok(await send(grantor, 'POST', `/api/emergency-access/${takeoverId}/delete`), 'grantor deletes (legacy route)');
     assert.equal(await grantRow(takeoverId), undefined);
+  });
+  test('invitation mails are limited per grantor (20 an hour): the next is 429 and stores nothing', async () => {
+    for (let i = 0; i < 20; i++) {
+      ok(
+        await send(stranger, 'POST', '/api/emergency-access/invite', {
+          email: `ea-many-${i}-${backend}@example.com`,
+          type: 0,
+          waitTimeDays: 1,
+        }),
+        `invite ${i}`,
+      );
+    }
+    const before = await fingerprint();
+    const res = await send(stranger, 'POST', '/api/emergency-access/invite', {
+      email: `ea-many-20-${backend}@example.com`,
+      type: 0,
+      waitTimeDays: 1,
+    });
+    assert.equal(res.status, 429, res.text);
+    assert.ok(Number(res.headers['retry-after']) > 0, 'Retry-After');
+    assert.equal(await fingerprint(), before);
   });
 });

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { PushPublisher } from '@keyhaven/bus';
 import { Database } from '@keyhaven/db';
 import { PushType } from '@keyhaven/contracts';
+import { NewDeviceVerification } from '../login/new-device-verification';
 import { PasswordHasher } from '../password-hasher';
 import { RefreshTokens } from '../tokens/refresh-tokens';
 import { TwoFactorService } from '../two-factor/two-factor.service';
@@ -15,6 +16,8 @@ export interface CredentialReset {
   /** Account recovery: the member must choose their own password at the next login. */
   readonly forcePasswordReset: boolean;
   readonly resetTwoFactor: boolean;
+  /** Emergency takeover: new-device verification off too, as Bitwarden does (the new holder has no mailbox access). */
+  readonly disableDeviceVerification?: boolean;
 }
 
 /**
@@ -31,6 +34,7 @@ export class AdminPasswordResetService {
     private readonly hasher: PasswordHasher,
     private readonly refreshTokens: RefreshTokens,
     private readonly twoFactor: TwoFactorService,
+    private readonly newDevice: NewDeviceVerification,
     private readonly push: PushPublisher,
   ) {}
 
@@ -46,7 +50,11 @@ export class AdminPasswordResetService {
     }
     await this.db.transaction(async () => {
       await this.users.update(userId, patch);
-      if (reset.resetTwoFactor) await this.disableTwoFactor(userId);
+      if (reset.resetTwoFactor) {
+        await this.users.update(userId, { totp_secret: null, recovery_code_hash: null });
+        await this.twoFactor.removeProviders(userId);
+      }
+      if (reset.disableDeviceVerification) await this.newDevice.setVerifyDevices(userId, false);
       await this.refreshTokens.revokeAll(userId);
       await this.twoFactor.forgetRememberedDevices(userId);
     });
@@ -55,15 +63,5 @@ export class AdminPasswordResetService {
   /** After commit: every client of the account logs out (the hub then closes their connections). */
   loggedOut(userId: string): void {
     this.push.publishToUsers(PushType.LogOut, [userId]);
-  }
-
-  /**
-   * Every two-step provider off: the authenticator secret and recovery code on the account, and the
-   * provider rows of the newer providers where that table exists (it comes with the two-step work).
-   */
-  private async disableTwoFactor(userId: string): Promise<void> {
-    await this.users.update(userId, { totp_secret: null, recovery_code_hash: null });
-    const [table] = await this.db.rows<{ t: string | null }>("SELECT to_regclass('two_factor_provider')::text AS t");
-    if (table?.t) await this.db.execute('DELETE FROM two_factor_provider WHERE user_id = $1', [userId]);
   }
 }

@@ -87,7 +87,12 @@ export class EmergencyAccessRecoveryService {
     const grantor = await this.users.require(grant.grantorId);
     const password = resolveNewMasterPassword(grantor, body);
     await this.db.transaction(async () => {
-      await this.reset.apply(grantor.id, { password, forcePasswordReset: false, resetTwoFactor: true });
+      await this.reset.apply(grantor.id, {
+        password,
+        forcePasswordReset: false,
+        resetTwoFactor: true,
+        disableDeviceVerification: true,
+      });
       await this.memberships?.removeFromOrganizationsNotOwned(grantor.id);
     });
     this.reset.loggedOut(grantor.id);

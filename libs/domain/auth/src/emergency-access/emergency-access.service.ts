@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { badRequest, isWellFormedEncString } from '@keyhaven/contracts';
+import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
+import { badRequest, isWellFormedEncString, rateLimited } from '@keyhaven/contracts';
 import { MAILER, type Mailer, type MailMessage } from '@keyhaven/mail';
 import { AccessTokens } from '../tokens/access-tokens';
 import { normalizeEmail } from '../users/user';
@@ -13,6 +14,8 @@ import { EmergencyAccessRepository } from './emergency-access.repository';
 
 /** The invitation link's lifetime (Bitwarden: OrganizationInviteExpirationHours, 120 h). */
 const INVITE_LIFETIME_S = 120 * 3600;
+/** Invitation mails (invites and re-sends) a grantor may cause per hour: nobody uses the server to spam an address. */
+const INVITES_PER_HOUR = 20;
 export const EMERGENCY_ACCESS_NOT_VALID = 'Emergency Access not valid.';
 
 const type = z.union([z.literal(0), z.literal(1)]);
@@ -44,6 +47,7 @@ export class EmergencyAccessService {
     private readonly tokens: AccessTokens,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
   ) {}
 
   listTrusted(grantorId: string): Promise<EmergencyAccessDetails[]> {
@@ -66,6 +70,7 @@ export class EmergencyAccessService {
     const email = normalizeEmail(body.email);
     if (email === normalizeEmail(grantor.email))
       throw badRequest('You cannot add yourself as an emergency access contact.');
+    await this.limitInvites(grantorId);
     if (await this.grants.existsForGrantorAndEmail(grantorId, email))
       throw badRequest('You have already invited this email address as an emergency contact.');
     const id = randomUUID();
@@ -89,6 +94,7 @@ export class EmergencyAccessService {
   async reinvite(grantorId: string, id: string): Promise<void> {
     const grant = await this.grants.findById(id);
     if (grant?.grantorId !== grantorId || grant.status !== Status.Invited || !grant.email) throw notValid();
+    await this.limitInvites(grantorId);
     await this.sendInvite(grant.id, grant.email, await this.users.require(grantorId));
   }
 
@@ -155,6 +161,15 @@ export class EmergencyAccessService {
     const name = encodeURIComponent(grantor.name ?? grantor.email);
     const link = `${this.config.DOMAIN}/#/accept-emergency?id=${id}&name=${name}&email=${encodeURIComponent(email)}&token=${encodeURIComponent(token)}`;
     await this.mail(emergencyMail.invite(email, grantor, link));
+  }
+
+  private async limitInvites(grantorId: string): Promise<void> {
+    const decision = await this.cacheStore.rateLimiter.hit(
+      `emergency-invite:${grantorId}`,
+      INVITES_PER_HOUR,
+      3_600_000,
+    );
+    if (!decision.allowed) throw rateLimited(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
   }
 
   /** The change is saved whatever happens to the mail; a failure is logged without the message. */
