@@ -391,6 +391,19 @@ describeOnBackends('admin service', (backend) => {
     assert.equal(bad.code, 2);
   });
 
+  test('keyhaven hash-admin-token prints an Argon2id PHC string of the token; --help and usage errors', async () => {
+    const hashed = await runCli(['hash-admin-token', '--token', ADMIN_TOKEN]);
+    assert.equal(hashed.code, 0, hashed.stderr);
+    const phc = hashed.stdout.trim();
+    assert.match(phc, /^\$argon2id\$v=19\$m=65536,(t=3,p=4|p=4,t=3)\$/);
+    assert.equal(await argon2.verify(phc, ADMIN_TOKEN), true);
+    assert.equal((await runCli(['hash-admin-token', '--token', 'short'])).code, 2);
+    const help = await runCli(['offboard', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: keyhaven offboard/);
+    assert.equal((await runCli(['no-such-command'])).code, 2);
+  });
+
   test('diagnostics: health, migrations and configuration, and no secret anywhere', async () => {
     const client = admin();
     const json = await client.get<{
