@@ -303,4 +303,41 @@ describeOnBackends('the event log', (backend) => {
     assert.ok(byMember.data.length > 0);
     assert.ok(byMember.data.every((e) => e.actingUserId === member.userId && e.organizationId === org.id));
   });
+  test('public/events answers an organization API key, filtered by item or acting member', async () => {
+    const key = ok(
+      await send<{ apiKey: string }>(owner, 'POST', `/api/organizations/${org.id}/api-key`, {
+        masterPasswordHash: owner.account.masterPasswordHash,
+      }),
+      'api key',
+    );
+    const granted = await server.http.post<{ access_token: string }>('/identity/connect/token', {
+      form: {
+        grant_type: 'client_credentials',
+        scope: 'api.organization',
+        client_id: `organization.${org.id}`,
+        client_secret: key.apiKey,
+      },
+    });
+    assert.equal(granted.status, 200, granted.text);
+    const orgToken = granted.body.access_token;
+    const read = async (query: string): Promise<{ object: string; data: Record<string, unknown>[] }> => {
+      const res = await server.http.get<{ object: string; data: Record<string, unknown>[] }>(
+        `/api/public/events${query}`,
+        { token: orgToken },
+      );
+      assert.equal(res.status, 200, res.text);
+      return res.body;
+    };
+    const byItem = await read(`?itemId=${orgItem}`);
+    assert.equal(byItem.object, 'list');
+    assert.ok(byItem.data.length > 0);
+    assert.ok(byItem.data.every((e) => e['itemId'] === orgItem && e['object'] === 'event'));
+    const byMember = await read(`?actingUserId=${member.userId}`);
+    assert.ok(byMember.data.length > 0);
+    assert.ok(byMember.data.every((e) => e['actingUserId'] === member.userId));
+    // Another organization's item is not this key's to read; a person's token does not open the public API.
+    const foreign = await server.http.get(`/api/public/events?itemId=${strangerItem}`, { token: orgToken });
+    assert.equal(foreign.status, 404);
+    assert.equal((await server.http.get('/api/public/events', { token: owner.token })).status, 401);
+  });
 });
