@@ -78,19 +78,37 @@ export function discoverRoutes(services: readonly MountedService[]): RouteSpec[]
   return [...routes.values()].sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
 }
 
-/** A digest of every row of every table; failed-login bookkeeping and last-seen times excluded. */
+/**
+ * A digest of every row of every table; failed-login bookkeeping, last-seen and last-activity times
+ * excluded. Events move from the outbox to the event table in the background, so they count by id
+ * wherever they are (a refused request must record none); the streaming jobs' positions are theirs.
+ */
 export async function wholeDatabaseFingerprintSql(rows: <T>(text: string) => Promise<T[]>): Promise<string> {
   const tables = await rows<{ table_name: string }>(
     `SELECT table_name FROM information_schema.tables
       WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
   );
   const IGNORED: Record<string, string[]> = {
-    app_user: ['failed_login_count', 'last_failed_login_at'],
+    app_user: ['failed_login_count', 'last_failed_login_at', 'last_activity_date'],
     device: ['last_seen_at'],
+    siem_webhook: [
+      'cursor_xid',
+      'cursor_seq',
+      'failed_attempts',
+      'next_attempt_at',
+      'delivered_count',
+      'last_delivery_at',
+      'last_failure_at',
+      'last_failure',
+    ],
   };
-  const parts = tables.map(({ table_name: name }) => {
+  const BACKGROUND = new Set(['event_stream_cursor']);
+  const EVENT_TABLES = new Set(['event', 'event_outbox']);
+  const parts = tables.flatMap(({ table_name: name }) => {
+    if (BACKGROUND.has(name)) return [];
+    if (EVENT_TABLES.has(name)) return [`SELECT 'event:' || t.id::text AS r FROM "${name}" t`];
     const minus = (IGNORED[name] ?? []).map((c) => ` - '${c}'`).join('');
-    return `SELECT '${name}:' || (to_jsonb(t)${minus})::text AS r FROM "${name}" t`;
+    return [`SELECT '${name}:' || (to_jsonb(t)${minus})::text AS r FROM "${name}" t`];
   });
   return `SELECT md5(coalesce(string_agg(r, '|' ORDER BY r), '')) AS digest FROM (${parts.join(' UNION ALL ')}) s`;
 }
