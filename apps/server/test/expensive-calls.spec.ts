@@ -1,5 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { passwordLogin, registerAccount, startServer, type ServerProcess } from '@keyhaven/testing';
 import { createOrganizationKeys, encryptCipher, encryptType2, type SymmetricKey } from '@keyhaven/vault-crypto';
 
@@ -76,6 +79,56 @@ describe('expensive calls are limited per user', () => {
     assert.deepEqual(statuses, [200, 200, 200, 429]);
     assert.ok(Number(refused?.headers['retry-after']) >= 1);
     assert.equal((await server.http.get('/api/sync', { token: session.accessToken })).status, 200);
+  });
+
+  /** An import whose body is announced but (yet) unsent: resolves with the answer, if one comes before the body. */
+  function announcedImport(
+    token: string,
+    declaredBytes: number,
+  ): { req: ClientRequest; answer: Promise<IncomingMessage> } {
+    const url = new URL('/api/ciphers/import', server.url);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'content-length': String(declaredBytes),
+      },
+      ...(server.caPath ? { ca: readFileSync(server.caPath) } : {}),
+    });
+    const answer = new Promise<IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+    });
+    req.flushHeaders();
+    return { req, answer };
+  }
+
+  test('an import over the limit is refused before its body is read; a bad token too', async () => {
+    const noisy = await login('early-refusal@example.com');
+    // The first import holds the user's only slot while its 40 MB body is still on the way.
+    const first = announcedImport(noisy.token, 40_000_000);
+    first.req.write('{"ciphers":[');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The second is answered 429 though not one byte of its body was sent.
+    const second = announcedImport(noisy.token, 60_000_000);
+    const refused = await second.answer;
+    assert.equal(refused.statusCode, 429);
+    assert.ok(Number(refused.headers['retry-after']) >= 1);
+    second.req.destroy();
+    const forged = announcedImport(`${noisy.token.slice(0, -4)}AAAA`, 60_000_000);
+    assert.equal((await forged.answer).statusCode, 401);
+    forged.req.destroy();
+    // Once the first import's connection is gone its slot is free again.
+    first.req.destroy();
+    await first.answer.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const next = await server.http.post('/api/ciphers/import', {
+      token: noisy.token,
+      json: { ciphers: [], folders: [], folderRelationships: [] },
+    });
+    assert.equal(next.status, 200, next.text);
   });
 
   test('a burst of syncs by one user gets 429 with Retry-After; /alive and another user are unaffected', async () => {
