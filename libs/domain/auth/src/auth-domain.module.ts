@@ -29,8 +29,8 @@ import { ProfileService } from './users/profile.service';
 import { UserRepository } from './users/user.repository';
 
 const providers = [
-  AccountCredentialsService,
   AccountAdministrationService,
+  AccountCredentialsService,
   AccountRevisionService,
   AccountsService,
   AdminPasswordResetService,

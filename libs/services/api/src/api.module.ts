@@ -35,10 +35,10 @@ import { AttachmentDownloadController, AttachmentsController } from './vault/att
 import { CiphersController } from './vault/ciphers.controller';
 import { FoldersController } from './vault/folders.controller';
 import { SyncController } from './vault/sync.controller';
-import { OrganizationEventsController, PublicEventsController, UserEventsController } from './events/events.controller';
 import { SendAccessController } from './tools/send-access.controller';
 import { SendFilesController } from './tools/send-files.controller';
 import { SendsController } from './tools/sends.controller';
+import { OrganizationEventsController, PublicEventsController, UserEventsController } from './events/events.controller';
 
 /** The API service: accounts, vault and sync, under `/api`. */
 @Module({

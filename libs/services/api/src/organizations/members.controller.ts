@@ -1,6 +1,5 @@
 import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { z } from 'zod';
 import { parseBody, listJson } from '@keyhaven/contracts';
 import {
   MembersService,
