@@ -17,7 +17,7 @@
  *   npm run bench:load -- --unlimited     # per-user limits lifted, to compare
  */
 import { performance } from 'node:perf_hooks';
-import { passwordLogin, registerAccount, startServer, type HttpClient } from '@keyhaven/testing';
+import { HttpClient, passwordLogin, registerAccount, startServer } from '@keyhaven/testing';
 import { encryptCipher, type SymmetricKey } from '@keyhaven/vault-crypto';
 
 interface Options {
@@ -187,7 +187,13 @@ async function main(): Promise<void> {
     await report(
       `(b) one ${(big.length / 1024 / 1024).toFixed(1)} MB import`,
       await measure(http, quiet, async () => {
-        const r = await http.post('/api/ciphers/import', { token: noisy, rawBody: big, parse: false });
+        // A fresh connection: building the body can outlast the server's keep-alive timeout, and a pooled
+        // socket the server closed meanwhile would reset under the upload.
+        const r = await new HttpClient(server.url).post('/api/ciphers/import', {
+          token: noisy,
+          rawBody: big,
+          parse: false,
+        });
         return [r.status];
       }),
     );
@@ -200,7 +206,9 @@ async function main(): Promise<void> {
       `(c) ${options.imports} parallel ${options.importEachMb} MB imports by one user while another syncs`,
       await measure(http, quiet, async () => {
         const rs = await Promise.all(
-          bodies.map((rawBody) => http.post('/api/ciphers/import', { token: noisy, rawBody, parse: false })),
+          bodies.map((rawBody) =>
+            new HttpClient(server.url).post('/api/ciphers/import', { token: noisy, rawBody, parse: false }),
+          ),
         );
         return rs.map((r) => r.status);
       }),

@@ -1,25 +1,27 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Imports are written here first, a statement at a time outside any transaction, and copied into
- * `cipher` by one short set-based transaction at the end. On the embedded database (one connection)
- * a large import then never holds the connection for long, so other users keep being served; the
- * final copy is what makes the import land whole or not at all. Rows are opaque client data, as in
- * `cipher`. `folder_index`/`collection_indexes` point into the import's own folder and collection lists.
+ * Imports write their items straight into `cipher`, a statement at a time outside any transaction,
+ * with no owner yet and the import's id in `import_id`: every read is bounded by an owner, so nobody
+ * sees them. One short transaction at the end gives them their owner (an update of small columns; the
+ * encrypted data stays where it is) and files them, so the import still lands whole or not at all. On
+ * the embedded database (one connection) other users' requests run between the statements.
+ * `cipher_import_stage` keeps each staged item's folder or collections, by index into the file's lists.
  */
 export class ImportStaging1796190700000 implements MigrationInterface {
   name = 'ImportStaging1796190700000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
+      ALTER TABLE cipher ADD COLUMN import_id uuid;
+      ALTER TABLE cipher DROP CONSTRAINT cipher_has_owner;
+      ALTER TABLE cipher ADD CONSTRAINT cipher_has_owner
+        CHECK (user_id IS NOT NULL OR organization_id IS NOT NULL OR import_id IS NOT NULL);
+      CREATE INDEX cipher_import_idx ON cipher (import_id) WHERE import_id IS NOT NULL;
+
       CREATE TABLE cipher_import_stage (
         import_id uuid NOT NULL,
         id uuid NOT NULL,
-        type smallint NOT NULL,
-        data jsonb NOT NULL,
-        key text,
-        reprompt smallint NOT NULL,
-        archived_date timestamptz,
         favorite boolean NOT NULL,
         folder_index integer,
         collection_indexes integer[] NOT NULL,

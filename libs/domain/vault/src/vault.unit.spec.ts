@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Database } from '@keyhaven/db';
 import {
   addConfirmedMember,
   cipherRequest,
@@ -30,6 +32,8 @@ import {
   orgImportSchema,
   type CipherAccess,
 } from './index';
+import { toNewCipher } from './ciphers/new-cipher';
+import { ImportStagingRepository } from './import/import-staging.repository';
 
 let h: DomainHarness;
 let ciphers: CipherService;
@@ -202,6 +206,40 @@ describe('folders', () => {
     assert.deepEqual(await access.listForUser(alice.user.id), []);
     const synced = await h.get(SyncService).sync(alice.user.id, true);
     assert.deepEqual(synced['folders'], [], 'the folder created before the failure was rolled back');
+  });
+
+  test('staged import items are invisible until they land, and nothing of an abandoned import stays', async () => {
+    const alice = await registerUser(h, 'alice-staged');
+    const staging = h.get(ImportStagingRepository);
+    const db = h.get(Database);
+    const importId = randomUUID();
+    const staged = [cipherRequest(), cipherRequest()].map((request) => ({
+      ...toNewCipher(request, null),
+      folderIndex: null,
+      collectionIndexes: [],
+    }));
+    await staging.stage(importId, staged, new Date());
+    assert.deepEqual(await access.listForUser(alice.user.id), [], 'no owner yet: nobody sees them');
+    await staging.discard(importId);
+    const left = await db.rows<{ n: string }>(
+      `SELECT (SELECT count(*) FROM cipher WHERE import_id IS NOT NULL)
+            + (SELECT count(*) FROM cipher_import_stage) AS n`,
+    );
+    assert.equal(Number(left[0]?.n), 0);
+
+    await imports.importPersonal(alice.user.id, {
+      ciphers: [cipherRequest(), cipherRequest(), cipherRequest()],
+      folders: [{ name: encString() }],
+      folderRelationships: [{ key: 1, value: 0 }],
+    });
+    const mine = await access.listForUser(alice.user.id);
+    assert.equal(mine.length, 3);
+    assert.equal(mine.filter((c) => c.cipher.folderId !== null).length, 1, 'the item filed in the folder');
+    const after = await db.rows<{ n: string }>(
+      `SELECT (SELECT count(*) FROM cipher WHERE import_id IS NOT NULL)
+            + (SELECT count(*) FROM cipher_import_stage) AS n`,
+    );
+    assert.equal(Number(after[0]?.n), 0, 'a landed import leaves no stage behind');
   });
 });
 

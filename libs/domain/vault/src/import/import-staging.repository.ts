@@ -12,9 +12,11 @@ export interface StagedCipher extends NewCipher {
 const ABANDONED_AFTER = "interval '1 hour'";
 
 /**
- * The `cipher_import_stage` table: an import's items are written here in many short statements, each on
- * its own (no transaction), then copied into `cipher` by one set-based statement inside the import's
- * transaction. Every copy is bounded by the owner the caller passes.
+ * Staged imports: the items go into `cipher` without an owner (invisible to every read, which is
+ * bounded by an owner) and tagged with the import's id, many short statements, each on its own; their
+ * folder and collection indexes go into `cipher_import_stage`. Landing the import is a few set-based
+ * statements inside the import's transaction that set the owner (small columns only: the encrypted
+ * data is not copied again) and file the items.
  */
 @Injectable()
 export class ImportStagingRepository {
@@ -22,38 +24,39 @@ export class ImportStagingRepository {
 
   async stage(importId: string, ciphers: readonly StagedCipher[], now: Date): Promise<void> {
     if (ciphers.length === 0) return;
+    const rows = JSON.stringify(
+      ciphers.map((c) => ({
+        id: c.id,
+        type: c.type,
+        data: c.data,
+        key: c.key,
+        reprompt: c.reprompt,
+        archived: c.archivedDate,
+        favorite: c.favorite,
+        folder_index: c.folderIndex,
+        collection_indexes: c.collectionIndexes,
+      })),
+    );
     await this.db.execute(
-      `INSERT INTO cipher_import_stage
-         (import_id, id, type, data, key, reprompt, archived_date, favorite, folder_index, collection_indexes, created)
-       SELECT $1, x.id, x.type, x.data, x.key, x.reprompt, x.archived, x.favorite, x.folder_index,
-              ARRAY(SELECT jsonb_array_elements_text(x.collection_indexes)::int), $2
-       FROM jsonb_to_recordset($3::jsonb) AS x(id uuid, type smallint, data jsonb, key text, reprompt smallint,
-         archived timestamptz, favorite boolean, folder_index int, collection_indexes jsonb)`,
-      [
-        importId,
-        now,
-        JSON.stringify(
-          ciphers.map((c) => ({
-            id: c.id,
-            type: c.type,
-            data: c.data,
-            key: c.key,
-            reprompt: c.reprompt,
-            archived: c.archivedDate,
-            favorite: c.favorite,
-            folder_index: c.folderIndex,
-            collection_indexes: c.collectionIndexes,
-          })),
-        ),
-      ],
+      `WITH x AS (
+         SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(id uuid, type smallint, data jsonb, key text,
+           reprompt smallint, archived timestamptz, favorite boolean, folder_index int, collection_indexes jsonb)
+       ), items AS (
+         INSERT INTO cipher (id, import_id, type, data, key, reprompt, creation_date, revision_date, archived_date)
+         SELECT id, $1, type, data, key, reprompt, $2, $2, archived FROM x
+       )
+       INSERT INTO cipher_import_stage (import_id, id, favorite, folder_index, collection_indexes, created)
+       SELECT $1, id, favorite, folder_index, ARRAY(SELECT jsonb_array_elements_text(collection_indexes)::int), $2
+       FROM x`,
+      [importId, now, rows],
     );
   }
 
-  /** Copies the staged items into the user's vault, each in the folder its index names (`folderIds`). */
-  async copyToUser(importId: string, userId: string, folderIds: readonly string[], now: Date): Promise<void> {
+  /** Gives the staged items to the user, each in the folder its index names (`folderIds`). */
+  async landForUser(importId: string, userId: string, folderIds: readonly string[], now: Date): Promise<void> {
     await this.db.execute(
-      `INSERT INTO cipher (id, user_id, type, data, key, reprompt, creation_date, revision_date, archived_date)
-       SELECT id, $2, type, data, key, reprompt, $3, $3, archived_date FROM cipher_import_stage WHERE import_id = $1`,
+      `UPDATE cipher SET user_id = $2, import_id = NULL, creation_date = $3, revision_date = $3
+       WHERE import_id = $1`,
       [importId, userId, now],
     );
     await this.db.execute(
@@ -65,16 +68,16 @@ export class ImportStagingRepository {
     );
   }
 
-  /** Copies the staged items into the organization and files them in its collections (by index into `collectionIds`). */
-  async copyToOrganization(
+  /** Gives the staged items to the organization and files them in its collections (by index into `collectionIds`). */
+  async landForOrganization(
     importId: string,
     organizationId: string,
     collectionIds: readonly string[],
     now: Date,
   ): Promise<void> {
     await this.db.execute(
-      `INSERT INTO cipher (id, organization_id, type, data, key, reprompt, creation_date, revision_date, archived_date)
-       SELECT id, $2, type, data, key, reprompt, $3, $3, archived_date FROM cipher_import_stage WHERE import_id = $1`,
+      `UPDATE cipher SET organization_id = $2, import_id = NULL, creation_date = $3, revision_date = $3
+       WHERE import_id = $1`,
       [importId, organizationId, now],
     );
     if (collectionIds.length === 0) return;
@@ -90,8 +93,16 @@ export class ImportStagingRepository {
     );
   }
 
-  /** Removes this import's rows, and any an earlier process left behind when it stopped mid-import. */
+  /**
+   * Removes what is left of this import: its stage rows, and its items if it never landed (still
+   * ownerless). Also whatever an earlier process left behind when it stopped mid-import.
+   */
   async discard(importId: string): Promise<void> {
+    await this.db.execute(
+      `DELETE FROM cipher WHERE import_id IS NOT NULL
+         AND (import_id = $1 OR creation_date < now() - ${ABANDONED_AFTER})`,
+      [importId],
+    );
     await this.db.execute(
       `DELETE FROM cipher_import_stage WHERE import_id = $1 OR created < now() - ${ABANDONED_AFTER}`,
       [importId],

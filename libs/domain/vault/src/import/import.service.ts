@@ -25,10 +25,11 @@ const ITEMS_PER_STATEMENT = 250;
 
 /**
  * Bitwarden JSON imports, personal or into an organization, each landing whole or not at all. The items
- * are first staged in short statements outside any transaction; one transaction then creates the folders
- * or collections and copies the staged items in with set-based statements. A large file therefore holds
- * the database (the embedded one has a single connection) only for that final copy, not for the whole
- * write. The staged rows are removed whatever happens.
+ * are first written ownerless (invisible) in short statements outside any transaction; one transaction
+ * then creates the folders or collections, gives the items their owner and files them, with set-based
+ * statements that do not copy the encrypted data again. A large file therefore holds the database (the
+ * embedded one has a single connection, and runs each statement on the event loop) only briefly at a
+ * time. An import that fails leaves nothing: its ownerless items and stage rows are removed.
  */
 @Injectable()
 export class ImportService {
@@ -64,7 +65,7 @@ export class ImportService {
         );
         let next = 0;
         const folderIds = reused.map((id) => id ?? created[next++] ?? '');
-        await this.staging.copyToUser(importId, userId, folderIds, now);
+        await this.staging.landForUser(importId, userId, folderIds, now);
         await this.revisions.user(userId);
       },
     );
@@ -85,7 +86,7 @@ export class ImportService {
       body.ciphers.map((c, i) => ({ request: c, folderIndex: null, collectionIndexes: collectionsOf.get(i) ?? [] })),
       async (importId, now) => {
         const collectionIds = await this.collections.createForImport(organizationId, body.collections);
-        await this.staging.copyToOrganization(importId, organizationId, collectionIds, now);
+        await this.staging.landForOrganization(importId, organizationId, collectionIds, now);
         await this.revisions.organization(organizationId);
       },
     );
