@@ -382,6 +382,11 @@ describeOnBackends('attachments over the API', (backend: Backend) => {
       'sync',
     );
     assert.ok((profile.profile.organizations.find((o) => o.id === org.id)?.maxStorageGb ?? 0) > 0, 'org maxStorageGb');
+    const orgDetails = ok(
+      await call<{ maxStorageGb: number | null }>(server.http, alice.token, 'GET', `/api/organizations/${org.id}`),
+      'organization',
+    );
+    assert.ok((orgDetails.maxStorageGb ?? 0) > 0, 'the organization answers its storage too');
     assertApiError(
       await call(server.http, bob.token, 'GET', `/api/ciphers/${cipherId}/attachment/${created.attachmentId}/admin`),
       404,

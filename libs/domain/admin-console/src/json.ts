@@ -37,7 +37,8 @@ const FEATURES = {
 
 const ENTERPRISE_PLAN = 20;
 
-export function organizationJson(org: Organization): Record<string, unknown> {
+/** `maxStorageGb`: the storage the organization's items may use for attachments (the server's setting). */
+export function organizationJson(org: Organization, maxStorageGb: number | null = null): Record<string, unknown> {
   return {
     id: org.id,
     name: org.name,
@@ -47,7 +48,7 @@ export function organizationJson(org: Organization): Record<string, unknown> {
     planType: ENTERPRISE_PLAN,
     seats: org.seats,
     maxCollections: org.maxCollections,
-    maxStorageGb: null,
+    maxStorageGb,
     ...FEATURES,
     enabled: org.enabled,
     object: 'organization',

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Put } from '@nestjs/common';
+import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { parseBody } from '@keyhaven/contracts';
 import {
   CollectionsService,
@@ -19,6 +20,7 @@ export class OrganizationsController {
     private readonly organizations: OrganizationsService,
     private readonly collections: CollectionsService,
     private readonly ciphers: CipherService,
+    @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
   @Post()
@@ -32,7 +34,10 @@ export class OrganizationsController {
   @Get(':orgId')
   @OrgPermission('admin')
   async get(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
-    return organizationJson(await this.organizations.require(actor.organizationId));
+    return organizationJson(
+      await this.organizations.require(actor.organizationId),
+      this.config.ATTACHMENTS_ORG_MAX_STORAGE_GB,
+    );
   }
 
   @Put(':orgId')
