@@ -237,7 +237,7 @@ void describe('deploy/Dockerfile', () => {
     }
     assert.deepEqual(
       contextSources(finalStage).sort(),
-      ['deploy/healthcheck.js', 'package.json'],
+      ['deploy/healthcheck.js', 'deploy/keyhaven', 'package.json'],
       'the runtime stage copies sources from the context',
     );
     assert.equal(envOf(finalStage).get('NODE_ENV'), 'production');
@@ -290,6 +290,21 @@ void describe('deploy/Dockerfile', () => {
     assert.equal(cmd[0], 'node');
     assert.ok(cmd.includes('/alive'), 'HEALTHCHECK does not check /alive');
     assert.equal(cmd[1], imagePathOf('deploy/healthcheck.js'), 'the script path is not where COPY puts it');
+  });
+
+  void test('puts the operator CLI on the PATH as keyhaven, a script that runs the compiled CLI', () => {
+    const installed = finalStage?.instructions.find((i) => i.keyword === 'COPY' && /\bdeploy\/keyhaven\b/.test(i.rest));
+    assert.ok(installed, 'the runtime stage does not copy deploy/keyhaven');
+    assert.match(installed.rest, /--chmod=0?755\b/);
+    assert.match(installed.rest, /\s\/usr\/local\/bin\/keyhaven$/);
+    // The script runs the CLI that `npm run build` compiled: --help lists the operator commands.
+    const run = spawnSync('sh', [repoPath('deploy/keyhaven'), '--help'], {
+      env: { ...process.env, KEYHAVEN_HOME: repoPath('.') },
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    for (const command of ['migrate', 'hash-admin-token', 'offboard', 'audit-report'])
+      assert.match(run.stdout, new RegExp(command));
   });
 
   void test('copies only context files that exist and that .dockerignore keeps', () => {
