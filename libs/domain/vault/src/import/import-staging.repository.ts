@@ -11,6 +11,9 @@ export interface StagedCipher extends NewCipher {
 /** A staged import nobody finished within this time was cut short by a crash; the next import removes it. */
 const ABANDONED_AFTER = "interval '1 hour'";
 
+/** Items one statement of the landing transaction hands over (see stagedSlices). */
+const LAND_PER_STATEMENT = 1000;
+
 /**
  * Staged imports: the items go into `cipher` without an owner (invisible to every read, which is
  * bounded by an owner) and tagged with the import's id, many short statements, each on its own; their
@@ -52,20 +55,37 @@ export class ImportStagingRepository {
     );
   }
 
+  /**
+   * The staged ids in slices of LAND_PER_STATEMENT: the embedded database runs a statement on the event
+   * loop, so landing a large import as one statement would stall every other request while it runs.
+   */
+  private async stagedSlices(importId: string): Promise<string[][]> {
+    const ids = (
+      await this.db.rows<{ id: string }>('SELECT id FROM cipher_import_stage WHERE import_id = $1 ORDER BY id', [
+        importId,
+      ])
+    ).map((r) => r.id);
+    const slices: string[][] = [];
+    for (let i = 0; i < ids.length; i += LAND_PER_STATEMENT) slices.push(ids.slice(i, i + LAND_PER_STATEMENT));
+    return slices;
+  }
+
   /** Gives the staged items to the user, each in the folder its index names (`folderIds`). */
   async landForUser(importId: string, userId: string, folderIds: readonly string[], now: Date): Promise<void> {
-    await this.db.execute(
-      `UPDATE cipher SET user_id = $2, import_id = NULL, creation_date = $3, revision_date = $3
-       WHERE import_id = $1`,
-      [importId, userId, now],
-    );
-    await this.db.execute(
-      `INSERT INTO cipher_user_state (user_id, cipher_id, folder_id, favorite)
-       SELECT $2, s.id, f.id, s.favorite FROM cipher_import_stage s
-       LEFT JOIN unnest($3::uuid[]) WITH ORDINALITY AS f(id, ord) ON f.ord = s.folder_index + 1
-       WHERE s.import_id = $1`,
-      [importId, userId, folderIds],
-    );
+    for (const slice of await this.stagedSlices(importId)) {
+      await this.db.execute(
+        `UPDATE cipher SET user_id = $2, import_id = NULL, creation_date = $3, revision_date = $3
+         WHERE import_id = $1 AND id = ANY($4::uuid[])`,
+        [importId, userId, now, slice],
+      );
+      await this.db.execute(
+        `INSERT INTO cipher_user_state (user_id, cipher_id, folder_id, favorite)
+         SELECT $2, s.id, f.id, s.favorite FROM cipher_import_stage s
+         LEFT JOIN unnest($3::uuid[]) WITH ORDINALITY AS f(id, ord) ON f.ord = s.folder_index + 1
+         WHERE s.import_id = $1 AND s.id = ANY($4::uuid[])`,
+        [importId, userId, folderIds, slice],
+      );
+    }
   }
 
   /** Gives the staged items to the organization and files them in its collections (by index into `collectionIds`). */
@@ -75,22 +95,24 @@ export class ImportStagingRepository {
     collectionIds: readonly string[],
     now: Date,
   ): Promise<void> {
-    await this.db.execute(
-      `UPDATE cipher SET organization_id = $2, import_id = NULL, creation_date = $3, revision_date = $3
-       WHERE import_id = $1`,
-      [importId, organizationId, now],
-    );
-    if (collectionIds.length === 0) return;
-    await this.db.execute(
-      `INSERT INTO collection_cipher (collection_id, cipher_id)
-       SELECT c.id, s.id FROM cipher_import_stage s
-       CROSS JOIN LATERAL unnest(s.collection_indexes) AS i(idx)
-       JOIN unnest($3::uuid[]) WITH ORDINALITY AS col(id, ord) ON col.ord = i.idx + 1
-       JOIN collection c ON c.id = col.id AND c.organization_id = $2
-       WHERE s.import_id = $1
-       ON CONFLICT DO NOTHING`,
-      [importId, organizationId, collectionIds],
-    );
+    for (const slice of await this.stagedSlices(importId)) {
+      await this.db.execute(
+        `UPDATE cipher SET organization_id = $2, import_id = NULL, creation_date = $3, revision_date = $3
+         WHERE import_id = $1 AND id = ANY($4::uuid[])`,
+        [importId, organizationId, now, slice],
+      );
+      if (collectionIds.length === 0) continue;
+      await this.db.execute(
+        `INSERT INTO collection_cipher (collection_id, cipher_id)
+         SELECT c.id, s.id FROM cipher_import_stage s
+         CROSS JOIN LATERAL unnest(s.collection_indexes) AS i(idx)
+         JOIN unnest($3::uuid[]) WITH ORDINALITY AS col(id, ord) ON col.ord = i.idx + 1
+         JOIN collection c ON c.id = col.id AND c.organization_id = $2
+         WHERE s.import_id = $1 AND s.id = ANY($4::uuid[])
+         ON CONFLICT DO NOTHING`,
+        [importId, organizationId, collectionIds, slice],
+      );
+    }
   }
 
   /**
