@@ -6,6 +6,7 @@ import S3rver from 's3rver';
 import { S3BlobStore } from '@keyhaven/storage';
 import { startServer, type ServerProcess } from '@keyhaven/testing';
 import { CLI_ATTACHMENT_ENV, attachmentCliSuite } from './bw-attachments.suite';
+import { sendsCliSuite } from './bw-cli-sends.suite';
 
 const BUCKET = 'keyhaven-attachments';
 let s3: S3rver;
@@ -68,3 +69,6 @@ attachmentCliSuite('the all-in-one server, files on S3 (s3rver)', () => ({
   blobExists: async (cipherId, attachmentId) => (await store.stat(`attachments/${cipherId}/${attachmentId}`)) !== null,
   blobKeys: objectKeys,
 }));
+
+// File Sends keep their files in the same store: the CLI's send and receive, with the bytes on S3.
+sendsCliSuite('the all-in-one server, Send files on S3 (s3rver)', () => server);
