@@ -1,4 +1,5 @@
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import type sharpFactory from 'sharp';
 import { decodeIco, isIco } from './ico';
 import { looksLikeSvg, sanitizeSvg } from './svg';
 
@@ -8,6 +9,19 @@ export const ICON_SIZE = 64;
 const MAX_INPUT_PIXELS = 4096 * 4096;
 
 type Format = 'png' | 'jpeg' | 'gif' | 'webp' | 'ico' | 'svg';
+
+type SharpFactory = typeof sharpFactory;
+let loading: Promise<SharpFactory> | undefined;
+
+/**
+ * sharp (libvips) is loaded at the first icon to decode, not at boot: most all-in-one processes serve
+ * icons from the cache or never, and the native library is a large share of an idle process's memory.
+ */
+function loadSharp(): Promise<SharpFactory> {
+  const pending = loading ?? import('sharp').then((module) => module.default);
+  loading = pending;
+  return pending;
+}
 
 export function sniffFormat(data: Buffer): Format | null {
   if (data.length >= 8 && data.readUInt32BE(0) === 0x89504e47) return 'png';
@@ -40,6 +54,7 @@ export async function normalizeIcon(data: Buffer): Promise<Buffer | null> {
 }
 
 async function toSharp(data: Buffer): Promise<Sharp | null> {
+  const sharp = await loadSharp();
   const options = { limitInputPixels: MAX_INPUT_PIXELS, animated: false, failOn: 'error' } as const;
   switch (sniffFormat(data)) {
     case 'png':
