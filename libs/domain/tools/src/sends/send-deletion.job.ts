@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Database } from '@keyhaven/db';
 import { AccountRevisionService } from '@keyhaven/domain-auth';
-import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
+import { CACHE_STORE, PeriodicJob, runExclusively, type CacheStore } from '@keyhaven/cache';
 import { SendBlobs } from './send-blobs';
 import { SendPush } from './send-push';
 import { SendRepository } from './send.repository';
@@ -21,8 +21,12 @@ const LOCK_TTL_MS = 4 * 60 * 1000;
 @Injectable()
 export class SendDeletionJob implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('send-deletion');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly job = new PeriodicJob(
+    () => this.runOnce(),
+    (error: unknown) => {
+      this.logger.warn(`send deletion failed: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  );
 
   constructor(
     private readonly db: Database,
@@ -34,28 +38,16 @@ export class SendDeletionJob implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.runOnce()
-        .catch((error: unknown) => {
-          this.logger.warn(`send deletion failed: ${error instanceof Error ? error.message : String(error)}`);
-        })
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, SEND_DELETION_INTERVAL_MS);
-    this.timer.unref();
+    this.job.start(SEND_DELETION_INTERVAL_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job.stop();
   }
 
   /** One run under the lock; the number of Sends deleted (0 when another instance holds the lock). */
   async runOnce(now = new Date()): Promise<number> {
-    const lock = await this.cacheStore.lock.tryAcquire(LOCK_KEY, LOCK_TTL_MS);
-    if (!lock) return 0;
-    try {
+    const deleted = await runExclusively(this.cacheStore.lock, LOCK_KEY, LOCK_TTL_MS, async () => {
       let total = 0;
       for (;;) {
         const batch = await this.sends.pastDeletion(now, BATCH);
@@ -71,8 +63,7 @@ export class SendDeletionJob implements OnApplicationBootstrap, OnApplicationShu
       // The files of these and of any Send deleted otherwise (an account's deletion cascades).
       await this.files.sweep();
       return total;
-    } finally {
-      await lock.release();
-    }
+    });
+    return deleted ?? 0;
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
+import { CACHE_STORE, PeriodicJob, runExclusively, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database } from '@keyhaven/db';
 import { AttachmentBlobs } from './attachment-blobs';
@@ -19,8 +19,12 @@ const LOCK_TTL_MS = 4 * 60 * 1000;
 @Injectable()
 export class AttachmentCleanupJob implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('attachment-cleanup');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly job = new PeriodicJob(
+    () => this.runOnce(),
+    (error: unknown) => {
+      this.logger.warn(`attachment clean-up failed: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  );
 
   constructor(
     private readonly db: Database,
@@ -31,29 +35,17 @@ export class AttachmentCleanupJob implements OnApplicationBootstrap, OnApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.runOnce()
-        .catch((error: unknown) => {
-          this.logger.warn(`attachment clean-up failed: ${error instanceof Error ? error.message : String(error)}`);
-        })
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, this.config.ATTACHMENTS_CLEANUP_INTERVAL_SECONDS * 1000);
-    this.timer.unref();
+    this.job.start(this.config.ATTACHMENTS_CLEANUP_INTERVAL_SECONDS * 1000);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job.stop();
     await this.files.idle();
   }
 
   /** One run under the lock: abandoned uploads removed and files deleted (null when another instance ran). */
   async runOnce(now = new Date()): Promise<{ abandoned: number; files: number } | null> {
-    const lock = await this.cacheStore.lock.tryAcquire(LOCK_KEY, LOCK_TTL_MS);
-    if (!lock) return null;
-    try {
+    return runExclusively(this.cacheStore.lock, LOCK_KEY, LOCK_TTL_MS, async () => {
       const before = new Date(now.getTime() - this.config.ATTACHMENTS_PENDING_UPLOAD_TTL_SECONDS * 1000);
       let abandoned = 0;
       for (;;) {
@@ -65,8 +57,6 @@ export class AttachmentCleanupJob implements OnApplicationBootstrap, OnApplicati
       const files = await this.files.drain();
       if (abandoned > 0 || files > 0) this.logger.log(`removed ${abandoned} abandoned uploads, ${files} files`);
       return { abandoned, files };
-    } finally {
-      await lock.release();
-    }
+    });
   }
 }
