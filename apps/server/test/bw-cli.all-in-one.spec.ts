@@ -1,7 +1,6 @@
 import { after, before } from 'node:test';
 import { startServer, type ServerProcess } from '@keyhaven/testing';
 import { cliSuite } from './bw-cli.suite';
-import { sendsCliSuite } from './bw-cli-sends.suite';
 
 let server: ServerProcess;
 
@@ -15,4 +14,3 @@ after(async () => {
 });
 
 cliSuite('the all-in-one server (pglite)', () => server);
-sendsCliSuite('the all-in-one server (pglite)', () => server);

@@ -1,7 +1,5 @@
 import { cliSuite } from './bw-cli.suite';
-import { sendsCliSuite } from './bw-cli-sends.suite';
 import { splitStack } from './split-stack';
 
 const stack = splitStack();
 cliSuite('identity and api as separate services behind a router (postgres)', stack);
-sendsCliSuite('identity and api as separate services behind a router (postgres)', stack);

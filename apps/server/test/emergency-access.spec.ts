@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { enableTotp, passwordLogin, startSmtpSink, type HttpResponse, type SmtpSink } from '@keyhaven/testing';
 import {
   SymmetricKey,
+  decryptAttachment,
   decryptCipher,
   decryptRsa,
   encryptType4,
+  prepareAttachment,
   unlockUserKey,
+  unwrapSymmetricKey,
   type EncryptedCipher,
 } from '@keyhaven/vault-crypto';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
@@ -53,6 +56,19 @@ interface GrantJson {
 }
 
 const NEW_PASSWORD = 'a brand new passphrase for the grantor';
+const BOUNDARY = '----keyhaven-emergency';
+
+/** The multipart body the clients send for an attachment: one file part `data`. */
+function multipartFile(data: Uint8Array): Buffer {
+  return Buffer.concat([
+    Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="data"; filename="x"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n',
+    ),
+    data,
+    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+  ]);
+}
 
 describeOnBackends('emergency access', (backend) => {
   let server: BackedServer;
@@ -308,7 +324,7 @@ describeOnBackends('emergency access', (backend) => {
     await refused(() => send(viewer, 'POST', `/api/emergency-access/${viewId}/takeover`), 'takeover with a view grant');
     const view = ok(await send(viewer, 'POST', `/api/emergency-access/${viewId}/view`), 'view') as {
       keyEncrypted: string;
-      ciphers: EncryptedCipher[];
+      ciphers: (EncryptedCipher & { id: string })[];
       object: string;
     };
     assert.equal(view.object, 'emergencyAccessView');
@@ -318,6 +334,31 @@ describeOnBackends('emergency access', (backend) => {
       ['grantor secret'],
       'the grantor personal items only, readable by the contact',
     );
+
+    // The grantor's attachment, through the emergency-access route: metadata, then the signed link, anonymously.
+    const itemId = view.ciphers[0]?.id ?? '';
+    const file = prepareAttachment(grantor.account.userKey, 'will.txt', Buffer.from('the grantor attachment'));
+    const created = ok(await send(grantor, 'POST', `/api/ciphers/${itemId}/attachment/v2`, file.request), 'create') as {
+      attachmentId: string;
+    };
+    const upload = await server.http.request('POST', `/api/ciphers/${itemId}/attachment/${created.attachmentId}`, {
+      token: grantor.token,
+      rawBody: multipartFile(file.encryptedData),
+      contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+    });
+    assert.equal(upload.status, 200, upload.text);
+    const attachmentPath = `/api/emergency-access/${viewId}/${itemId}/attachment/${created.attachmentId}`;
+    const meta = ok(await send(viewer, 'GET', attachmentPath), 'emergency attachment') as { url: string; key: string };
+    const link = new URL(meta.url);
+    const got = await server.http.request('GET', `${link.pathname}${link.search}`);
+    assert.equal(got.status, 200);
+    const fileKey = unwrapSymmetricKey(key, meta.key);
+    assert.equal(decryptAttachment(fileKey, got.bytes).toString(), 'the grantor attachment');
+    // Not the contact's to read: another person, a grant that is not theirs, an unknown attachment.
+    assert.equal((await send(stranger, 'GET', attachmentPath)).status, 400);
+    assert.equal((await send(grantee, 'GET', attachmentPath)).status, 400);
+    const unknown = `/api/emergency-access/${viewId}/${itemId}/attachment/${'0'.repeat(32)}`;
+    assert.equal((await send(viewer, 'GET', unknown)).status, 404);
   });
 
   test('either party deletes a grant; a deleted grant is gone', async () => {

@@ -20,6 +20,8 @@ export interface HttpResponse<T = unknown> {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly text: string;
   readonly body: T;
+  /** The body as received, for binary downloads (text is its UTF-8 reading). */
+  readonly bytes: Buffer;
 }
 
 export interface RequestOptions {
@@ -73,7 +75,8 @@ export class HttpClient {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
+            const bytes = Buffer.concat(chunks);
+            const text = bytes.toString('utf8');
             let body: unknown = text;
             if (options.parse !== false && (res.headers['content-type'] ?? '').includes('json') && text.length > 0) {
               try {
@@ -82,7 +85,7 @@ export class HttpClient {
                 body = text;
               }
             }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: body as T });
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: body as T, bytes });
           });
           res.on('error', reject);
         },

@@ -21,3 +21,4 @@ export * from './attachments/attachment.service';
 export * from './attachments/attachment-storage';
 export { AttachmentCleanupJob } from './attachments/attachment-cleanup.job';
 export { AttachmentBlobs } from './attachments/attachment-blobs';
+export * from './emergency/emergency-vault.service';

@@ -13,6 +13,7 @@ import { CipherAccessRepository, CipherWriteRepository } from './ciphers/cipher-
 import { CipherService } from './ciphers/cipher.service';
 import { CipherRepository } from './ciphers/cipher.repository';
 import { PersonalOwnership } from './ciphers/personal-ownership';
+import { EmergencyVaultService } from './emergency/emergency-vault.service';
 import { FolderRepository } from './folders/folder.repository';
 import { FolderService } from './folders/folder.service';
 import { ImportStagingRepository } from './import/import-staging.repository';
@@ -29,6 +30,7 @@ const services = [
   AttachmentStorage,
   BulkCipherService,
   CipherService,
+  EmergencyVaultService,
   FolderService,
   ImportService,
   PurgeService,

@@ -175,6 +175,18 @@ export class AttachmentService {
     return attachmentJson(this.urls.view(attachment));
   }
 
+  /**
+   * The same metadata for an item the user owns personally (not through an organization): what an
+   * emergency contact may read of the grantor's vault. Anything else is the same 404.
+   */
+  async getPersonal(ownerId: string, cipherId: string, attachmentId: string): Promise<Record<string, unknown>> {
+    const found = await this.access.findForUser(cipherId, ownerId);
+    if (found?.cipher.organizationId !== null) throw notFound('Attachment');
+    const attachment = await this.attachments.find(cipherId, attachmentId);
+    if (!attachment?.validated) throw notFound('Attachment');
+    return attachmentJson(this.urls.view(attachment));
+  }
+
   /** The anonymous download behind a signed link: the file and its length, or null (404). */
   async download(
     cipherId: string,

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ParseGuidPipe } from '@keyhaven/http';
-import { listJson, parseBody } from '@keyhaven/contracts';
+import { listJson, notFound, parseBody } from '@keyhaven/contracts';
 import {
   EmergencyAccessRecoveryService,
   EmergencyAccessService,
@@ -12,7 +12,7 @@ import {
   grantorDetailsJson,
   newMasterPasswordSchema,
 } from '@keyhaven/domain-auth';
-import { CipherAccessRepository, accessibleCipherJson } from '@keyhaven/domain-vault';
+import { ATTACHMENT_ID, EmergencyVaultService } from '@keyhaven/domain-vault';
 import { CurrentUser, type Principal } from '@keyhaven/platform-auth';
 
 /** `api/emergency-access`: trusted contacts who may view or take over a vault after a wait. */
@@ -21,7 +21,7 @@ export class EmergencyAccessController {
   constructor(
     private readonly access: EmergencyAccessService,
     private readonly recovery: EmergencyAccessRecoveryService,
-    private readonly ciphers: CipherAccessRepository,
+    private readonly vault: EmergencyVaultService,
   ) {}
 
   @Get('trusted')
@@ -128,17 +128,21 @@ export class EmergencyAccessController {
   /** An approved View grant: the wrapped key and the grantor's personal items (never their organizations'). */
   @Post(':id/view')
   @HttpCode(200)
-  async view(
+  view(@CurrentUser() principal: Principal, @Param('id', ParseGuidPipe) id: string): Promise<Record<string, unknown>> {
+    return this.vault.view(principal.userId, id);
+  }
+
+  /** An attachment of one of those items: its metadata with a signed download link. */
+  @Get(':id/:cipherId/attachment/:attachmentId')
+  attachment(
     @CurrentUser() principal: Principal,
     @Param('id', ParseGuidPipe) id: string,
+    @Param('cipherId', ParseGuidPipe) cipherId: string,
+    @Param('attachmentId') attachmentId: string,
   ): Promise<Record<string, unknown>> {
-    const grant = await this.recovery.requireViewable(principal.userId, id);
-    const personal = (await this.ciphers.listForUser(grant.grantorId)).filter((c) => c.cipher.organizationId === null);
-    return {
-      keyEncrypted: grant.keyEncrypted,
-      ciphers: personal.map(accessibleCipherJson),
-      object: 'emergencyAccessView',
-    };
+    // Attachment ids are ours (32 hex characters); anything else is an attachment that does not exist.
+    if (!ATTACHMENT_ID.test(attachmentId)) throw notFound('Attachment');
+    return this.vault.attachment(principal.userId, id, cipherId, attachmentId);
   }
 
   @Get(':id/policies')
