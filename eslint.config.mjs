@@ -62,6 +62,7 @@ const tablesOf = {
     'org_group',
     'group_user',
     'policy',
+    'organization_domain',
   ],
   tools: ['send', 'send_blob_gc'],
   events: ['event', 'event_outbox', 'siem_webhook', 'event_stream_cursor'],

@@ -11,6 +11,7 @@ import { TwoFactorProviders1796190400000 } from './1796190400000-TwoFactorProvid
 import { EmergencyAccess1796190500000 } from './1796190500000-EmergencyAccess';
 import { AdminPortal1796190600000 } from './1796190600000-AdminPortal';
 import { ImportStaging1796190700000 } from './1796190700000-ImportStaging';
+import { ClaimedDomains1797200000000 } from './1797200000000-ClaimedDomains';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
 export const migrations = [
@@ -27,6 +28,7 @@ export const migrations = [
   EmergencyAccess1796190500000,
   AdminPortal1796190600000,
   ImportStaging1796190700000,
+  ClaimedDomains1797200000000,
 ];
 
 /** Names of every migration, as recorded in schema_migrations. */

@@ -20,6 +20,9 @@ import { OrganizationRepository } from './organization.repository';
 import { OrganizationsService } from './organizations.service';
 import { PoliciesService } from './policies.service';
 import { PolicyRepository } from './policy.repository';
+import { DomainTxtResolver } from './domains/domain-txt-resolver';
+import { OrganizationDomainRepository } from './domains/organization-domain.repository';
+import { OrganizationDomainsService } from './domains/organization-domains.service';
 import { OffboardingService, OperatorActionsService, OperatorDirectory, OperatorEvents } from './operator';
 
 const providers = [
@@ -44,6 +47,9 @@ const providers = [
   OperatorEvents,
   OperatorActionsService,
   OffboardingService,
+  DomainTxtResolver,
+  OrganizationDomainRepository,
+  OrganizationDomainsService,
 ];
 
 /**

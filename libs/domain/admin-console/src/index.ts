@@ -21,3 +21,5 @@ export * from './collection-import.service';
 export * from './operator';
 export * from './account-recovery/account-recovery.service';
 export * from './account-recovery/recovery-rules';
+export * from './domains/organization-domain.repository';
+export * from './domains/organization-domains.service';

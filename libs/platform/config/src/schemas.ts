@@ -213,6 +213,19 @@ const processShape = {
   /** First retry delay after a failed delivery; doubled per further failure up to SIEM_RETRY_MAX_MS. */
   SIEM_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3600000).default(10000),
   SIEM_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86400000).default(3600000),
+  /**
+   * Claimed domains an organization may mark verified without a DNS lookup (closed networks whose
+   * resolver the server cannot ask): exact names, `*.suffix` for every name under a suffix, or `*` for any.
+   */
+  CLAIMED_DOMAINS_VERIFIED_WITHOUT_DNS: list(
+    (e) => e === '*' || /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(e),
+    'must be domain names, *.suffix or *',
+  ).transform((entries) => entries.map((e) => e.toLowerCase())),
+  /** DNS servers (`address` or `address:port`) for the claimed-domain TXT lookup; unset: the system resolver's. */
+  CLAIMED_DOMAINS_DNS_SERVERS: list(
+    (e) => /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])(:\d{1,5})?$/i.test(e),
+    'must be address[:port] entries (IPv6 in brackets)',
+  ),
 };
 
 /** The all-in-one server: every dependency optional, embedded adapters otherwise. */

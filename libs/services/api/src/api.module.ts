@@ -10,6 +10,10 @@ import { GroupsController } from './organizations/groups.controller';
 import { MembersController } from './organizations/members.controller';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { PoliciesController } from './organizations/policies.controller';
+import {
+  OrganizationDomainLookupController,
+  OrganizationDomainsController,
+} from './organizations/organization-domains.controller';
 import { ReportsController } from './organizations/reports.controller';
 import { SiemWebhookController } from './organizations/siem-webhook.controller';
 import { UsersController } from './organizations/users.controller';
@@ -78,6 +82,8 @@ import { OrganizationEventsController, PublicEventsController, UserEventsControl
     MyCollectionsController,
     GroupsController,
     PoliciesController,
+    OrganizationDomainsController,
+    OrganizationDomainLookupController,
     ReportsController,
     SiemWebhookController,
     UsersController,
