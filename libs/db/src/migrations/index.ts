@@ -11,6 +11,7 @@ import { TwoFactorProviders1796190400000 } from './1796190400000-TwoFactorProvid
 import { EmergencyAccess1796190500000 } from './1796190500000-EmergencyAccess';
 import { AdminPortal1796190600000 } from './1796190600000-AdminPortal';
 import { ImportStaging1796190700000 } from './1796190700000-ImportStaging';
+import { Sso1797100000000 } from './1797100000000-Sso';
 import { ClaimedDomains1797200000000 } from './1797200000000-ClaimedDomains';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
@@ -28,6 +29,7 @@ export const migrations = [
   EmergencyAccess1796190500000,
   AdminPortal1796190600000,
   ImportStaging1796190700000,
+  Sso1797100000000,
   ClaimedDomains1797200000000,
 ];
 

@@ -23,6 +23,7 @@ import { PolicyRepository } from './policy.repository';
 import { DomainTxtResolver } from './domains/domain-txt-resolver';
 import { OrganizationDomainRepository } from './domains/organization-domain.repository';
 import { OrganizationDomainsService } from './domains/organization-domains.service';
+import { IdpAdapterRegistry, SecretBox, SsoConfigRepository, SsoPendingRepository } from './sso';
 import { OffboardingService, OperatorActionsService, OperatorDirectory, OperatorEvents } from './operator';
 
 const providers = [
@@ -50,6 +51,10 @@ const providers = [
   DomainTxtResolver,
   OrganizationDomainRepository,
   OrganizationDomainsService,
+  SecretBox,
+  SsoConfigRepository,
+  SsoPendingRepository,
+  IdpAdapterRegistry,
 ];
 
 /**

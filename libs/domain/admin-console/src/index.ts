@@ -23,3 +23,4 @@ export * from './account-recovery/account-recovery.service';
 export * from './account-recovery/recovery-rules';
 export * from './domains/organization-domain.repository';
 export * from './domains/organization-domains.service';
+export * from './sso';
