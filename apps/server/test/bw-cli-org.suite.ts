@@ -219,6 +219,25 @@ export function orgCliSuite(name: string, target: () => CliTarget): void {
       const exported = JSON.parse(readFileSync(file, 'utf8')) as { items: BwItem[]; collections: { name: string }[] };
       assert.deepEqual(exported.items.map((i) => i.name).sort(), ['Imported org login', 'Shared router']);
       assert.ok(exported.collections.some((c) => c.name === 'Shared with member'));
+
+      // The CLI reports the export itself (POST events/collect, type 1602): it reaches the organization's event log.
+      const ownerSession = await passwordLogin(server.http, owner);
+      const start = new Date(stamp - 60_000).toISOString();
+      let exportedEvents: { type: number; actingUserId: string | null }[] = [];
+      for (let i = 0; i < 100 && exportedEvents.length === 0; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 200));
+        const events = await server.http.get<{ data: { type: number; actingUserId: string | null }[] }>(
+          `/api/organizations/${orgId}/events?start=${start}&end=${new Date(Date.now() + 60_000).toISOString()}`,
+          { token: ownerSession.accessToken },
+        );
+        assert.equal(events.status, 200, events.text);
+        exportedEvents = events.body.data.filter((e) => e.type === 1602);
+      }
+      assert.equal(exportedEvents.length, 1, 'one Organization_ClientExportedVault event, from the CLI');
+      const profile = await server.http.get<{ id: string }>('/api/accounts/profile', {
+        token: ownerSession.accessToken,
+      });
+      assert.equal(exportedEvents[0]?.actingUserId, profile.body.id, 'acting user: the owner who exported');
     });
 
     test('the member decrypts the shared item with their own CLI, and sees only their collection', async () => {

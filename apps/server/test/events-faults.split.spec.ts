@@ -154,6 +154,29 @@ describe('events: nothing lost when the processor or RabbitMQ is down (split sta
     await assertEachOnce(during, 'after RabbitMQ came back');
   });
 
+  test("the database refuses the processor's writes: events wait, are not dead-lettered, and arrive once it accepts them", async (t: TestContext) => {
+    if (!(await requireServices(t, 'postgres', 'redis', 'rabbitmq'))) return;
+    // A trigger that fails every insert into `event` (SQLSTATE P0001: not a data error, so "try again later").
+    await pg.query(`CREATE FUNCTION refuse_event_writes() RETURNS trigger LANGUAGE plpgsql
+                    AS $$ BEGIN RAISE EXCEPTION 'event writes refused by the test'; END $$`);
+    await pg.query(`CREATE TRIGGER refuse_event_writes BEFORE INSERT ON event
+                    FOR EACH ROW EXECUTE FUNCTION refuse_event_writes()`);
+    let during: string[] = [];
+    try {
+      during = await newCollections(3, 'db-refuses');
+      assert.equal(during.length, 3, 'the API writes succeed: only the event table refuses');
+      await sleep(1500);
+      assert.equal((await createdCounts(during)).size, 0, 'nothing stored while the database refuses');
+    } finally {
+      await pg.query('DROP TRIGGER IF EXISTS refuse_event_writes ON event');
+      await pg.query('DROP FUNCTION IF EXISTS refuse_event_writes()');
+    }
+    // Dead-lettered events would never arrive: arriving once proves they were retried, not dropped.
+    await assertEachOnce(during, 'after the database accepted writes again');
+    assert.ok(processor, 'the processor kept running');
+    assert.equal(processor.child.exitCode, null);
+  });
+
   test('a poison message goes to the dead-letter queue and the processor keeps going', async (t: TestContext) => {
     if (!(await requireServices(t, 'postgres', 'redis', 'rabbitmq'))) return;
     const bus: EventBus = await connectRabbitMq(serviceUrls.rabbitmq(), { logger: pino({ level: 'silent' }) });
