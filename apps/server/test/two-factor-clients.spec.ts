@@ -94,6 +94,30 @@ describeOnBackends('two-step login with the bw CLI, new-device verification', (b
     assert.equal((await bw.json<{ status: string }>(['status'])).status, 'unlocked');
   });
 
+  test('bw login from a new device: no code without a terminal; on a terminal it asks, and the mailed code logs in', async () => {
+    const email = `bw-newdevice-${backend}@example.com`;
+    const account = await registerByMail(server.http, smtp, email);
+    assert.equal((await tokenRequest(server.http, account, {}, KNOWN_DEVICE)).status, 200, 'a first, known device');
+    await server.db.rows(`UPDATE app_user SET creation_date = now() - interval '2 days' WHERE email = $1`, [email]);
+    const bw = await newCli();
+
+    const seen = mailCount(smtp, email);
+    const unattended = await bw.run(['login', email, PASSWORD, '--raw']);
+    assert.notEqual(unattended.code, 0);
+    assert.match(unattended.stdout + unattended.stderr, /code is required/i);
+    await nextMail(smtp, email, seen);
+
+    const asked = mailCount(smtp, email);
+    const login = await bw.runOnTerminal(['login', email, PASSWORD, '--raw'], async (output) =>
+      /Enter OTP sent to login email/i.test(output) ? codeIn(await nextMail(smtp, email, asked)) : null,
+    );
+    assert.equal(login.code, 0, login.stdout + login.stderr);
+    const session = login.stdout.trim().split(/\r?\n/).pop()?.trim() ?? '';
+    assert.match(session, /^[A-Za-z0-9+/=]{40,}$/, 'the session key, last');
+    bw.session = session;
+    assert.equal((await bw.json<{ status: string }>(['status'])).status, 'unlocked');
+  });
+
   test('new-device verification: device_error, the mailed code, the device known after, wrong code, opt-out', async () => {
     const email = `newdevice-${backend}@example.com`;
     const account = await registerByMail(server.http, smtp, email);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,56 @@ export class BwCli {
           resolve({ code, stdout, stderr });
         },
       );
+    });
+  }
+
+  /**
+   * Runs a command on a pseudo-terminal (util-linux `script`), so the CLI believes a person is there
+   * and asks its questions; `answer` sees the output so far and returns the line to type once its
+   * question has appeared (null: not yet). For prompts the CLI has no flag for (new-device codes).
+   */
+  runOnTerminal(
+    args: string[],
+    answer: (output: string) => Promise<string | null>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<BwResult> {
+    const env: Record<string, string> = {
+      ...inheritedEnvironment(['BW_SESSION', 'BW_CLIENTID', 'BW_CLIENTSECRET', 'BW_PASSWORD']),
+      BITWARDENCLI_APPDATA_DIR: this.appDataDir,
+      TERM: 'dumb',
+      ...(this.caPath ? { NODE_EXTRA_CA_CERTS: this.caPath } : {}),
+    };
+    const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, '--no-deprecation', BW_ENTRY, ...args].map(quote).join(' ');
+    return new Promise((resolve) => {
+      const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let answered = false;
+      let asking = false;
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+        if (answered || asking) return;
+        asking = true;
+        void answer(stdout).then(
+          (line) => {
+            asking = false;
+            if (line === null || answered) return;
+            answered = true;
+            child.stdin.write(`${line}\r`);
+          },
+          () => {
+            asking = false;
+            child.kill('SIGKILL');
+          },
+        );
+      });
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? 1, stdout, stderr });
+      });
     });
   }
 
