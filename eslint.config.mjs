@@ -69,6 +69,7 @@ const tablesOf = {
   ],
   tools: ['send', 'send_blob_gc'],
   events: ['event', 'event_outbox', 'siem_webhook', 'event_stream_cursor'],
+  billing: ['billing_subscription', 'billing_stripe_event', 'billing_invoice'],
 };
 const foreignWrites = (domain) => {
   const foreign = Object.entries(tablesOf).flatMap(([owner, tables]) => (owner === domain ? [] : tables));

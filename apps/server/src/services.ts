@@ -16,12 +16,14 @@ import {
 } from '@keyhaven/service-events';
 import { SSO_PREFIX, SsoServiceModule } from '@keyhaven/service-sso';
 import { SCIM_PREFIX, ScimServiceModule } from '@keyhaven/service-scim';
-import { BILLING_PREFIX, BillingServiceModule } from '@keyhaven/service-billing';
+import { BILLING_PREFIX, BillingApiModule, BillingServiceModule } from '@keyhaven/service-billing';
 import { ICONS_PREFIX, IconsServiceModule } from '@keyhaven/service-icons';
 
 /** Every service, each under the prefix the clients derive from the server URL. */
 export const allServices: MountedService[] = [
   { prefix: API_PREFIX, module: ApiServiceModule },
+  // The organization billing routes the web vault calls live under /api (404 with BILLING=off).
+  { prefix: API_PREFIX, module: BillingApiModule },
   { prefix: IDENTITY_PREFIX, module: IdentityServiceModule },
   { prefix: ADMIN_PREFIX, module: AdminServiceModule },
   { prefix: NOTIFICATIONS_PREFIX, module: NotificationsServiceModule, configure: configureNotificationsApp },

@@ -13,6 +13,7 @@ import { AdminPortal1796190600000 } from './1796190600000-AdminPortal';
 import { ImportStaging1796190700000 } from './1796190700000-ImportStaging';
 import { Sso1797100000000 } from './1797100000000-Sso';
 import { ClaimedDomains1797200000000 } from './1797200000000-ClaimedDomains';
+import { Billing1797300000000 } from './1797300000000-Billing';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
 export const migrations = [
@@ -31,6 +32,7 @@ export const migrations = [
   ImportStaging1796190700000,
   Sso1797100000000,
   ClaimedDomains1797200000000,
+  Billing1797300000000,
 ];
 
 /** Names of every migration, as recorded in schema_migrations. */

@@ -24,6 +24,8 @@ import { DomainTxtResolver } from './domains/domain-txt-resolver';
 import { OrganizationDomainRepository } from './domains/organization-domain.repository';
 import { OrganizationDomainsService } from './domains/organization-domains.service';
 import { IdpAdapterRegistry, SecretBox, SsoConfigRepository, SsoPendingRepository } from './sso';
+import { OrganizationBillingState } from './organization-billing-state';
+import { SEAT_LIMIT, seatLimitProvider } from './seat-limit';
 import { OffboardingService, OperatorActionsService, OperatorDirectory, OperatorEvents } from './operator';
 
 const providers = [
@@ -55,6 +57,7 @@ const providers = [
   SsoConfigRepository,
   SsoPendingRepository,
   IdpAdapterRegistry,
+  OrganizationBillingState,
 ];
 
 /**
@@ -73,7 +76,15 @@ const providers = [
     { provide: LOGIN_POLICIES, useExisting: LoginPoliciesService },
     { provide: ORG_MEMBERSHIP_LOOKUP, useExisting: OrgAccess },
     { provide: TAKEOVER_MEMBERSHIPS, useExisting: TakeoverMembershipsService },
+    seatLimitProvider,
   ],
-  exports: [...providers, ORGANIZATION_CREDENTIALS, LOGIN_POLICIES, ORG_MEMBERSHIP_LOOKUP, TAKEOVER_MEMBERSHIPS],
+  exports: [
+    ...providers,
+    SEAT_LIMIT,
+    ORGANIZATION_CREDENTIALS,
+    LOGIN_POLICIES,
+    ORG_MEMBERSHIP_LOOKUP,
+    TAKEOVER_MEMBERSHIPS,
+  ],
 })
 export class AdminConsoleDomainModule {}

@@ -24,3 +24,5 @@ export * from './account-recovery/recovery-rules';
 export * from './domains/organization-domain.repository';
 export * from './domains/organization-domains.service';
 export * from './sso';
+export * from './seat-limit';
+export * from './organization-billing-state';

@@ -22,6 +22,7 @@ import { allows, type Membership } from './membership';
 import { OrganizationRepository } from './organization.repository';
 import { OrganizationsService, SINGLE_ORG_ELSEWHERE } from './organizations.service';
 import { PolicyRepository } from './policy.repository';
+import { SEAT_LIMIT, type SeatLimit } from './seat-limit';
 
 const INVITE_LIFETIME_S = 5 * 24 * 3600;
 
@@ -104,6 +105,7 @@ export class MembersService {
     private readonly accounts: AccountsService,
     private readonly recovery: AccountRecoveryService,
     private readonly events: EventRecorder,
+    @Inject(SEAT_LIMIT) private readonly seatLimit: SeatLimit,
   ) {}
 
   /** Every member with account details, collections and groups: three queries whatever the size. */
@@ -211,11 +213,8 @@ export class MembersService {
     this.grants.assertMayAssignGroups(actor, [...spec.groups]);
     if (invitees.length === 0) return [];
     const orgId = actor.organizationId;
-    const org = await this.organizations.findById(orgId);
-    if (!org) throw notFound('Organization');
-    if (org.seats !== null && (await this.members.countSeatsUsed(orgId)) + invitees.length > org.seats) {
-      throw badRequest(`This organization has ${org.seats} seats; remove members or raise the limit first.`);
-    }
+    if (!(await this.organizations.findById(orgId))) throw notFound('Organization');
+    await this.seatLimit.assertRoomFor(orgId, invitees.length);
     const seen = new Set<string>();
     for (const { email } of invitees) {
       if (seen.has(email)) throw badRequest(`${email} is already a member of this organization.`);
@@ -501,6 +500,7 @@ export class MembersService {
       const reason = blocked.get(member.id);
       if (reason) throw badRequest(reason);
     }
+    await this.seatLimit.assertRoomFor(actor.organizationId, targets.length);
     await this.db.transaction(async () => {
       await this.members.setStatuses(
         actor.organizationId,

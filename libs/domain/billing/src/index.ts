@@ -1,1 +1,10 @@
-export {};
+export * from './billing-domain.module';
+export * from './billing-events';
+export * from './billing-overview';
+export * from './billing-reads';
+export * from './billing.service';
+export * from './billing-switch';
+export * from './grace-period.job';
+export * from './plans';
+export * from './standing';
+export * from './stripe-webhooks.service';

@@ -59,11 +59,16 @@ function requestIdOf(request: { headers: Record<string, string | string[] | unde
  * walked once for what the store cannot hold — nesting past MAX_JSON_DEPTH, NUL, lone UTF-16
  * surrogates (PostgreSQL refuses them in `text` and `jsonb`) — and refused with a 400 naming the field.
  */
-function parseJson(
-  _request: FastifyRequest,
-  body: Buffer,
-  done: (error: Error | null, parsed?: unknown) => void,
-): void {
+/** The bytes of each JSON body as received, for the few routes that verify a signature over them (webhooks). */
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+
+/** A JSON request's body exactly as it arrived (undefined for other content types). */
+export function rawBodyOf(request: FastifyRequest): Buffer | undefined {
+  return rawBodies.get(request);
+}
+
+function parseJson(request: FastifyRequest, body: Buffer, done: (error: Error | null, parsed?: unknown) => void): void {
+  rawBodies.set(request, body);
   if (body.length === 0) {
     done(null, {});
     return;

@@ -1,0 +1,141 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
+import { Database } from '@keyhaven/db';
+import { badRequest, parseBody } from '@keyhaven/contracts';
+import { MemberRepository, OrganizationRepository, type Membership } from '@keyhaven/domain-admin-console';
+import { BillingEventType, BillingEvents } from './billing-events';
+import { BillingLifecycle } from './billing-lifecycle';
+import { BillingRepository, type Subscription } from './billing.repository';
+import { BillingSwitch } from './billing-switch';
+import { priceFor } from './plans';
+import { paysForSeats } from './standing';
+import { StripeGateway } from './stripe-gateway';
+import { subscriptionFields, type Json } from './stripe-objects';
+
+export const checkoutSchema = z.object({
+  plan: z.enum(['teams', 'enterprise']),
+  interval: z.enum(['monthly', 'yearly']).default('monthly'),
+  seats: z.number().int().min(1).max(100000),
+});
+/** Bitwarden's `SeatRequest` and `OrganizationSubscriptionUpdateRequest` both carry `seatAdjustment`. */
+export const seatAdjustmentSchema = z.object({ seatAdjustment: z.number().int().min(-100000).max(100000) });
+
+/**
+ * What an owner does with the organization's subscription. Each action calls Stripe (never from a
+ * login or a sync path) and applies Stripe's answer right away, so the web vault shows it at once;
+ * the webhook that follows finds it applied and changes nothing.
+ */
+@Injectable()
+export class BillingService {
+  constructor(
+    private readonly db: Database,
+    private readonly billing: BillingRepository,
+    private readonly lifecycle: BillingLifecycle,
+    private readonly events: BillingEvents,
+    private readonly stripe: StripeGateway,
+    private readonly enabled: BillingSwitch,
+    private readonly organizations: OrganizationRepository,
+    private readonly members: MemberRepository,
+    @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+  ) {}
+
+  private vaultLink(organizationId: string, query = ''): string {
+    return `${this.config.DOMAIN}/#/organizations/${organizationId}/billing/subscription${query}`;
+  }
+
+  /** A Stripe Checkout session for the Teams or Enterprise plan; the subscription arrives by webhook. */
+  async checkout(actor: Membership, request: unknown): Promise<{ id: string; url: string }> {
+    this.enabled.require();
+    const body = parseBody(checkoutSchema, request);
+    const orgId = actor.organizationId;
+    const org = await this.organizations.findById(orgId);
+    if (!org) throw badRequest('Organization not found.');
+    const current = await this.billing.find(orgId);
+    if (current && current.state !== 'disabled' && paysForSeats(current.state)) {
+      throw badRequest('This organization already has a subscription: change its seats or manage it in the portal.');
+    }
+    const used = await this.members.countSeatsUsed(orgId);
+    if (body.seats < used) {
+      throw badRequest(`The organization uses ${used} seats; subscribe to at least ${used}.`);
+    }
+    const session = await this.stripe.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [{ price: priceFor(this.config, body), quantity: body.seats }],
+      client_reference_id: orgId,
+      ...(current ? { customer: current.customerId } : { customer_email: org.billingEmail }),
+      metadata: { organizationId: orgId },
+      subscription_data: { metadata: { organizationId: orgId } },
+      success_url: this.vaultLink(orgId, '?checkout=success'),
+      cancel_url: this.vaultLink(orgId, '?checkout=canceled'),
+    });
+    await this.events.record(orgId, [BillingEventType.Checkout_Started]);
+    if (!session.url) throw new Error('Stripe answered a Checkout session without a URL');
+    return { id: session.id, url: session.url };
+  }
+
+  /** The Stripe customer portal: payment methods, invoices, the billing address. */
+  async portal(actor: Membership): Promise<{ url: string }> {
+    const current = await this.requireSubscription(actor.organizationId);
+    const session = await this.stripe.stripe.billingPortal.sessions.create({
+      customer: current.customerId,
+      return_url: this.vaultLink(actor.organizationId),
+    });
+    return { url: session.url };
+  }
+
+  /** Adds or removes seats, prorated; never below the seats in use. */
+  async adjustSeats(actor: Membership, request: unknown): Promise<void> {
+    this.enabled.require();
+    const adjustment = parseBody(seatAdjustmentSchema, request).seatAdjustment;
+    const current = await this.requireSubscription(actor.organizationId);
+    if (current.state !== 'active' && current.state !== 'grace') {
+      throw badRequest('Seats can change only while the subscription is active.');
+    }
+    const seats = current.seats + adjustment;
+    const used = await this.members.countSeatsUsed(actor.organizationId);
+    if (seats < Math.max(1, used)) {
+      throw badRequest(`The organization uses ${used} seats; it cannot have fewer than ${Math.max(1, used)}.`);
+    }
+    if (seats === current.seats || !current.itemId) return;
+    await this.update(current, {
+      items: [{ id: current.itemId, quantity: seats }],
+      proration_behavior: 'create_prorations',
+    });
+  }
+
+  /** Ends the subscription when the paid period ends; until then nothing changes. */
+  async cancel(actor: Membership): Promise<void> {
+    const current = await this.requireSubscription(actor.organizationId);
+    if (!paysForSeats(current.state)) throw badRequest('This organization has no subscription to cancel.');
+    await this.update(current, { cancel_at_period_end: true });
+  }
+
+  /** Withdraws a cancellation scheduled for the end of the period. */
+  async reinstate(actor: Membership): Promise<void> {
+    const current = await this.requireSubscription(actor.organizationId);
+    if (!current.cancelAtPeriodEnd || !paysForSeats(current.state)) {
+      throw badRequest('The subscription is not set to cancel.');
+    }
+    await this.update(current, { cancel_at_period_end: false });
+  }
+
+  private async requireSubscription(organizationId: string): Promise<Subscription> {
+    this.enabled.require();
+    const current = await this.billing.find(organizationId);
+    if (!current) throw badRequest('This organization has no subscription; upgrade it through Checkout first.');
+    return current;
+  }
+
+  private async update(current: Subscription, params: Record<string, unknown>): Promise<void> {
+    const answer = await this.stripe.stripe.subscriptions.update(current.subscriptionId, params);
+    const fields = subscriptionFields(answer as unknown as Json, false);
+    const results = await this.db.transaction(async () => [
+      await this.lifecycle.applySnapshot(
+        { organizationId: current.organizationId, ...fields },
+        Math.max(current.stripeCreated, Math.floor(Date.now() / 1000)),
+      ),
+    ]);
+    await this.lifecycle.afterCommit(results);
+  }
+}

@@ -1,0 +1,85 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import type { Membership } from '@keyhaven/domain-admin-console';
+import { BillingReads, BillingService } from '@keyhaven/domain-billing';
+import { OrgMember, OrgPermission } from '@keyhaven/platform-auth';
+
+/**
+ * The organization billing routes the web vault calls (under `/api`), plus Keyhaven's Checkout and
+ * portal links. Owners only, as in Bitwarden. With BILLING=off each answers 404.
+ */
+@Controller('organizations/:orgId')
+export class OrganizationBillingController {
+  constructor(
+    private readonly reads: BillingReads,
+    private readonly billing: BillingService,
+  ) {}
+
+  @Get('subscription')
+  @OrgPermission('owner')
+  subscription(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return this.reads.subscription(actor.organizationId);
+  }
+
+  @Get('billing')
+  @OrgPermission('owner')
+  billingSummary(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return this.reads.billingSummary(actor.organizationId);
+  }
+
+  @Get('billing/history')
+  @OrgPermission('owner')
+  history(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return this.reads.history(actor.organizationId);
+  }
+
+  @Get('billing/metadata')
+  @OrgPermission('owner')
+  metadata(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return this.reads.metadata(actor.organizationId);
+  }
+
+  @Post('billing/checkout')
+  @HttpCode(200)
+  @OrgPermission('owner')
+  async checkout(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
+    return { ...(await this.billing.checkout(actor, body)), object: 'checkoutSession' };
+  }
+
+  @Post('billing/portal')
+  @HttpCode(200)
+  @OrgPermission('owner')
+  async portal(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return { ...(await this.billing.portal(actor)), object: 'portalSession' };
+  }
+
+  /** Bitwarden's `SeatRequest`; answers its `PaymentResponse` (no further payment step needed). */
+  @Post('seat')
+  @HttpCode(200)
+  @OrgPermission('owner')
+  async seat(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
+    await this.billing.adjustSeats(actor, body);
+    return { success: true, paymentIntentClientSecret: null, object: 'payment' };
+  }
+
+  /** The newer `OrganizationSubscriptionUpdateRequest` (`seatAdjustment`; autoscale limits are not kept). */
+  @Post('subscription')
+  @HttpCode(200)
+  @OrgPermission('owner')
+  async updateSubscription(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
+    await this.billing.adjustSeats(actor, body);
+  }
+
+  @Post('cancel')
+  @HttpCode(200)
+  @OrgPermission('owner')
+  async cancel(@OrgMember() actor: Membership): Promise<void> {
+    await this.billing.cancel(actor);
+  }
+
+  @Post('reinstate')
+  @HttpCode(200)
+  @OrgPermission('owner')
+  async reinstate(@OrgMember() actor: Membership): Promise<void> {
+    await this.billing.reinstate(actor);
+  }
+}
