@@ -4,7 +4,13 @@ import { Database } from '@keyhaven/db';
 
 /** The secrets in use; each names one purpose, so a value never serves two. */
 export type ServerSecretName =
-  'refresh-successor' | 'prelogin-kdf' | 'admin-session' | 'user-verification' | 'two-factor-code' | 'blob-url' | 'sso-config';
+  | 'refresh-successor'
+  | 'prelogin-kdf'
+  | 'admin-session'
+  | 'user-verification'
+  | 'two-factor-code'
+  | 'blob-url'
+  | 'sso-config';
 
 /**
  * Random HMAC keys kept in the database (`server_secret`), created by whichever instance needs one
