@@ -217,6 +217,11 @@ export default tseslint.config(
   },
   ...tableOwnership,
   {
+    // The client-side commands (import, dedupe, migrate-account) do the clients' crypto with vault-crypto.
+    files: ['tools/cli/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries(['type:util']) },
+  },
+  {
     files: ['libs/platform/config/**/*.ts', 'tools/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },

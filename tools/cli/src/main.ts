@@ -5,6 +5,7 @@ import { CliError, EXIT } from './context';
 import { registerHashAdminToken } from './commands/admin-token';
 import { registerAuditReport } from './commands/audit-report';
 import { registerUserCommands } from './commands/users';
+import { registerVaultClientCommands } from './commands/vault-client';
 
 /**
  * `keyhaven`, the operator CLI (`npm run keyhaven -- <command>`). Exit codes: 0 ok, 1 failure, 2 usage,
@@ -44,6 +45,7 @@ program
 registerHashAdminToken(program);
 registerUserCommands(program);
 registerAuditReport(program);
+registerVaultClientCommands(program);
 
 program.parseAsync(process.argv).then(
   () => process.exit(EXIT.ok),
