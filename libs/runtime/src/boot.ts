@@ -6,6 +6,7 @@ import {
   closeOnSignals,
   createHttpApp,
   createLogger,
+  Lifecycle,
   loadTls,
   startManagementServer,
   type HealthCheck,
@@ -67,10 +68,12 @@ export async function bootApp(options: BootOptions): Promise<RunningApp> {
     throw error;
   }
   const infrastructure = await connectInfrastructure(config, logger, storePreparation);
+  const lifecycle = new Lifecycle();
   let app: NestFastifyApplication;
   try {
     app = await createHttpApp({
-      rootModule: RootModule.forRoot(config, infrastructure, options.services),
+      rootModule: RootModule.forRoot(config, infrastructure, options.services, lifecycle),
+      lifecycle,
       logger,
       tls,
       trustProxy: config.TRUST_PROXY,
@@ -93,6 +96,7 @@ export async function bootApp(options: BootOptions): Promise<RunningApp> {
         host: config.MANAGEMENT_HOST,
         checks: app.get<symbol, HealthCheck[]>(HEALTH_CHECKS),
         logger,
+        lifecycle,
       });
       app.getHttpServer().once('close', () => {
         management.close();
@@ -102,7 +106,11 @@ export async function bootApp(options: BootOptions): Promise<RunningApp> {
     await infrastructure.close();
     throw error;
   }
-  closeOnSignals(app, logger);
+  closeOnSignals(app, logger, {
+    lifecycle,
+    delayMs: config.SHUTDOWN_DELAY_MS,
+    drainMs: config.SHUTDOWN_DRAIN_MS,
+  });
   const url = `${tls ? 'https' : 'http'}://localhost:${config.PORT}`;
   logger.info({ url, services: options.services.map((s) => `/${s.prefix}`) }, 'listening');
   return { app, url };

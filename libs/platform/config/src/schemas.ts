@@ -138,6 +138,17 @@ const processShape = {
   HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3600000).default(30000),
   /** Open connections a process accepts at most (0: no cap); beyond, new connections are dropped. */
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(10000),
+  /**
+   * SIGTERM: readiness (`/healthz`) fails at once and the listener keeps accepting this long, so probes and load
+   * balancers that poll readiness stop routing here first (Kubernetes: a few seconds; nginx in front: 0).
+   */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600000).default(0),
+  /**
+   * Then, with the listener closed: the longest wait for in-flight requests, hub clients and kept-alive connections
+   * (each asked to close on its next response; a proxy closes its idle ones at its own upstream keepalive timeout,
+   * which should be shorter). What is still open after it is closed. 0: close idle connections at once.
+   */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600000).default(5000),
   /** A second, plain-HTTP listener for `/metrics` and `/healthz` with detail (off when unset). */
   MANAGEMENT_PORT: z.coerce
     .number({ message: 'must be a port number' })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -20,6 +20,7 @@ import {
 import { TLS_HARDENING, type TlsMaterial } from './tls';
 import { registerMultipart } from './multipart';
 import { requestContextOf, runWithRequestContext } from './request-context';
+import { ConnectionTracker, stopAccepting, type Lifecycle } from './lifecycle';
 
 export interface HttpAppOptions {
   readonly rootModule: Type | DynamicModule;
@@ -30,6 +31,8 @@ export interface HttpAppOptions {
   readonly hygiene?: Partial<HttpHygiene> | undefined;
   /** Runs after the application is built and before it initialises (e.g. to install a WebSocket adapter). */
   readonly beforeInit?: ((app: NestFastifyApplication) => void) | undefined;
+  /** Readiness and drain state; while not ready every response asks the client to close its connection. */
+  readonly lifecycle?: Lifecycle | undefined;
 }
 
 /** Default body cap; imports and attachments get LARGE_BODY_LIMIT. */
@@ -194,8 +197,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
       },
     ];
   });
+  const lifecycle = options.lifecycle;
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // Draining: the proxy (or client) opens its next connection elsewhere instead of reusing this one.
+    if (lifecycle && !lifecycle.ready) void reply.header('connection', 'close');
     try {
       assertStorableStrings(request.headers, 'header');
     } catch (error) {
@@ -279,19 +285,54 @@ function optionalProvider<T>(app: NestFastifyApplication, token: symbol): T | un
   }
 }
 
-/** SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close pools, exit 0. */
-export function closeOnSignals(app: NestFastifyApplication, logger: Logger, deadlineMs = 4500): void {
+export interface ShutdownOptions {
+  readonly lifecycle: Lifecycle;
+  /** Milliseconds between failing readiness and closing the listener (SHUTDOWN_DELAY_MS). */
+  readonly delayMs: number;
+  /** Longest wait, once the listener is closed, for requests and connections to end (SHUTDOWN_DRAIN_MS). */
+  readonly drainMs: number;
+  /** Time left after the drain for closing pools and consumers before the process gives up. */
+  readonly closeMs?: number;
+}
+
+/**
+ * SIGTERM/SIGINT, in order: readiness fails at once (`/healthz` 503, responses carry `Connection: close`), the
+ * listener keeps accepting for `delayMs` (probes and endpoint lists catch up), then stops accepting (a proxy's
+ * new connection is refused and goes to another instance, whatever its method); hub clients are told to
+ * reconnect; in-flight requests finish and kept-alive connections are left to their clients to close, for at
+ * most `drainMs`; then the application closes (consumers, pools) and the process exits 0.
+ */
+export function closeOnSignals(app: NestFastifyApplication, logger: Logger, options: ShutdownOptions): void {
+  const { lifecycle, delayMs, drainMs, closeMs = 5000 } = options;
+  const server: HttpServer = app.getHttpServer();
+  const connections = new ConnectionTracker(server);
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => {
-      logger.error('shutdown did not finish in time; exiting');
-      process.exit(1);
-    }, deadlineMs);
+    lifecycle.startDraining();
+    logger.info({ signal, delayMs, drainMs }, 'shutting down: not ready, draining');
+    const deadline = setTimeout(
+      () => {
+        logger.error('shutdown did not finish in time; exiting');
+        process.exit(1);
+      },
+      delayMs + drainMs + closeMs,
+    );
     deadline.unref();
-    app.close().then(
+    const drain = async (): Promise<void> => {
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (drainMs > 0) {
+        stopAccepting(server);
+        lifecycle.markClosed();
+        const drained = await connections.whenIdle(drainMs);
+        logger.info({ drained, openConnections: connections.openSockets, inFlight: connections.inFlight }, 'drained');
+      } else {
+        lifecycle.markClosed();
+      }
+      await app.close();
+    };
+    drain().then(
       () => {
         logger.info('stopped');
         logger.flush();

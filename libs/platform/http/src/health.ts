@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '@keyhaven/contracts';
 import { Public } from '@keyhaven/platform-auth';
 import { isDirectLocalRequest } from './hygiene';
+import { Lifecycle } from './lifecycle';
 import { metricsRegistry } from './metrics';
 
 /** A dependency /healthz reports on. `check` throws when the dependency is unusable. */
@@ -53,6 +54,8 @@ export async function runHealthChecks(checks: HealthCheck[]): Promise<HealthRepo
 }
 
 /**
+ * Liveness is `/alive` (the process answers; a failing one should be restarted) and readiness is `/healthz` (every
+ * dependency reachable and the process not shutting down; a failing one should get no new requests).
  * `/alive` is public. On the public port `/healthz` answers its status code to anyone (load balancers, probes)
  * but its detail (adapters, hosts in error messages, latencies) and `/metrics` only to a direct connection from
  * this host; the management port (MANAGEMENT_PORT) serves both.
@@ -60,16 +63,24 @@ export async function runHealthChecks(checks: HealthCheck[]): Promise<HealthRepo
 @Public()
 @Controller()
 export class HealthController {
-  constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
+  constructor(
+    @Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[],
+    private readonly lifecycle: Lifecycle,
+  ) {}
 
-  /** Process is up; no dependency is touched. */
+  /** Liveness: the process is up; no dependency is touched, and it stays 200 while the process drains. */
   @Get('alive')
   alive(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
+  /** Readiness: 503 while a dependency is unreachable, and from SIGTERM on (`status: "draining"`). */
   @Get('healthz')
   async healthz(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (!this.lifecycle.ready) {
+      await reply.status(503).send({ status: 'draining' });
+      return;
+    }
     const health = await runHealthChecks(this.checks);
     await reply
       .status(health.status === 'ok' ? 200 : 503)
@@ -89,13 +100,16 @@ export class HealthController {
 @Global()
 @Module({})
 export class HealthModule {
-  static forRoot(checks: HealthCheck[]): DynamicModule {
+  static forRoot(checks: HealthCheck[], lifecycle: Lifecycle = new Lifecycle()): DynamicModule {
     return {
       module: HealthModule,
       controllers: [HealthController],
-      providers: [{ provide: HEALTH_CHECKS, useValue: checks }],
-      // The admin service's diagnostics page runs the same checks.
-      exports: [HEALTH_CHECKS],
+      providers: [
+        { provide: HEALTH_CHECKS, useValue: checks },
+        { provide: Lifecycle, useValue: lifecycle },
+      ],
+      // The admin service's diagnostics page runs the same checks; the hub closes its clients on shutdown.
+      exports: [HEALTH_CHECKS, Lifecycle],
     };
   }
 }

@@ -10,3 +10,4 @@ export * from './hygiene';
 export * from './management';
 export * from './request-context';
 export * from './multipart';
+export * from './lifecycle';

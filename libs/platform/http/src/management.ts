@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { runHealthChecks, type HealthCheck } from './health';
+import type { Lifecycle } from './lifecycle';
 import { metricsRegistry } from './metrics';
 
 /**
@@ -12,6 +13,8 @@ export async function startManagementServer(options: {
   readonly host: string;
   readonly checks: HealthCheck[];
   readonly logger: Logger;
+  /** While the process shuts down, /healthz answers 503 here too. */
+  readonly lifecycle?: Lifecycle;
 }): Promise<Server> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -29,7 +32,9 @@ export async function startManagementServer(options: {
     }
     const respond = async (): Promise<void> => {
       if (path === '/alive') answer(200, 'application/json; charset=utf-8', '{"status":"ok"}');
-      else if (path === '/healthz') {
+      else if (path === '/healthz' && options.lifecycle && !options.lifecycle.ready) {
+        answer(503, 'application/json; charset=utf-8', '{"status":"draining"}');
+      } else if (path === '/healthz') {
         const health = await runHealthChecks(options.checks);
         answer(health.status === 'ok' ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify(health));
       } else if (path === '/metrics') answer(200, metricsRegistry.contentType, await metricsRegistry.metrics());

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { decodeJwt } from 'jose';
+import { Lifecycle } from '@keyhaven/http';
 import { TOKEN_VERIFIER, type TokenVerifier } from '@keyhaven/platform-auth';
 import type { HubIdentity } from './hub-connection';
 import { ANONYMOUS_HUB_PATH, HUB_PATH, HUB_SETTINGS, type HubSettings } from './hub-settings';
@@ -34,6 +35,7 @@ export class HubAdmission {
   constructor(
     @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
     @Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier,
+    @Optional() private readonly lifecycle?: Lifecycle,
   ) {}
 
   /** The identity `admit` attached to an accepted request. */
@@ -55,6 +57,8 @@ export class HubAdmission {
   }
 
   async admit(path: string, request: IncomingMessage): Promise<Admission> {
+    // Shutting down: an upgrade on a kept-alive connection is refused, and the client retries elsewhere.
+    if (this.lifecycle?.closed) return { ok: false, status: 503 };
     const counts = path === ANONYMOUS_HUB_PATH ? this.perIp[ANONYMOUS_HUB_PATH] : this.perIp[HUB_PATH];
     const limit =
       path === ANONYMOUS_HUB_PATH ? this.settings.anonymousConnectionsPerIp : this.settings.connectionsPerIp;

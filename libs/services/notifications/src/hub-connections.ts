@@ -4,10 +4,12 @@ import {
   Injectable,
   Logger,
   type OnApplicationShutdown,
+  Optional,
   type OnModuleInit,
 } from '@nestjs/common';
 import { PushType, type PushMessage, type UsersPushMessage } from '@keyhaven/contracts';
 import { UserRepository } from '@keyhaven/domain-auth';
+import { Lifecycle } from '@keyhaven/http';
 import { messagePackHubProtocol, type HubProtocol } from '@keyhaven/signalr';
 import type { ConnectionEvents, HubConnection } from './hub-connection';
 import { hubConnectionsGauge, hubDeliveries } from './hub-metrics';
@@ -97,9 +99,15 @@ export class HubConnections
   constructor(
     @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
     private readonly users: UserRepository,
+    @Optional() private readonly lifecycle?: Lifecycle,
   ) {}
 
   onModuleInit(): void {
+    // The listener has closed (SIGTERM): clients reconnect now, through the load balancer to another instance,
+    // rather than when the process is gone.
+    this.lifecycle?.onClosed(() => {
+      this.closeAll();
+    });
     // The pings go out a slice at a time, so 10,000 connections never mean 10,000 sends in one turn of the loop.
     this.keepAlive = setInterval(() => {
       const now = Date.now();
@@ -116,6 +124,11 @@ export class HubConnections
 
   /** Shutting down: every client is told it may reconnect (to another instance) before the sockets go. */
   beforeApplicationShutdown(): void {
+    this.closeAll();
+  }
+
+  /** SignalR's close message with allowReconnect, so the clients connect again (elsewhere) at once. */
+  private closeAll(): void {
     for (const connection of [...this.connections]) connection.close(null, true, 'shutdown');
   }
 
