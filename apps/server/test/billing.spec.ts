@@ -14,6 +14,7 @@ import { StripeStandIn, type StandInSubscription } from './stripe-stand-in';
  */
 
 const WEBHOOK_SECRET = 'whsec_keyhaven_test_secret';
+const ADMIN_TOKEN = 'billing-admin-token-long-enough-1234567890';
 const PRICES =
   'teams-monthly=price_teams_m,teams-yearly=price_teams_y,enterprise-monthly=price_ent_m,enterprise-yearly=price_ent_y';
 
@@ -90,6 +91,7 @@ describeOnBackends('billing through Stripe', (backend) => {
       BILLING_GRACE_DAYS: '14',
       BILLING_JOBS_INTERVAL_SECONDS: '1',
       LOG_LEVEL: 'info',
+      ADMIN_TOKEN: ADMIN_TOKEN,
     });
     owner = await newPerson(server.http, `owner-${backend}@billing.example`);
     org = await createOrg(server.http, owner, 'Billed Co');
@@ -356,6 +358,21 @@ describeOnBackends('billing through Stripe', (backend) => {
     assert.match(log, /Billed Co: payment failed/);
     assert.match(log, /Billed Co: organization disabled/);
     assert.match(log, /Billed Co: subscription active/);
+  });
+
+  test('admin portal: subscriptions with seats used and paid, revenue per month as an inline SVG chart', async () => {
+    const res = await server.http.request('GET', '/admin/portal/billing', {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      parse: false,
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.text, /Billed Co<\/a>/);
+    assert.match(res.text, /Teams \(monthly\)/);
+    // Seven seats used (the restore and the public API were refused) of seven paid.
+    assert.match(res.text, /<td>7 \/ 7<\/td>/);
+    assert.match(res.text, /<svg class="chart"[^>]*aria-label="Revenue per month \(USD\)"/);
+    const month = new Date().toISOString().slice(0, 7);
+    assert.match(res.text, new RegExp(`<text x="0" y="\\d+">${month}</text><rect [^>]*></rect><text [^>]*>28</text>`));
   });
 });
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AdminConsoleDomainModule } from '@keyhaven/domain-admin-console';
 import { AuthDomainModule } from '@keyhaven/domain-auth';
+import { BillingDomainModule } from '@keyhaven/domain-billing';
 import { ComplianceReportsModule } from '@keyhaven/domain-events';
 import { AdminMiscController } from './api/admin-misc.controller';
 import { AdminOrganizationsController } from './api/admin-organizations.controller';
@@ -12,6 +13,7 @@ import { AdminSessions } from './auth/admin-sessions';
 import { AdminToken } from './auth/admin-token';
 import { DiagnosticsService } from './diagnostics/diagnostics.service';
 import { PortalAccountsController } from './portal/portal-accounts.controller';
+import { PortalBillingController } from './portal/portal-billing.controller';
 import { PortalInsightsController } from './portal/portal-insights.controller';
 import { PortalReportsController } from './portal/portal-reports.controller';
 import { PortalLoginController } from './portal/login.controller';
@@ -22,12 +24,13 @@ import { PortalLoginController } from './portal/login.controller';
  * session, never a user's token.
  */
 @Module({
-  imports: [AuthDomainModule, AdminConsoleDomainModule, ComplianceReportsModule],
+  imports: [AuthDomainModule, AdminConsoleDomainModule, ComplianceReportsModule, BillingDomainModule],
   controllers: [
     PortalLoginController,
     PortalAccountsController,
     PortalInsightsController,
     PortalReportsController,
+    PortalBillingController,
     AdminUsersController,
     AdminOrganizationsController,
     AdminReportsController,

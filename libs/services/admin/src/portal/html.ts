@@ -10,13 +10,14 @@ export function esc(value: unknown): string {
   return (typeof value === 'string' ? value : JSON.stringify(value)).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 }
 
-export type PortalSection = 'users' | 'organizations' | 'events' | 'reports' | 'diagnostics';
+export type PortalSection = 'users' | 'organizations' | 'events' | 'reports' | 'billing' | 'diagnostics';
 
 const SECTIONS: readonly [PortalSection, string][] = [
   ['users', 'Users'],
   ['organizations', 'Organizations'],
   ['events', 'Events'],
   ['reports', 'Reports'],
+  ['billing', 'Billing'],
   ['diagnostics', 'Diagnostics'],
 ];
 
