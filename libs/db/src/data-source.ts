@@ -18,6 +18,9 @@ export interface DatabaseSettings {
   readonly templateRoot?: string;
   /* eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own entity list type */
   readonly entities?: MixedList<Function | string | EntitySchema>;
+  /** Migrations to know of (default: every one); a restore builds the schema a backup was made with, then the rest. */
+  /* eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own migration list type */
+  readonly migrations?: Function[];
 }
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -202,7 +205,7 @@ export function createDataSource(settings: DatabaseSettings): DataSource {
   const common = {
     type: 'postgres',
     entities: settings.entities ?? [],
-    migrations,
+    migrations: settings.migrations ?? migrations,
     migrationsTableName: 'schema_migrations',
     migrationsRun: false,
     synchronize: false,

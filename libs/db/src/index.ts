@@ -1,7 +1,7 @@
 export * from './data-source';
 export * from './migrate';
 export * from './mutex';
-export { migrationsForTest } from './migrations';
+export { migrationsForTest, migrations as allMigrations } from './migrations';
 export * from './entities';
 export * from './database';
 export * from './event-recorder';

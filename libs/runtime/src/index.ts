@@ -3,3 +3,4 @@ export * from './infrastructure';
 export * from './infrastructure.module';
 export * from './root.module';
 export * from './service-spec';
+export * from './backup';

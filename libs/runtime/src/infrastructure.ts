@@ -42,6 +42,25 @@ async function step<T>(variable: string, what: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The blob store the configuration names: S3 when S3_BUCKET is set, else files under DATA_DIR/blobs. */
+export function blobStoreFor(
+  config: Pick<
+    KeyhavenConfig,
+    'S3_BUCKET' | 'S3_ENDPOINT' | 'S3_REGION' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'DATA_DIR'
+  >,
+): BlobStore {
+  return config.S3_BUCKET
+    ? new S3BlobStore({
+        bucket: config.S3_BUCKET,
+        endpoint: config.S3_ENDPOINT,
+        region: config.S3_REGION,
+        accessKeyId: config.S3_ACCESS_KEY_ID,
+        secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+        forcePathStyle: config.S3_ENDPOINT !== undefined,
+      })
+    : new LocalBlobStore(resolve(config.DATA_DIR, 'blobs'));
+}
+
 /**
  * Chooses each adapter from configuration (embedded unless a URL is set), connects it, and runs
  * pending migrations under the advisory lock. A failure names the variable that points at the
@@ -87,16 +106,7 @@ export async function connectInfrastructure(
       : new MemoryCacheStore({ logger });
     opened.push(cacheStore);
 
-    const blobs: BlobStore = config.S3_BUCKET
-      ? new S3BlobStore({
-          bucket: config.S3_BUCKET,
-          endpoint: config.S3_ENDPOINT,
-          region: config.S3_REGION,
-          accessKeyId: config.S3_ACCESS_KEY_ID,
-          secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-          forcePathStyle: config.S3_ENDPOINT !== undefined,
-        })
-      : new LocalBlobStore(resolve(config.DATA_DIR, 'blobs'));
+    const blobs = blobStoreFor(config);
     opened.push(blobs);
     await step(config.S3_BUCKET ? 'S3_BUCKET' : 'DATA_DIR', () => blobs.ping());
 

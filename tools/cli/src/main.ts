@@ -4,6 +4,7 @@ import { createDataSource, runMigrations } from '@keyhaven/db';
 import { CliError, EXIT } from './context';
 import { registerHashAdminToken } from './commands/admin-token';
 import { registerAuditReport } from './commands/audit-report';
+import { registerDataSafetyCommands } from './commands/data-safety';
 import { registerUserCommands } from './commands/users';
 import { registerVaultClientCommands } from './commands/vault-client';
 
@@ -46,6 +47,7 @@ registerHashAdminToken(program);
 registerUserCommands(program);
 registerAuditReport(program);
 registerVaultClientCommands(program);
+registerDataSafetyCommands(program);
 
 program.parseAsync(process.argv).then(
   () => process.exit(EXIT.ok),
