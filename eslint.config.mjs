@@ -66,6 +66,8 @@ const tablesOf = {
     'sso_config',
     'sso_user',
     'sso_pending',
+    'organization_api_key',
+    'organization_connection',
   ],
   tools: ['send', 'send_blob_gc'],
   events: ['event', 'event_outbox', 'siem_webhook', 'event_stream_cursor'],

@@ -26,6 +26,8 @@ export interface EventInput {
   readonly ipAddress?: string | null;
   /** Defaults to now (client-reported events carry their own). */
   readonly date?: Date;
+  /** The acting system (1 = SCIM) instead of a person; defaults to the request context's. */
+  readonly systemUser?: number | null;
 }
 
 /** The event as it travels: outbox payload, queue message and, column for column, the `event` row. */
@@ -46,6 +48,8 @@ export interface EventRecord {
   readonly actingUserId: string | null;
   readonly deviceType: number | null;
   readonly ipAddress: string | null;
+  /** Optional in the payload: events queued before the field existed lack it. */
+  readonly systemUser?: number | null;
   /** ISO 8601. */
   readonly date: string;
 }
@@ -70,6 +74,7 @@ export function toEventRecords(inputs: readonly EventInput[], now = new Date()):
     actingUserId: input.actingUserId !== undefined ? input.actingUserId : (context?.actingUserId ?? null),
     deviceType: input.deviceType !== undefined ? input.deviceType : (context?.deviceType ?? null),
     ipAddress: input.ipAddress !== undefined ? input.ipAddress : (context?.ipAddress ?? null),
+    systemUser: input.systemUser !== undefined ? input.systemUser : (context?.systemUser ?? null),
     date: (input.date ?? now).toISOString(),
   }));
 }

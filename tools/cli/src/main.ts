@@ -7,6 +7,7 @@ import { registerAuditReport } from './commands/audit-report';
 import { registerDataSafetyCommands } from './commands/data-safety';
 import { registerUserCommands } from './commands/users';
 import { registerVaultClientCommands } from './commands/vault-client';
+import { registerScimCommands } from './commands/scim';
 
 /**
  * `keyhaven`, the operator CLI (`npm run keyhaven -- <command>`). Exit codes: 0 ok, 1 failure, 2 usage,
@@ -48,6 +49,7 @@ registerUserCommands(program);
 registerAuditReport(program);
 registerVaultClientCommands(program);
 registerDataSafetyCommands(program);
+registerScimCommands(program);
 
 program.parseAsync(process.argv).then(
   () => process.exit(EXIT.ok),

@@ -11,6 +11,7 @@ import { TwoFactorProviders1796190400000 } from './1796190400000-TwoFactorProvid
 import { EmergencyAccess1796190500000 } from './1796190500000-EmergencyAccess';
 import { AdminPortal1796190600000 } from './1796190600000-AdminPortal';
 import { ImportStaging1796190700000 } from './1796190700000-ImportStaging';
+import { Scim1797000000000 } from './1797000000000-Scim';
 import { Sso1797100000000 } from './1797100000000-Sso';
 import { ClaimedDomains1797200000000 } from './1797200000000-ClaimedDomains';
 import { Billing1797300000000 } from './1797300000000-Billing';
@@ -30,6 +31,7 @@ export const migrations = [
   EmergencyAccess1796190500000,
   AdminPortal1796190600000,
   ImportStaging1796190700000,
+  Scim1797000000000,
   Sso1797100000000,
   ClaimedDomains1797200000000,
   Billing1797300000000,

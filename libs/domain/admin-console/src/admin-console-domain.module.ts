@@ -27,6 +27,7 @@ import { IdpAdapterRegistry, SecretBox, SsoConfigRepository, SsoPendingRepositor
 import { OrganizationBillingState } from './organization-billing-state';
 import { SEAT_LIMIT, seatLimitProvider } from './seat-limit';
 import { OffboardingService, OperatorActionsService, OperatorDirectory, OperatorEvents } from './operator';
+import { ScimGroupsService, ScimRepository, ScimSetupService, ScimUsersService } from './scim';
 
 const providers = [
   PushPublisher,
@@ -58,6 +59,10 @@ const providers = [
   SsoPendingRepository,
   IdpAdapterRegistry,
   OrganizationBillingState,
+  ScimRepository,
+  ScimSetupService,
+  ScimUsersService,
+  ScimGroupsService,
 ];
 
 /**

@@ -26,3 +26,4 @@ export * from './domains/organization-domains.service';
 export * from './sso';
 export * from './seat-limit';
 export * from './organization-billing-state';
+export * from './scim';

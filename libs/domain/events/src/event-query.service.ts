@@ -156,7 +156,7 @@ export function eventJson(event: StoredEvent): Record<string, unknown> {
     date: event.date.toISOString(),
     deviceType: event.deviceType,
     ipAddress: event.ipAddress,
-    systemUser: null,
+    systemUser: event.systemUser,
     domainName: event.domainName,
     secretId: null,
     projectId: null,

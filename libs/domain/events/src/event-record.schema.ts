@@ -33,6 +33,8 @@ export const eventRecordSchema = z.object({
   actingUserId: id,
   deviceType: z.number().int().min(0).max(32767).nullable(),
   ipAddress: z.string().max(64).nullable(),
+  // Absent in messages queued before it existed.
+  systemUser: z.number().int().min(0).max(32767).nullish(),
   date: z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'not a date'),
 }) satisfies z.ZodType<EventRecord>;
 

@@ -19,6 +19,7 @@ export interface StoredEvent {
   readonly actingUserId: string | null;
   readonly deviceType: number | null;
   readonly ipAddress: string | null;
+  readonly systemUser: number | null;
   readonly date: Date;
 }
 
@@ -42,7 +43,7 @@ const COLUMNS = `id, type, user_id AS "userId", organization_id AS "organization
   cipher_id AS "cipherId", collection_id AS "collectionId", group_id AS "groupId", policy_id AS "policyId",
   organization_user_id AS "organizationUserId", send_id AS "sendId", installation_id AS "installationId",
   domain_name AS "domainName", acting_user_id AS "actingUserId", device_type AS "deviceType",
-  ip_address AS "ipAddress", date`;
+  ip_address AS "ipAddress", system_user_type AS "systemUser", date`;
 
 function scopeFilter(scope: EventScope, params: unknown[]): string {
   const p = (value: unknown): string => {
@@ -76,14 +77,14 @@ export class EventRepository {
     if (events.length === 0) return 0;
     const inserted = await this.db.execute(
       `INSERT INTO event (id, type, user_id, organization_id, installation_id, provider_id, cipher_id, collection_id,
-         policy_id, group_id, organization_user_id, send_id, acting_user_id, domain_name, device_type, ip_address, date)
+         policy_id, group_id, organization_user_id, send_id, acting_user_id, domain_name, device_type, ip_address, system_user_type, date)
        SELECT r."id", r."type", r."userId", r."organizationId", r."installationId", r."providerId", r."cipherId",
          r."collectionId", r."policyId", r."groupId", r."organizationUserId", r."sendId", r."actingUserId",
-         r."domainName", r."deviceType", r."ipAddress", r."date"
+         r."domainName", r."deviceType", r."ipAddress", r."systemUser", r."date"
        FROM jsonb_to_recordset($1::jsonb) AS r("id" uuid, "type" integer, "userId" uuid, "organizationId" uuid,
          "installationId" uuid, "providerId" uuid, "cipherId" uuid, "collectionId" uuid, "policyId" uuid,
          "groupId" uuid, "organizationUserId" uuid, "sendId" uuid, "actingUserId" uuid, "domainName" text,
-         "deviceType" smallint, "ipAddress" text, "date" timestamptz)
+         "deviceType" smallint, "ipAddress" text, "systemUser" smallint, "date" timestamptz)
        ON CONFLICT (id) DO NOTHING`,
       [JSON.stringify(events)],
     );

@@ -251,6 +251,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     done();
   });
   adapter.useBodyParser('application/json', false, { bodyLimit: DEFAULT_BODY_LIMIT }, parseJson);
+  // SCIM clients (identity providers) send RFC 7644's media type; the same JSON rules apply.
+  adapter.useBodyParser('application/scim+json', false, { bodyLimit: DEFAULT_BODY_LIMIT }, parseJson);
   adapter.useBodyParser('application/x-www-form-urlencoded', false, { bodyLimit: DEFAULT_BODY_LIMIT }, parseForm);
 
   const app = await NestFactory.create<NestFastifyApplication>(

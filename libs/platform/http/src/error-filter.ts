@@ -108,6 +108,20 @@ function isTokenEndpoint(url: string): boolean {
   return /\/connect\/token\/?(\?|$)/i.test(url);
 }
 
+/** `/scim/v2/…` answers errors in RFC 7644 §3.12's shape, whatever raised them (router, body parser, domain). */
+function isScimPath(url: string): boolean {
+  return /^\/scim\/v2(\/|\?|$)/i.test(url);
+}
+
+const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+function scimBody(mapped: Mapped): unknown {
+  const body = mapped.body as { schemas?: unknown; message?: unknown };
+  if (Array.isArray(body.schemas)) return body;
+  const detail = typeof body.message === 'string' ? body.message : 'The request could not be processed.';
+  return { schemas: [SCIM_ERROR_SCHEMA], status: String(mapped.status), detail };
+}
+
 function isBitwardenErrorBody(body: unknown): body is ErrorResponseBody {
   return typeof body === 'object' && body !== null && (body as { object?: unknown }).object === 'error';
 }
@@ -128,6 +142,10 @@ export class BitwardenErrorFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const mapped = mapError(error, this.logger, request.id);
     if (isTokenEndpoint(request.url) && isBitwardenErrorBody(mapped.body)) mapped.body = oauthBody(mapped);
+    if (isScimPath(request.url)) {
+      mapped.body = scimBody(mapped);
+      void reply.header('content-type', 'application/scim+json; charset=utf-8');
+    }
     if (mapped.headers) void reply.headers(mapped.headers);
     void reply.status(mapped.status).send(mapped.body);
   }

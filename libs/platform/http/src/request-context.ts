@@ -11,6 +11,8 @@ export interface RequestContext {
   readonly deviceType: number | null;
   /** The client's address (the forwarded one when TRUST_PROXY is on). */
   readonly ipAddress: string | null;
+  /** Bitwarden's EventSystemUser when a system acts rather than a person (1 = SCIM). */
+  readonly systemUser?: number | null;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

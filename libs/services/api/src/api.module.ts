@@ -16,6 +16,7 @@ import {
 } from './organizations/organization-domains.controller';
 import { ReportsController } from './organizations/reports.controller';
 import { SiemWebhookController } from './organizations/siem-webhook.controller';
+import { ScimConnectionController } from './organizations/scim-connection.controller';
 import { UsersController } from './organizations/users.controller';
 import { PublicGroupsController } from './public/public-groups.controller';
 import { PublicMembersController } from './public/public-members.controller';
@@ -75,6 +76,7 @@ import { OrganizationEventsController, PublicEventsController, UserEventsControl
     SendAccessController,
     SendsController,
     SendFilesController,
+    ScimConnectionController,
     OrganizationsController,
     AccountRecoveryController,
     MembersController,

@@ -4,6 +4,9 @@ import { parseBody } from '@keyhaven/contracts';
 import {
   CollectionsService,
   OrganizationsService,
+  SCIM_TYPE,
+  ScimSetupService,
+  apiKeyTypeOf,
   collectionJson,
   createOrganizationSchema,
   organizationJson,
@@ -20,6 +23,7 @@ export class OrganizationsController {
     private readonly organizations: OrganizationsService,
     private readonly collections: CollectionsService,
     private readonly ciphers: CipherService,
+    private readonly scim: ScimSetupService,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
@@ -81,6 +85,7 @@ export class OrganizationsController {
   @HttpCode(200)
   @OrgPermission('owner')
   async apiKey(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
+    if (apiKeyTypeOf(body) === SCIM_TYPE) return this.scimKey(actor, body, false);
     const apiKey = await this.organizations.apiKey(
       actor.organizationId,
       actor.userId ?? '',
@@ -94,6 +99,7 @@ export class OrganizationsController {
   @HttpCode(200)
   @OrgPermission('owner')
   async rotateApiKey(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
+    if (apiKeyTypeOf(body) === SCIM_TYPE) return this.scimKey(actor, body, true);
     const apiKey = await this.organizations.apiKey(
       actor.organizationId,
       actor.userId ?? '',
@@ -101,6 +107,12 @@ export class OrganizationsController {
       true,
     );
     return { apiKey, revisionDate: new Date().toISOString(), object: 'apiKey' };
+  }
+
+  /** The SCIM key (type 2): shown (created when missing) or rotated; the old key stops working at once. */
+  private async scimKey(actor: Membership, body: unknown, rotate: boolean): Promise<Record<string, unknown>> {
+    const key = await this.scim.apiKey(actor.organizationId, actor.userId ?? '', parseBody(secretSchema, body), rotate);
+    return { apiKey: key.apiKey, revisionDate: key.revisionDate.toISOString(), object: 'apiKey' };
   }
 
   /**

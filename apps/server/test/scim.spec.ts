@@ -1,0 +1,307 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
+import {
+  MemberStatus,
+  call,
+  confirm,
+  createCollection,
+  createOrg,
+  createOrgItem,
+  inviteTokenOf,
+  newPerson,
+  ok,
+  accept,
+  type Org,
+  type Person,
+} from './org-fixtures';
+import {
+  GROUP_SCHEMA,
+  ScimClient,
+  USER_SCHEMA,
+  assertScimError,
+  enableScim,
+  type ScimList,
+  type ScimUser,
+} from './scim-fixtures';
+import { scimRfcSuite, type RfcContext } from './scim-rfc.suite';
+
+/**
+ * SCIM provisioning as Entra ID and Okta drive it (request shapes from ENTERPRISE.md §4), on both
+ * databases: the resulting members, statuses and group memberships, and access to organization items
+ * ending and returning with `active`; then the RFC conformance suite and discovery (scim-rfc.suite.ts)
+ * on the same server.
+ */
+describeOnBackends('SCIM provisioning from Entra ID and Okta', (backend) => {
+  let server: BackedServer;
+  let owner: Person;
+  let org: Org;
+  let key = '';
+  let entra: ScimClient;
+  let okta: ScimClient;
+  let rfc: RfcContext;
+
+  before(async () => {
+    server = await startAllInOne(backend);
+    owner = await newPerson(server.http, `owner-${backend}@example.com`);
+    org = await createOrg(server.http, owner, 'Directory Co');
+    key = await enableScim(server.http, org, owner.token, owner.account.masterPasswordHash);
+    entra = new ScimClient(server.http, org.id, key, { adscimversion: '2.0', 'user-agent': 'Azure AD SCIM' });
+    okta = new ScimClient(server.http, org.id, key, { 'user-agent': 'Okta SCIM Client 1.0.0' }, 'raw');
+    const other = await createOrg(server.http, owner, 'Other Co');
+    const otherKey = await enableScim(server.http, other, owner.token, owner.account.masterPasswordHash);
+    rfc = { server, owner, org, other, otherKey, client: new ScimClient(server.http, org.id, key) };
+  });
+
+  after(() => server.stop());
+
+  /** Brings a SCIM-invited member to Confirmed the way the person and the admin would. */
+  async function acceptAndConfirm(person: Person, memberId: string): Promise<void> {
+    const sent = ok(
+      await call<{ data: { inviteUrl: string | null }[] }>(
+        server.http,
+        owner.token,
+        'POST',
+        `/api/organizations/${org.id}/users/${memberId}/reinvite`,
+      ),
+      'reinvite',
+    );
+    const url = sent.data[0]?.inviteUrl;
+    assert.ok(url, 'an invitation link');
+    ok(await accept(server.http, org.id, person, memberId, inviteTokenOf(url)), 'accept');
+    ok(await confirm(server.http, org, owner.token, memberId, person.userId), 'confirm');
+  }
+
+  const groupMembers = async (groupId: string): Promise<string[]> =>
+    (
+      await server.db.rows<{ id: string }>(
+        'SELECT organization_user_id AS id FROM group_user WHERE group_id = $1 ORDER BY 1',
+        [groupId],
+      )
+    ).map((r) => r.id);
+
+  test('the web vault setup: connection read as nulls before, the key shown twice is the same', async () => {
+    const other = await createOrg(server.http, owner, 'Not yet');
+    const none = ok(
+      await call<{ id: string | null; enabled: boolean }>(
+        server.http,
+        owner.token,
+        'GET',
+        `/api/organizations/connections/${other.id}/2`,
+      ),
+      'connection',
+    );
+    assert.deepEqual([none.id, none.enabled], [null, false]);
+    const mine = ok(
+      await call<{ id: string; type: number; enabled: boolean; config: { enabled: boolean } }>(
+        server.http,
+        owner.token,
+        'GET',
+        `/api/organizations/connections/${org.id}/2`,
+      ),
+      'connection',
+    );
+    assert.deepEqual([mine.type, mine.enabled, mine.config.enabled], [2, true, true]);
+    const again = await call<{ apiKey: string }>(
+      server.http,
+      owner.token,
+      'POST',
+      `/api/organizations/${org.id}/api-key`,
+      {
+        type: 2,
+        masterPasswordHash: owner.account.masterPasswordHash,
+      },
+    );
+    assert.equal(again.body.apiKey, key);
+    assert.equal(key.length, 30);
+    const wrong = await call(server.http, owner.token, 'POST', `/api/organizations/${org.id}/api-key`, {
+      type: 2,
+      masterPasswordHash: 'bm90IHRoZSBoYXNo',
+    });
+    assert.equal(wrong.status, 400);
+  });
+
+  test('Entra ID: create, filter, Replace "False"/"True", group adds re-sent, removal, delete', async () => {
+    const alice = await newPerson(server.http, `alice-${backend}@example.com`);
+    const bob = await newPerson(server.http, `bob-${backend}@example.com`);
+    // Entra first looks the user up by userName, then creates it (no primary email: userName is the address).
+    const lookup = await entra.get<ScimList<ScimUser>>(
+      `/Users?filter=${encodeURIComponent(`userName eq "${alice.email}"`)}`,
+    );
+    assert.equal(lookup.status, 200, lookup.text);
+    assert.equal(lookup.body.totalResults, 0);
+    const created = await entra.request<ScimUser>('POST', '/Users', {
+      schemas: [USER_SCHEMA, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
+      externalId: 'entra-alice',
+      userName: alice.email.toUpperCase(),
+      active: true,
+      displayName: 'Alice',
+      emails: [{ type: 'work', value: 'alias@elsewhere.example', primary: false }],
+      name: { givenName: 'Alice', familyName: 'A' },
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.match(String(created.headers['content-type']), /^application\/scim\+json/);
+    assert.equal(created.body.userName, alice.email);
+    assert.equal(created.body.externalId, 'entra-alice');
+    assert.equal(created.headers['location'], created.body.meta.location);
+    assert.match(created.body.meta.location, new RegExp(`/scim/v2/${org.id}/Users/${created.body.id}$`));
+    const aliceId = created.body.id;
+    assert.equal(await server.db.memberStatus(aliceId), MemberStatus.Invited);
+    const bobCreated = await entra.request<ScimUser>('POST', '/Users', {
+      schemas: [USER_SCHEMA],
+      externalId: 'entra-bob',
+      userName: bob.email,
+      active: true,
+      emails: [{ type: 'work', value: bob.email, primary: true }],
+    });
+    assert.equal(bobCreated.status, 201, bobCreated.text);
+    const bobId = bobCreated.body.id;
+    const found = await entra.get<ScimList<ScimUser>>(
+      `/Users?filter=${encodeURIComponent(`userName eq "${alice.email}"`)}`,
+    );
+    assert.deepEqual(
+      found.body.Resources.map((u) => u.id),
+      [aliceId],
+    );
+    await acceptAndConfirm(alice, aliceId);
+
+    // The group grants a collection holding an item: membership in it is access to the item.
+    const group = await entra.request<{ id: string; displayName: string }>('POST', '/Groups', {
+      schemas: [GROUP_SCHEMA],
+      displayName: 'Engineering',
+      externalId: 'entra-eng',
+      members: [],
+    });
+    assert.equal(group.status, 201, group.text);
+    const groupId = group.body.id;
+    const collection = await createCollection(server.http, org, owner.token, 'Eng secrets', [], [{ id: groupId }]);
+    const item = await createOrgItem(server.http, org, owner.token, 'eng-db', [collection]);
+    const canRead = async (): Promise<number> =>
+      (await call(server.http, alice.token, 'GET', `/api/ciphers/${item}`)).status;
+    assert.equal(await canRead(), 404, 'not in the group yet');
+
+    const add = (ids: string[]) =>
+      entra.patch(`/Groups/${groupId}`, [{ op: 'Add', path: 'members', value: ids.map((value) => ({ value })) }]);
+    assert.equal((await add([aliceId])).status, 204);
+    assert.equal(await canRead(), 200, 'the group grants the item');
+    assert.equal((await add([bobId])).status, 204);
+    // Entra re-sends the adds of every existing member: nothing changes, nothing fails.
+    const revisionBefore = await server.db.rows('SELECT revision_date FROM org_group WHERE id = $1', [groupId]);
+    assert.equal((await add([aliceId, bobId])).status, 204);
+    assert.deepEqual(
+      await server.db.rows('SELECT revision_date FROM org_group WHERE id = $1', [groupId]),
+      revisionBefore,
+    );
+    assert.deepEqual(await groupMembers(groupId), [aliceId, bobId].sort());
+    const removed = await entra.patch(`/Groups/${groupId}`, [
+      { op: 'Remove', path: `members[value eq "${bobId}"]` },
+      { op: 'Replace', path: 'displayName', value: 'Engineering (all)' },
+    ]);
+    assert.equal(removed.status, 204, removed.text);
+    assert.deepEqual(await groupMembers(groupId), [aliceId]);
+    const byName = await entra.get<ScimList<{ id: string; displayName: string }>>(
+      `/Groups?filter=${encodeURIComponent('displayName eq "Engineering (all)"')}`,
+    );
+    assert.deepEqual(
+      byName.body.Resources.map((g) => [g.id, g.displayName]),
+      [[groupId, 'Engineering (all)']],
+    );
+
+    // Deactivation as Entra sends it: Replace with the string "False". Access ends at once.
+    const off = await entra.patch(`/Users/${aliceId}`, [{ op: 'Replace', path: 'active', value: 'False' }]);
+    assert.equal(off.status, 204, off.text);
+    assert.equal(await server.db.memberStatus(aliceId), MemberStatus.Revoked);
+    assert.equal(await canRead(), 404, 'a revoked member reads nothing of the organization');
+    assert.equal((await entra.get<ScimUser>(`/Users/${aliceId}`)).body.active, false);
+    const on = await entra.patch(`/Users/${aliceId}`, [{ op: 'Replace', path: 'active', value: 'True' }]);
+    assert.equal(on.status, 204, on.text);
+    assert.equal(await server.db.memberStatus(aliceId), MemberStatus.Confirmed, 'back to where she was');
+    assert.equal(await canRead(), 200);
+
+    // The revocation and restoration are in the event log with SCIM (system user 1) as the actor.
+    const deadline = Date.now() + 10_000;
+    let events: { type: number; system_user_type: number | null; acting_user_id: string | null }[] = [];
+    while (Date.now() < deadline) {
+      events = await server.db.rows(
+        'SELECT type, system_user_type, acting_user_id FROM event WHERE organization_user_id = $1 AND type IN (1511, 1512)',
+        [aliceId],
+      );
+      if (events.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(events.map((e) => [e.type, e.system_user_type, e.acting_user_id]).sort(), [
+      [1511, 1, null],
+      [1512, 1, null],
+    ]);
+
+    // Removal from the directory: the membership goes, the account stays.
+    assert.equal((await entra.request('DELETE', `/Users/${bobId}`)).status, 204);
+    assertScimError(await entra.get(`/Users/${bobId}`), 404);
+    assert.equal((await server.db.rows('SELECT 1 FROM app_user WHERE id = $1', [bob.userId])).length, 1);
+  });
+
+  test('Okta: raw key, PUT active:false and true, PATCH without a path, group replace and delete', async () => {
+    const carol = await newPerson(server.http, `carol-${backend}@example.com`);
+    const created = await okta.request<ScimUser>('POST', '/Users', {
+      schemas: [USER_SCHEMA],
+      userName: `okta-carol-${backend}`,
+      name: { givenName: 'Carol', familyName: 'C' },
+      emails: [{ primary: true, value: carol.email, type: 'work' }],
+      active: true,
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.body.userName, carol.email, 'the primary email is the address');
+    assert.equal(created.body.externalId, `okta-carol-${backend}`, 'externalId falls back to userName');
+    const carolId = created.body.id;
+    await acceptAndConfirm(carol, carolId);
+    const byExternal = await okta.get<ScimList<ScimUser>>(
+      `/Users?filter=${encodeURIComponent(`externalId eq "okta-carol-${backend}"`)}`,
+    );
+    assert.deepEqual(
+      byExternal.body.Resources.map((u) => u.id),
+      [carolId],
+    );
+
+    const put = await okta.request<ScimUser>('PUT', `/Users/${carolId}`, {
+      schemas: [USER_SCHEMA],
+      id: carolId,
+      userName: 'ignored@example.com',
+      active: false,
+    });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.body.active, false);
+    assert.equal(put.body.userName, carol.email, 'PUT changes active only');
+    assert.equal(await server.db.memberStatus(carolId), MemberStatus.Revoked);
+    const back = await okta.patch(`/Users/${carolId}`, [
+      { op: 'replace', value: { active: true, externalId: 'okta-00u1' } },
+    ]);
+    assert.equal(back.status, 204, back.text);
+    const row = (
+      await server.db.rows<{ status: number; external_id: string }>(
+        'SELECT status, external_id FROM organization_user WHERE id = $1',
+        [carolId],
+      )
+    )[0];
+    assert.deepEqual([row?.status, row?.external_id], [MemberStatus.Confirmed, 'okta-00u1']);
+
+    const group = await okta.request<{ id: string }>('POST', '/Groups', {
+      schemas: [GROUP_SCHEMA],
+      displayName: 'Sales',
+      members: [{ value: carolId, display: carol.email }, { value: 'not-a-guid' }],
+    });
+    assert.equal(group.status, 201, group.text);
+    assert.deepEqual(await groupMembers(group.body.id), [carolId]);
+    const renamed = await okta.request<{ displayName: string }>('PUT', `/Groups/${group.body.id}`, {
+      schemas: [GROUP_SCHEMA],
+      displayName: 'Sales EMEA',
+      members: [],
+    });
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.equal(renamed.body.displayName, 'Sales EMEA');
+    assert.deepEqual(await groupMembers(group.body.id), [], 'PUT with members replaces them');
+    assert.equal((await okta.request('DELETE', `/Groups/${group.body.id}`)).status, 204);
+    assertScimError(await okta.get(`/Groups/${group.body.id}`), 404);
+  });
+
+  scimRfcSuite(() => rfc);
+});
