@@ -6,3 +6,4 @@ export * from './entities';
 export * from './database';
 export * from './event-recorder';
 export { onLongLease, NestedConnectionError, type LongLease } from './pglite-driver';
+export * from './jobs';

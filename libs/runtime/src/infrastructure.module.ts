@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Database, EventRecorder } from '@keyhaven/db';
+import { SchedulerRegistry, ScheduleModule } from '@nestjs/schedule';
+import { Database, EventRecorder, JobScheduler, createJobLock } from '@keyhaven/db';
 import { EVENT_BUS } from '@keyhaven/bus';
 import { CACHE_STORE } from '@keyhaven/cache';
 import { BLOB_STORE } from '@keyhaven/storage';
@@ -26,8 +27,20 @@ export class InfrastructureModule implements OnApplicationShutdown {
       { provide: CACHE_STORE, useValue: infrastructure.cacheStore },
       { provide: BLOB_STORE, useValue: infrastructure.blobs },
       { provide: MAILER, useValue: infrastructure.mailer },
+      {
+        // Every periodic job of every service, each under its advisory lock (one instance runs it).
+        provide: JobScheduler,
+        inject: [SchedulerRegistry],
+        useFactory: (registry: SchedulerRegistry) =>
+          new JobScheduler(database, createJobLock(infrastructure.dataSource), registry),
+      },
     ];
-    return { module: InfrastructureModule, providers, exports: providers.map((p) => p.provide) };
+    return {
+      module: InfrastructureModule,
+      imports: [ScheduleModule.forRoot()],
+      providers,
+      exports: providers.map((p) => p.provide),
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -93,8 +93,16 @@ export async function connectInfrastructure(
         return Promise.resolve();
       },
     });
-    const migrated = await step(dbVariable, () => runMigrations(dataSource));
-    if (migrated.applied.length > 0) logger.info({ migrations: migrated.applied }, 'database migrated');
+    if (config.MIGRATE_AT_BOOT) {
+      const migrated = await step(dbVariable, () => runMigrations(dataSource));
+      if (migrated.applied.length > 0) logger.info({ migrations: migrated.applied }, 'database migrated');
+    } else if (await step(dbVariable, () => dataSource.showMigrations())) {
+      // A deploy step migrates (the chart's hook Job); this version's code needs what it has not applied yet.
+      throw new StartupError(
+        'MIGRATE_AT_BOOT',
+        'the database has migrations this version needs that are not applied: run `keyhaven migrate-db` first',
+      );
+    }
 
     const bus: EventBus = config.AMQP_URL
       ? await step('AMQP_URL', () => connectRabbitMq(config.AMQP_URL ?? '', { logger }))

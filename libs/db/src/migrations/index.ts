@@ -15,6 +15,7 @@ import { Scim1797000000000 } from './1797000000000-Scim';
 import { Sso1797100000000 } from './1797100000000-Sso';
 import { ClaimedDomains1797200000000 } from './1797200000000-ClaimedDomains';
 import { Billing1797300000000 } from './1797300000000-Billing';
+import { JobRuns1797550000000 } from './1797550000000-JobRuns';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
 export const migrations = [
@@ -35,6 +36,7 @@ export const migrations = [
   Sso1797100000000,
   ClaimedDomains1797200000000,
   Billing1797300000000,
+  JobRuns1797550000000,
 ];
 
 /** Names of every migration, as recorded in schema_migrations. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { KeyhavenConfig } from '@keyhaven/config';
-import { Database, createDataSource, entities, runMigrations } from '@keyhaven/db';
+import { Database, JobScheduler, ProcessJobLock, createDataSource, entities, runMigrations } from '@keyhaven/db';
 import { MemoryCacheStore } from '@keyhaven/cache';
 import { EventRepository } from './event.repository';
 import { EventRetentionJob } from './event-retention.job';
@@ -34,13 +34,19 @@ test('retention deletes events older than EVENTS_DAYS_RETAIN, once a day across 
   const cache = new MemoryCacheStore();
   t.after(() => cache.close());
   const config = { EVENTS_DAYS_RETAIN: 30 } as KeyhavenConfig;
-  const first = new EventRetentionJob(new EventRepository(db), cache, config);
-  const second = new EventRetentionJob(new EventRepository(db), cache, config);
+  const scheduler = new JobScheduler(db, new ProcessJobLock());
+  const first = new EventRetentionJob(new EventRepository(db), cache, config, scheduler);
+  const second = new EventRetentionJob(new EventRepository(db), cache, config, scheduler);
   assert.equal(await first.runDaily(now), 3);
   assert.equal(await second.runDaily(now), 0, 'the other instance skips the day');
   const left = await db.rows<{ n: number }>('SELECT count(*)::int AS n FROM event');
   assert.equal(left[0]?.n, 3);
   // Unset: nothing is ever deleted.
-  const keepAll = new EventRetentionJob(new EventRepository(db), new MemoryCacheStore(), {} as KeyhavenConfig);
+  const keepAll = new EventRetentionJob(
+    new EventRepository(db),
+    new MemoryCacheStore(),
+    {} as KeyhavenConfig,
+    scheduler,
+  );
   assert.equal(await keepAll.purge(new Date(now.getTime() + 1000 * DAY)), 0);
 });

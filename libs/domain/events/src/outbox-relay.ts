@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { Database, type EventRecord } from '@keyhaven/db';
+import { Database, JobScheduler, type EventRecord, type ScheduledJob } from '@keyhaven/db';
 import { EVENT_BUS, type EventBus } from '@keyhaven/bus';
 
 /**
@@ -16,44 +16,32 @@ const LEASE_SECONDS = 120;
  * processor has stored their events (it deletes them in the same transaction), so neither a broker
  * nor a processor outage loses one; a row whose lease runs out is sent again and the processor's
  * insert by event id makes the repeat harmless. While the bus is down, rounds fail and rows wait.
+ * Scheduled on every instance (the JobScheduler's `everyInstance`): the rows are shared out, not the job.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('events-relay');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private job: ScheduledJob | undefined;
   private stopped = false;
 
   constructor(
     private readonly db: Database,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    private readonly scheduler: JobScheduler,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.tick();
-    }, this.config.EVENTS_RELAY_INTERVAL_MS);
-    this.timer.unref();
+    this.job = this.scheduler.schedule({
+      name: 'events-relay',
+      periodMs: this.config.EVENTS_RELAY_INTERVAL_MS,
+      everyInstance: true,
+      run: () => this.drain(),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    this.running ??= this.drain()
-      .catch((error: unknown) => {
-        this.logger.warn(
-          `relaying events failed, will retry: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      })
-      .finally(() => {
-        this.running = undefined;
-      });
+    await this.job?.stop();
   }
 
   /** Rounds until the outbox has nothing unleased left; the number of events sent. */

@@ -11,4 +11,3 @@ export * from './redis/redis-cache';
 export * from './redis/redis-lock';
 export * from './redis/redis-rate-limiter';
 export * from './redis/redis-cache-store';
-export * from './periodic-job';

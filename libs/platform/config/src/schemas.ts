@@ -194,6 +194,12 @@ const processShape = {
   ATTACHMENTS_PENDING_UPLOAD_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** How often one instance removes abandoned uploads and the blobs of deleted attachments. */
   ATTACHMENTS_CLEANUP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** Apply pending migrations at start (under their advisory lock); off when a deploy step migrates (the Helm chart's hook Job), and the process then refuses to start on an older schema. */
+  MIGRATE_AT_BOOT: bool(true),
+  /** How often one instance deletes Sends past their deletion date (Bitwarden's DeleteSendsJob: 5 minutes). */
+  SEND_DELETION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
+  /** How often one instance deletes events older than EVENTS_DAYS_RETAIN (daily). */
+  EVENTS_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(604800).default(86400),
   /** Outbound fetches (icons, webhooks) may reach these CIDRs despite the private-address policy (tests, internal hosts); metadata addresses stay closed. */
   OUTBOUND_ALLOW_NETWORKS: list(isNetwork, 'must be IP addresses or CIDRs, comma-separated'),
   /** Test and development routing: `host[:port]=address:port`, comma-separated; the address policy still applies. */

@@ -1,60 +1,49 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { Database } from '@keyhaven/db';
+import { Database, JobScheduler, type ScheduledJob } from '@keyhaven/db';
 import { emergencyMail } from './emergency-access-mail';
 import { EmergencyAccessRepository } from './emergency-access.repository';
 import { EmergencyAccessService } from './emergency-access.service';
 
-const LOCK_KEY = 'job:emergency-access';
+const JOB = 'emergency-access';
 const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * The emergency-access jobs (Bitwarden runs both hourly): approve recoveries whose wait is over and
- * remind grantors a day before. Every instance of the api service ticks; each round runs under the
- * Lock port, and each grant is claimed by an UPDATE … RETURNING, so a grant is approved — and its
- * mails sent — once, however many instances there are and even if a lease expires mid-round.
+ * remind grantors a day before. One instance per period runs a round (the JobScheduler's advisory
+ * lock), and each grant is claimed by an UPDATE … RETURNING, so a grant is approved — and its mails
+ * sent — once, however many instances there are and even if a round is cut short and run again.
  * Mounted by the api service only.
  */
 @Injectable()
 export class EmergencyAccessJobs implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('emergency-access-jobs');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private job: ScheduledJob | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly grants: EmergencyAccessRepository,
     private readonly service: EmergencyAccessService,
-    @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
+    private readonly scheduler: JobScheduler,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    const intervalMs = this.config.EMERGENCY_ACCESS_JOBS_INTERVAL_SECONDS * 1000;
-    this.timer = setInterval(() => {
-      this.running = this.tick();
-    }, intervalMs);
-    this.timer.unref();
+    this.job = this.scheduler.schedule({
+      name: JOB,
+      periodMs: this.config.EMERGENCY_ACCESS_JOBS_INTERVAL_SECONDS * 1000,
+      run: () => this.runOnce(new Date()),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job?.stop();
   }
 
-  /** One round if no other instance is running one; false when another held the lock. */
+  /** One round if no other instance is running one; false when another held the lock or the round failed. */
   async tick(now = new Date()): Promise<boolean> {
     try {
-      const lease = Math.max(60_000, this.config.EMERGENCY_ACCESS_JOBS_INTERVAL_SECONDS * 1000);
-      const handle = await this.cacheStore.lock.tryAcquire(LOCK_KEY, lease);
-      if (!handle) return false;
-      try {
-        await this.runOnce(now);
-      } finally {
-        await handle.release();
-      }
-      return true;
+      return (await this.scheduler.exclusively(JOB, () => this.runOnce(now))) !== null;
     } catch (error) {
       this.logger.error(`emergency access jobs failed: ${error instanceof Error ? error.message : 'unknown error'}`);
       return false;

@@ -4,7 +4,7 @@ import { connect as connectTls } from 'node:tls';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { Database } from '@keyhaven/db';
+import { Database, JobScheduler, type ScheduledJob } from '@keyhaven/db';
 import { EventStream, retryDelayMs, type StreamCursor, type StreamEvent } from './event-stream';
 import { frame, syslogMessage } from './syslog-format';
 
@@ -28,8 +28,7 @@ interface CursorRow {
 @Injectable()
 export class SyslogStreamJob implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('syslog-stream');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private job: ScheduledJob | undefined;
   private readonly hostname: string;
 
   constructor(
@@ -37,21 +36,23 @@ export class SyslogStreamJob implements OnApplicationBootstrap, OnApplicationShu
     private readonly stream: EventStream,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    private readonly scheduler: JobScheduler,
   ) {
     this.hostname = new URL(config.DOMAIN).hostname;
   }
 
   onApplicationBootstrap(): void {
     if (!this.config.SYSLOG_URL) return;
-    this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.tick());
-    }, this.config.SIEM_STREAM_INTERVAL_MS);
-    this.timer.unref();
+    // One instance per period sends (the JobScheduler's advisory lock).
+    this.job = this.scheduler.schedule({
+      name: 'siem-syslog',
+      periodMs: this.config.SIEM_STREAM_INTERVAL_MS,
+      run: () => this.tick(),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job?.stop();
   }
 
   /** One round: sends what is stored since the cursor. Never throws (a timer calls it). */

@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
+import { JobScheduler, type ScheduledJob } from '@keyhaven/db';
 import { GuardedFetcher, OutboundError } from '@keyhaven/outbound';
 import { EventStream, retryDelayMs, type StreamEvent } from './event-stream';
 import { SiemWebhookRepository, type SiemWebhook } from './siem-webhook.repository';
@@ -25,8 +26,7 @@ const BATCHES_PER_ROUND = 10;
 @Injectable()
 export class WebhookDeliveryJob implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('siem-webhooks');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private job: ScheduledJob | undefined;
 
   constructor(
     private readonly webhooks: SiemWebhookRepository,
@@ -34,18 +34,20 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnApplication
     private readonly fetcher: GuardedFetcher,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    private readonly scheduler: JobScheduler,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.tick());
-    }, this.config.SIEM_STREAM_INTERVAL_MS);
-    this.timer.unref();
+    // One instance per period sends (the JobScheduler's advisory lock).
+    this.job = this.scheduler.schedule({
+      name: 'siem-webhooks',
+      periodMs: this.config.SIEM_STREAM_INTERVAL_MS,
+      run: () => this.tick(),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job?.stop();
   }
 
   /** One round over the webhooks that are due. Never throws (a timer calls it). */

@@ -1,0 +1,2 @@
+export * from './job-lock';
+export * from './job-scheduler';
