@@ -31,12 +31,16 @@ export interface WriterStats {
   readonly failed: number;
 }
 
+/** Done: acknowledged, or failed twice (a write still in flight has neither). */
+export const settled = (w: Write): boolean => w.acked !== undefined || w.statuses.length === 2;
+
 export function statsOf(writes: readonly Write[]): WriterStats {
+  const done = writes.filter(settled);
   return {
-    ops: writes.length,
-    acked: writes.filter((w) => w.acked !== undefined).length,
-    retried: writes.filter((w) => w.statuses.length > 1).length,
-    failed: writes.filter((w) => w.acked === undefined).length,
+    ops: done.length,
+    acked: done.filter((w) => w.acked !== undefined).length,
+    retried: done.filter((w) => w.statuses.length > 1).length,
+    failed: done.filter((w) => w.acked === undefined).length,
   };
 }
 
