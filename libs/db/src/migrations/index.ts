@@ -14,6 +14,7 @@ import { ImportStaging1796190700000 } from './1796190700000-ImportStaging';
 import { Scim1797000000000 } from './1797000000000-Scim';
 import { Sso1797100000000 } from './1797100000000-Sso';
 import { ClaimedDomains1797200000000 } from './1797200000000-ClaimedDomains';
+import { TrustedDevices1797200100000 } from './1797200100000-TrustedDevices';
 import { Billing1797300000000 } from './1797300000000-Billing';
 import { JobRuns1797550000000 } from './1797550000000-JobRuns';
 
@@ -35,6 +36,7 @@ export const migrations = [
   Scim1797000000000,
   Sso1797100000000,
   ClaimedDomains1797200000000,
+  TrustedDevices1797200100000,
   Billing1797300000000,
   JobRuns1797550000000,
 ];

@@ -20,6 +20,7 @@ import { OrganizationRepository } from './organization.repository';
 import { OrganizationsService } from './organizations.service';
 import { PoliciesService } from './policies.service';
 import { PolicyRepository } from './policy.repository';
+import { DeviceApprovalsService } from './device-approvals/device-approvals.service';
 import { DomainTxtResolver } from './domains/domain-txt-resolver';
 import { OrganizationDomainRepository } from './domains/organization-domain.repository';
 import { OrganizationDomainsService } from './domains/organization-domains.service';
@@ -63,6 +64,7 @@ const providers = [
   ScimSetupService,
   ScimUsersService,
   ScimGroupsService,
+  DeviceApprovalsService,
 ];
 
 /**

@@ -27,3 +27,4 @@ export * from './sso';
 export * from './seat-limit';
 export * from './organization-billing-state';
 export * from './scim';
+export * from './device-approvals/device-approvals.service';

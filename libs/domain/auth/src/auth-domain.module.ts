@@ -10,6 +10,7 @@ import { AuthRequestRepository } from './auth-requests/auth-request.repository';
 import { AuthRequestsService } from './auth-requests/auth-requests.service';
 import { DeviceRepository } from './devices/device.repository';
 import { DevicesService } from './devices/devices.service';
+import { DeviceTrustService } from './devices/device-trust.service';
 import { EmergencyAccessRecoveryService } from './emergency-access/emergency-access-recovery.service';
 import { EmergencyAccessRepository } from './emergency-access/emergency-access.repository';
 import { EmergencyAccessService } from './emergency-access/emergency-access.service';
@@ -41,6 +42,7 @@ const providers = [
   AuthRequestsService,
   DeviceRepository,
   DevicesService,
+  DeviceTrustService,
   EmergencyAccessRecoveryService,
   EmergencyAccessRepository,
   EmergencyAccessService,

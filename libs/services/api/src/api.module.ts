@@ -10,6 +10,7 @@ import { GroupsController } from './organizations/groups.controller';
 import { MembersController } from './organizations/members.controller';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { PoliciesController } from './organizations/policies.controller';
+import { DeviceApprovalsController } from './organizations/device-approvals.controller';
 import {
   OrganizationDomainLookupController,
   OrganizationDomainsController,
@@ -86,6 +87,7 @@ import { OrganizationEventsController, PublicEventsController, UserEventsControl
     PoliciesController,
     OrganizationDomainsController,
     OrganizationDomainLookupController,
+    DeviceApprovalsController,
     ReportsController,
     SiemWebhookController,
     UsersController,

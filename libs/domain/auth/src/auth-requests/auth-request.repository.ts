@@ -75,12 +75,14 @@ export type NewAuthRequest = Pick<
 export class AuthRequestRepository {
   constructor(private readonly db: Database) {}
 
-  async insert(request: NewAuthRequest, expiredBefore: Date): Promise<void> {
+  /** `expiredBefore`: creation dates of expired device requests; admin requests (type 2) live `adminExpiredBefore`. */
+  async insert(request: NewAuthRequest, expiredBefore: Date, adminExpiredBefore: Date): Promise<void> {
     // Expired requests of this user go as new ones arrive; nothing else reads them.
-    await this.db.execute('DELETE FROM auth_request WHERE user_id = $1 AND creation_date < $2', [
-      request.userId,
-      expiredBefore,
-    ]);
+    await this.db.execute(
+      `DELETE FROM auth_request WHERE user_id = $1
+         AND ((type <> 2 AND creation_date < $2) OR (type = 2 AND creation_date < $3))`,
+      [request.userId, expiredBefore, adminExpiredBefore],
+    );
     await this.db.execute(
       `INSERT INTO auth_request (id, user_id, type, request_device_identifier, request_device_type,
          request_ip_address, access_code, public_key, creation_date)
@@ -120,7 +122,7 @@ export class AuthRequestRepository {
     approved: boolean,
     key: string | null,
     masterPasswordHash: string | null,
-    responseDeviceId: string,
+    responseDeviceId: string | null,
     at: Date,
   ): Promise<boolean> {
     const updated = await this.db.execute(
@@ -129,6 +131,37 @@ export class AuthRequestRepository {
       [id, approved, key, masterPasswordHash, responseDeviceId, at],
     );
     return updated === 1;
+  }
+
+  /**
+   * Pending admin-approval requests (type 2, unanswered, created after `since`) of the users enrolled
+   * in the organization's account recovery, with their membership and email, newest first.
+   */
+  async pendingAdminRequests(
+    organizationId: string,
+    since: Date,
+    ids: readonly string[] | null = null,
+  ): Promise<(AuthRequest & { organizationUserId: string; email: string })[]> {
+    const rows = await this.db.rows<AuthRequestRow & { organization_user_id: string; email: string }>(
+      `SELECT a.*, m.id AS organization_user_id, u.email FROM auth_request a
+       JOIN organization_user m ON m.user_id = a.user_id AND m.organization_id = $1
+       JOIN app_user u ON u.id = a.user_id
+       WHERE a.type = 2 AND a.approved IS NULL AND a.creation_date >= $2
+         AND m.status >= 0 AND m.reset_password_key IS NOT NULL
+         AND ($3::uuid[] IS NULL OR a.id = ANY($3::uuid[]))
+       ORDER BY a.creation_date DESC`,
+      [organizationId, since, ids === null ? null : [...ids]],
+    );
+    return rows.map((r) => ({ ...toAuthRequest(r), organizationUserId: r.organization_user_id, email: r.email }));
+  }
+
+  /** The memberships through which an admin could approve this user's device (enrolled in account recovery). */
+  async approvingMemberships(userId: string): Promise<{ id: string; organization_id: string }[]> {
+    return this.db.rows(
+      `SELECT id, organization_id FROM organization_user
+       WHERE user_id = $1 AND status >= 0 AND reset_password_key IS NOT NULL`,
+      [userId],
+    );
   }
 
   /** Marks the request used by a login; false when it was used already (single use). */

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { PushPublisher } from '@keyhaven/bus';
+import { Database, EventRecorder } from '@keyhaven/db';
 import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import {
+  EventType,
   PushType,
   badRequest,
   isGuid,
@@ -21,6 +23,9 @@ import { AuthRequestRepository, type AuthRequest } from './auth-request.reposito
 
 /** Requests of types 0 and 1 expire this long after creation (the clients compute the same). */
 export const AUTH_REQUEST_LIFETIME_MS = 15 * 60_000;
+/** Admin-approval requests (type 2) wait up to 7 days for an admin, and stay usable 12 hours after approval. */
+export const ADMIN_REQUEST_LIFETIME_MS = 7 * 24 * 3600_000;
+const ADMIN_APPROVED_LIFETIME_MS = 12 * 3600_000;
 /** Anonymous creations per email in the lifetime window, and per client address per minute. */
 const CREATES_PER_EMAIL = 10;
 
@@ -73,8 +78,16 @@ const DEVICE_TYPE_NAMES: Readonly<Record<number, string>> = {
   25: 'Linux CLI',
 };
 
-const isExpired = (request: AuthRequest, now: number): boolean =>
-  request.creationDate.getTime() + AUTH_REQUEST_LIFETIME_MS <= now;
+/** Bitwarden's display name of a device type (`requestDeviceType` in auth-request models). */
+export const deviceTypeName = (type: number): string => DEVICE_TYPE_NAMES[type] ?? 'Unknown';
+
+const isExpired = (request: AuthRequest, now: number): boolean => {
+  if (request.type !== AuthRequestType.AdminApproval)
+    return request.creationDate.getTime() + AUTH_REQUEST_LIFETIME_MS <= now;
+  if (request.approved === true && request.responseDate)
+    return request.responseDate.getTime() + ADMIN_APPROVED_LIFETIME_MS <= now;
+  return request.creationDate.getTime() + ADMIN_REQUEST_LIFETIME_MS <= now;
+};
 
 /** Login with device: a device without the keys asks, a logged-in device of the same user answers. */
 @Injectable()
@@ -86,6 +99,8 @@ export class AuthRequestsService {
     private readonly push: PushPublisher,
     @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    private readonly db: Database,
+    private readonly events: EventRecorder,
   ) {}
 
   /** The AuthRequestResponse model (`object: "auth-request"`). */
@@ -95,7 +110,7 @@ export class AuthRequestsService {
       publicKey: request.publicKey,
       requestDeviceIdentifier: request.requestDeviceIdentifier,
       requestDeviceTypeValue: request.requestDeviceType,
-      requestDeviceType: DEVICE_TYPE_NAMES[request.requestDeviceType] ?? 'Unknown',
+      requestDeviceType: deviceTypeName(request.requestDeviceType),
       requestIpAddress: request.requestIpAddress,
       requestCountryName: null,
       key: request.key,
@@ -132,7 +147,11 @@ export class AuthRequestsService {
       publicKey: body.publicKey,
       creationDate: now,
     };
-    await this.requests.insert(request, new Date(now.getTime() - AUTH_REQUEST_LIFETIME_MS));
+    await this.requests.insert(
+      request,
+      new Date(now.getTime() - AUTH_REQUEST_LIFETIME_MS),
+      new Date(now.getTime() - ADMIN_REQUEST_LIFETIME_MS),
+    );
     this.push.publish({
       type: PushType.AuthRequest,
       userId: user.id,
@@ -148,6 +167,94 @@ export class AuthRequestsService {
       responseDate: null,
       authenticationDate: null,
     };
+  }
+
+  /**
+   * `POST api/auth-requests/admin-request`: a device signed in through SSO (trusted device encryption)
+   * but holding no key asks the organization's admins to approve it. One request, which an admin of
+   * any organization where the user is enrolled in account recovery may answer.
+   */
+  async createAdminRequest(
+    userId: string,
+    body: AuthRequestCreate,
+    deviceTypeHeader: string | undefined,
+    ip: string,
+  ): Promise<AuthRequest> {
+    await this.limit(`auth-request-admin:${userId}`, CREATES_PER_EMAIL, AUTH_REQUEST_LIFETIME_MS);
+    if (body.type !== AuthRequestType.AdminApproval) throw badRequest('Invalid auth request type.');
+    const user = await this.users.findById(userId);
+    if (!user || user.email !== normalizeEmail(body.email)) throw badRequest('User or known device not found.');
+    const memberships = await this.requests.approvingMemberships(userId);
+    if (memberships.length === 0)
+      throw badRequest('User is not enrolled in account recovery with any organization; no admin can approve.');
+    const now = new Date();
+    const request = {
+      id: randomUUID(),
+      userId,
+      type: AuthRequestType.AdminApproval,
+      requestDeviceIdentifier: body.deviceIdentifier,
+      requestDeviceType: parseDeviceType(deviceTypeHeader ?? '', 14),
+      requestIpAddress: ip,
+      accessCode: body.accessCode,
+      publicKey: body.publicKey,
+      creationDate: now,
+    };
+    await this.db.transaction(async () => {
+      await this.requests.insert(
+        request,
+        new Date(now.getTime() - AUTH_REQUEST_LIFETIME_MS),
+        new Date(now.getTime() - ADMIN_REQUEST_LIFETIME_MS),
+      );
+      await this.events.record(
+        memberships.map((m) => ({
+          type: EventType.User_RequestedDeviceApproval,
+          userId,
+          organizationId: m.organization_id,
+          organizationUserId: m.id,
+        })),
+      );
+    });
+    return {
+      ...request,
+      key: null,
+      masterPasswordHash: null,
+      approved: null,
+      responseDeviceId: null,
+      responseDate: null,
+      authenticationDate: null,
+    };
+  }
+
+  /** Pending admin-approval requests an organization's admins may answer (optionally only `ids`). */
+  pendingForOrganization(
+    organizationId: string,
+    ids: readonly string[] | null = null,
+  ): ReturnType<AuthRequestRepository['pendingAdminRequests']> {
+    return this.requests.pendingAdminRequests(
+      organizationId,
+      new Date(Date.now() - ADMIN_REQUEST_LIFETIME_MS),
+      ids === null ? null : ids.map((id) => id.toLowerCase()),
+    );
+  }
+
+  /**
+   * An admin's answer to an admin-approval request (the caller checked it is pending for the
+   * admin's organization): approved with the user key wrapped to the request's public key, or
+   * denied. Runs in the caller's transaction; false when it was answered meanwhile.
+   */
+  async answerAsAdmin(request: AuthRequest, approved: boolean, key: string | null): Promise<boolean> {
+    if (approved && !key) throw badRequest('encryptedUserKey: The field is required.');
+    return this.requests.answer(request.id, approved, approved ? key : null, null, null, new Date());
+  }
+
+  /** After the answer committed: the requesting user's waiting device hears of it, wherever it is connected. */
+  announceAdminAnswer(request: AuthRequest): void {
+    this.push.publish({
+      type: PushType.AuthRequestResponse,
+      userId: request.userId,
+      contextId: null,
+      payload: { Id: request.id, UserId: request.userId },
+    });
   }
 
   /** The newest unanswered, unexpired request per requesting device. */

@@ -12,6 +12,10 @@ export interface Device {
   readonly revisionDate: Date;
   /** The last login or token refresh from this device. */
   readonly lastActivityDate: Date | null;
+  /** Trusted device encryption: the user key under the device's key pair (all three set ⇔ trusted). */
+  readonly encryptedUserKey: string | null;
+  readonly encryptedPublicKey: string | null;
+  readonly encryptedPrivateKey: string | null;
   /** The newest unanswered, unexpired login-with-device request this device made (device list only). */
   readonly pendingAuthRequest?: { readonly id: string; readonly creationDate: Date } | null;
 }
@@ -25,6 +29,9 @@ interface DeviceRow {
   creation_date: Date;
   revision_date: Date;
   last_seen_at: Date | null;
+  encrypted_user_key: string | null;
+  encrypted_public_key: string | null;
+  encrypted_private_key: string | null;
   pending_id?: string | null;
   pending_date?: Date | null;
 }
@@ -38,9 +45,20 @@ const toDevice = (r: DeviceRow): Device => ({
   creationDate: new Date(r.creation_date),
   revisionDate: new Date(r.revision_date),
   lastActivityDate: r.last_seen_at ? new Date(r.last_seen_at) : null,
+  encryptedUserKey: r.encrypted_user_key,
+  encryptedPublicKey: r.encrypted_public_key,
+  encryptedPrivateKey: r.encrypted_private_key,
   pendingAuthRequest:
     r.pending_id && r.pending_date ? { id: r.pending_id, creationDate: new Date(r.pending_date) } : null,
 });
+
+/** Android, iOS, browser extensions, desktops, web browsers and the UWP app — not CLIs or the SDK. */
+export const LOGIN_APPROVING_DEVICE_TYPES: readonly number[] = [
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+];
+
+export const isTrusted = (d: Device): boolean =>
+  Boolean(d.encryptedUserKey && d.encryptedPublicKey && d.encryptedPrivateKey);
 
 @Injectable()
 export class DeviceRepository {
@@ -95,6 +113,68 @@ export class DeviceRepository {
     const rows = await this.db.rows(
       'SELECT 1 FROM device d JOIN app_user u ON u.id = d.user_id WHERE u.email = $1 AND d.identifier = $2',
       [email, identifier],
+    );
+    return rows.length > 0;
+  }
+
+  /** Stores the three wrapped keys of a device the user trusts; null when the user has no such device. */
+  async setKeys(
+    userId: string,
+    identifier: string,
+    keys: { encryptedUserKey: string; encryptedPublicKey: string; encryptedPrivateKey: string },
+  ): Promise<Device | null> {
+    const rows = await this.db.rows<DeviceRow>(
+      `UPDATE device SET encrypted_user_key = $3, encrypted_public_key = $4, encrypted_private_key = $5,
+         revision_date = $6 WHERE user_id = $1 AND identifier = $2 RETURNING *`,
+      [userId, identifier, keys.encryptedUserKey, keys.encryptedPublicKey, keys.encryptedPrivateKey, new Date()],
+    );
+    return rows[0] ? toDevice(rows[0]) : null;
+  }
+
+  /**
+   * Key rotation: the user key re-wrapped for trusted devices (the device private key stays as it
+   * is). Only the user's devices that are trusted now are touched; the count says how many were.
+   */
+  async rewrapKeys(
+    userId: string,
+    by: 'id' | 'identifier',
+    updates: readonly { key: string; encryptedUserKey: string; encryptedPublicKey: string }[],
+  ): Promise<number> {
+    if (updates.length === 0) return 0;
+    const column = by === 'id' ? 'd.id::text' : 'd.identifier';
+    return this.db.execute(
+      `UPDATE device d SET encrypted_user_key = u.user_key, encrypted_public_key = u.public_key, revision_date = $5
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS u(k, user_key, public_key)
+       WHERE d.user_id = $1 AND ${column} = u.k AND d.encrypted_private_key IS NOT NULL`,
+      [
+        userId,
+        updates.map((u) => u.key),
+        updates.map((u) => u.encryptedUserKey),
+        updates.map((u) => u.encryptedPublicKey),
+        new Date(),
+      ],
+    );
+  }
+
+  /** Forgets the keys of some of the user's devices (by row id or by client identifier). */
+  async clearKeys(userId: string, by: 'id' | 'identifier', keys: readonly string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const column = by === 'id' ? 'id::text' : 'identifier';
+    const rows = await this.db.rows<{ identifier: string }>(
+      `UPDATE device SET encrypted_user_key = NULL, encrypted_public_key = NULL, encrypted_private_key = NULL,
+         revision_date = $3
+       WHERE user_id = $1 AND ${column} = ANY($2::text[]) RETURNING identifier`,
+      [userId, [...keys], new Date()],
+    );
+    return rows.map((r) => r.identifier);
+  }
+
+  /** Whether the user has another device of a type that can approve a login (desktop, mobile, web, browser). */
+  async hasApprovingDevice(userId: string, exceptIdentifier: string | null): Promise<boolean> {
+    const rows = await this.db.rows(
+      `SELECT 1 FROM device WHERE user_id = $1 AND ($2::text IS NULL OR identifier <> $2)
+         AND type = ANY($3::smallint[]) LIMIT 1`,
+      [userId, exceptIdentifier, [...LOGIN_APPROVING_DEVICE_TYPES]],
     );
     return rows.length > 0;
   }

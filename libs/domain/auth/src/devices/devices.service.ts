@@ -3,7 +3,7 @@ import { PushPublisher } from '@keyhaven/bus';
 import { PushType, assertStorableText, notFound } from '@keyhaven/contracts';
 import { AUTH_REQUEST_LIFETIME_MS } from '../auth-requests/auth-requests.service';
 import { normalizeEmail } from '../users/user';
-import { DeviceRepository, type Device } from './device.repository';
+import { DeviceRepository, isTrusted, type Device } from './device.repository';
 
 export function deviceJson(device: Device): Record<string, unknown> {
   return {
@@ -14,7 +14,9 @@ export function deviceJson(device: Device): Record<string, unknown> {
     creationDate: device.creationDate.toISOString(),
     revisionDate: device.revisionDate.toISOString(),
     lastActivityDate: device.lastActivityDate?.toISOString() ?? null,
-    isTrusted: false,
+    isTrusted: isTrusted(device),
+    encryptedUserKey: device.encryptedUserKey,
+    encryptedPublicKey: device.encryptedPublicKey,
     devicePendingAuthRequest: device.pendingAuthRequest
       ? { id: device.pendingAuthRequest.id, creationDate: device.pendingAuthRequest.creationDate.toISOString() }
       : null,

@@ -21,6 +21,24 @@ export class AuthRequestsController {
     return this.authRequests.json(request);
   }
 
+  /** Trusted device encryption: a signed-in device without keys asks its organization's admins. */
+  @Post('admin-request')
+  @HttpCode(200)
+  async adminRequest(
+    @CurrentUser() principal: Principal,
+    @Body() body: unknown,
+    @Headers('device-type') deviceType: string | undefined,
+    @Ip() ip: string,
+  ): Promise<Record<string, unknown>> {
+    const request = await this.authRequests.createAdminRequest(
+      principal.userId,
+      parseBody(authRequestCreateSchema, body),
+      deviceType,
+      ip,
+    );
+    return this.authRequests.json(request);
+  }
+
   @Get()
   async list(@CurrentUser() principal: Principal): Promise<Record<string, unknown>> {
     return listJson((await this.authRequests.pending(principal.userId)).map((r) => this.authRequests.json(r)));
