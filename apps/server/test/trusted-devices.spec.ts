@@ -134,8 +134,7 @@ describeOnBackends('trusted devices and admin approval', (backend) => {
   });
 
   after(async () => {
-    await hub?.stop();
-    await server.stop();
+    await Promise.allSettled([(async () => hub?.stop())(), (async () => server.stop())()]);
   });
 
   test('a device that stores its wrapped keys reads as trusted; unknown devices and malformed keys are refused', async () => {

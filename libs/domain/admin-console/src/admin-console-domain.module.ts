@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { LOGIN_POLICIES, ORGANIZATION_CREDENTIALS, ORG_MEMBERSHIP_LOOKUP } from '@keyhaven/platform-auth';
 import { LoginPoliciesService } from './login-policies';
 import { OrganizationCredentialsService } from './organization-credentials';
-import { AuthDomainModule, TAKEOVER_MEMBERSHIPS } from '@keyhaven/domain-auth';
+import { AuthDomainModule, DeviceTrustService, TAKEOVER_MEMBERSHIPS } from '@keyhaven/domain-auth';
 import { PushPublisher } from '@keyhaven/bus';
 import { AccountRecoveryMail } from './account-recovery/account-recovery-mail';
 import { AccountRecoveryService } from './account-recovery/account-recovery.service';
@@ -24,7 +24,7 @@ import { DeviceApprovalsService } from './device-approvals/device-approvals.serv
 import { DomainTxtResolver } from './domains/domain-txt-resolver';
 import { OrganizationDomainRepository } from './domains/organization-domain.repository';
 import { OrganizationDomainsService } from './domains/organization-domains.service';
-import { IdpAdapterRegistry, SecretBox, SsoConfigRepository, SsoPendingRepository } from './sso';
+import { IdpAdapterRegistry, SecretBox, SsoConfigRepository, SsoPendingRepository, TRUSTED_DEVICE_KEYS } from './sso';
 import { OrganizationBillingState } from './organization-billing-state';
 import { SEAT_LIMIT, seatLimitProvider } from './seat-limit';
 import { OffboardingService, OperatorActionsService, OperatorDirectory, OperatorEvents } from './operator';
@@ -84,6 +84,8 @@ const providers = [
     { provide: ORG_MEMBERSHIP_LOOKUP, useExisting: OrgAccess },
     { provide: TAKEOVER_MEMBERSHIPS, useExisting: TakeoverMembershipsService },
     seatLimitProvider,
+    // The SSO token response reads trusted-device keys through this port (auth owns the device table).
+    { provide: TRUSTED_DEVICE_KEYS, useExisting: DeviceTrustService },
   ],
   exports: [
     ...providers,
@@ -92,6 +94,7 @@ const providers = [
     LOGIN_POLICIES,
     ORG_MEMBERSHIP_LOOKUP,
     TAKEOVER_MEMBERSHIPS,
+    TRUSTED_DEVICE_KEYS,
   ],
 })
 export class AdminConsoleDomainModule {}

@@ -111,6 +111,21 @@ export class DeviceTrustService {
     this.changed(userId, identifier);
   }
 
+  /** The SSO token response's port (`TRUSTED_DEVICE_KEYS`): this device's wrapped keys when it is trusted. */
+  async deviceKeys(
+    userId: string,
+    deviceIdentifier: string | null,
+  ): Promise<{ encryptedPrivateKey: string; encryptedUserKey: string } | null> {
+    const device = deviceIdentifier ? await this.devices.findForUser(userId, deviceIdentifier) : null;
+    if (!device || !isTrusted(device) || !device.encryptedPrivateKey || !device.encryptedUserKey) return null;
+    return { encryptedPrivateKey: device.encryptedPrivateKey, encryptedUserKey: device.encryptedUserKey };
+  }
+
+  /** True when the user has another device of a type that can approve a login. */
+  hasLoginApprovingDevice(userId: string, exceptDeviceIdentifier: string | null): Promise<boolean> {
+    return this.devices.hasApprovingDevice(userId, exceptDeviceIdentifier);
+  }
+
   /**
    * The `TrustedDeviceOption` for a login through an SSO organization using trusted devices (or a
    * user without master password on a still-trusted device): this device's wrapped keys when it is
