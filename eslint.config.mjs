@@ -43,6 +43,7 @@ const tablesOf = {
     'two_factor_provider',
     'webauthn_credential',
     'two_factor_code',
+    'key_connector_user_key',
   ],
   vault: [
     'cipher',

@@ -98,6 +98,8 @@ const SAMPLE_SECRETS: Record<string, string> = {
   DATABASE_URL: 'postgres://keyhaven:secret@postgres:5432/keyhaven',
   REDIS_URL: 'redis://:secret@redis:6379',
   AMQP_URL: 'amqp://keyhaven:secret@rabbitmq:5672',
+  // 32 bytes, base64.
+  KEY_CONNECTOR_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
 const scratch = mkdtempSync(join(tmpdir(), 'keyhaven-deploy-spec-'));

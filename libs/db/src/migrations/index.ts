@@ -15,6 +15,7 @@ import { Scim1797000000000 } from './1797000000000-Scim';
 import { Sso1797100000000 } from './1797100000000-Sso';
 import { ClaimedDomains1797200000000 } from './1797200000000-ClaimedDomains';
 import { TrustedDevices1797200100000 } from './1797200100000-TrustedDevices';
+import { KeyConnector1797200200000 } from './1797200200000-KeyConnector';
 import { Billing1797300000000 } from './1797300000000-Billing';
 import { JobRuns1797550000000 } from './1797550000000-JobRuns';
 
@@ -37,6 +38,7 @@ export const migrations = [
   Sso1797100000000,
   ClaimedDomains1797200000000,
   TrustedDevices1797200100000,
+  KeyConnector1797200200000,
   Billing1797300000000,
   JobRuns1797550000000,
 ];

@@ -21,10 +21,18 @@ import { OrganizationsService } from './organizations.service';
 import { PoliciesService } from './policies.service';
 import { PolicyRepository } from './policy.repository';
 import { DeviceApprovalsService } from './device-approvals/device-approvals.service';
+import { KeyConnectorEnrolmentService } from './key-connector/key-connector-enrolment.service';
 import { DomainTxtResolver } from './domains/domain-txt-resolver';
 import { OrganizationDomainRepository } from './domains/organization-domain.repository';
 import { OrganizationDomainsService } from './domains/organization-domains.service';
-import { IdpAdapterRegistry, SecretBox, SsoConfigRepository, SsoPendingRepository, TRUSTED_DEVICE_KEYS } from './sso';
+import {
+  IdpAdapterRegistry,
+  KEY_CONNECTOR_LOCATOR,
+  SecretBox,
+  SsoConfigRepository,
+  SsoPendingRepository,
+  TRUSTED_DEVICE_KEYS,
+} from './sso';
 import { OrganizationBillingState } from './organization-billing-state';
 import { SEAT_LIMIT, seatLimitProvider } from './seat-limit';
 import { OffboardingService, OperatorActionsService, OperatorDirectory, OperatorEvents } from './operator';
@@ -65,6 +73,7 @@ const providers = [
   ScimUsersService,
   ScimGroupsService,
   DeviceApprovalsService,
+  KeyConnectorEnrolmentService,
 ];
 
 /**
@@ -86,6 +95,8 @@ const providers = [
     seatLimitProvider,
     // The SSO token response reads trusted-device keys through this port (auth owns the device table).
     { provide: TRUSTED_DEVICE_KEYS, useExisting: DeviceTrustService },
+    // Where the clients fetch Key Connector keys: the configured URL, or Keyhaven's own when it hosts one.
+    { provide: KEY_CONNECTOR_LOCATOR, useExisting: KeyConnectorEnrolmentService },
   ],
   exports: [
     ...providers,
@@ -95,6 +106,7 @@ const providers = [
     ORG_MEMBERSHIP_LOOKUP,
     TAKEOVER_MEMBERSHIPS,
     TRUSTED_DEVICE_KEYS,
+    KEY_CONNECTOR_LOCATOR,
   ],
 })
 export class AdminConsoleDomainModule {}

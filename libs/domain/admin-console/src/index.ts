@@ -28,3 +28,4 @@ export * from './seat-limit';
 export * from './organization-billing-state';
 export * from './scim';
 export * from './device-approvals/device-approvals.service';
+export * from './key-connector/key-connector-enrolment.service';

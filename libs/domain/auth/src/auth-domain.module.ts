@@ -11,6 +11,8 @@ import { AuthRequestsService } from './auth-requests/auth-requests.service';
 import { DeviceRepository } from './devices/device.repository';
 import { DevicesService } from './devices/devices.service';
 import { DeviceTrustService } from './devices/device-trust.service';
+import { KeyConnectorAccounts } from './key-connector/key-connector-accounts';
+import { KeyConnectorStore } from './key-connector/key-connector-store';
 import { EmergencyAccessRecoveryService } from './emergency-access/emergency-access-recovery.service';
 import { EmergencyAccessRepository } from './emergency-access/emergency-access.repository';
 import { EmergencyAccessService } from './emergency-access/emergency-access.service';
@@ -43,6 +45,8 @@ const providers = [
   DeviceRepository,
   DevicesService,
   DeviceTrustService,
+  KeyConnectorAccounts,
+  KeyConnectorStore,
   EmergencyAccessRecoveryService,
   EmergencyAccessRepository,
   EmergencyAccessService,

@@ -36,3 +36,5 @@ export * from './users/profile';
 export * from './users/profile.service';
 export { newApiKey, randomToken, constantTimeEquals, tokenDigest } from './secrets';
 export * from './devices/device-trust.service';
+export * from './key-connector/key-connector-accounts';
+export * from './key-connector/key-connector-store';

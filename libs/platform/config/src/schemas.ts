@@ -255,6 +255,16 @@ const processShape = {
     (e) => e === '*' || /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(e),
     'must be domain names, *.suffix or *',
   ).transform((entries) => entries.map((e) => e.toLowerCase())),
+  /**
+   * Keyhaven as its own Key Connector at `{DOMAIN}/api/key-connector` (user-keys, alive): organizations
+   * using Key Connector unlock without a master password and without running Bitwarden's service.
+   */
+  KEY_CONNECTOR_ENABLED: bool(false),
+  /** 32 bytes, base64: seals the stored Key Connector keys (AES-256-GCM). Required when KEY_CONNECTOR_ENABLED. */
+  KEY_CONNECTOR_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' })
+    .optional(),
   /** DNS servers (`address` or `address:port`) for the claimed-domain TXT lookup; unset: the system resolver's. */
   CLAIMED_DOMAINS_DNS_SERVERS: list(
     (e) => /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])(:\d{1,5})?$/i.test(e),
@@ -289,7 +299,8 @@ export const serverConfigSchema = z
     AMQP_URL: amqpUrl.optional(),
   })
   .superRefine(s3Complete)
-  .superRefine(billingComplete);
+  .superRefine(billingComplete)
+  .superRefine(keyConnectorComplete);
 
 /** Default ports of the split services, so they can run side by side on one host. */
 export const SERVICE_PORTS = {
@@ -319,7 +330,8 @@ export function serviceConfigSchema(service: ServiceName) {
       AMQP_URL: amqpUrl,
     })
     .superRefine(s3Complete)
-    .superRefine(billingComplete);
+    .superRefine(billingComplete)
+    .superRefine(keyConnectorComplete);
 }
 
 /** With BILLING=stripe the keys and every plan's price are required, so a half-set-up billing never boots. */
@@ -357,6 +369,19 @@ function billingComplete(
   }
 }
 
+function keyConnectorComplete(
+  value: { KEY_CONNECTOR_ENABLED: boolean; KEY_CONNECTOR_ENCRYPTION_KEY?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (value.KEY_CONNECTOR_ENABLED && value.KEY_CONNECTOR_ENCRYPTION_KEY === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KEY_CONNECTOR_ENCRYPTION_KEY'],
+      message: 'is required when KEY_CONNECTOR_ENABLED is true',
+    });
+  }
+}
+
 function s3Complete(
   value: { S3_ENDPOINT?: string | undefined; S3_BUCKET?: string | undefined },
   ctx: z.RefinementCtx,
@@ -378,6 +403,7 @@ export const SECRET_KEYS = [
   'ADMIN_TOKEN',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
+  'KEY_CONNECTOR_ENCRYPTION_KEY',
 ] as const;
 
 /** A printable view of the configuration: secrets masked, URLs stripped of credentials. */

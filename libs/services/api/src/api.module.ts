@@ -29,6 +29,7 @@ import {
 import { AccountsController } from './accounts/accounts.controller';
 import { AuthRequestsController } from './accounts/auth-requests.controller';
 import { DevicesController } from './accounts/devices.controller';
+import { AccountKeyConnectorController, KeyConnectorController } from './accounts/key-connector.controller';
 import { EmergencyAccessController } from './accounts/emergency-access.controller';
 import { TempPasswordController } from './accounts/temp-password.controller';
 import { SettingsController } from './accounts/settings.controller';
@@ -65,6 +66,8 @@ import { OrganizationEventsController, PublicEventsController, UserEventsControl
     NewDeviceVerificationController,
     OrganizationTwoFactorController,
     DevicesController,
+    KeyConnectorController,
+    AccountKeyConnectorController,
     AuthRequestsController,
     EmergencyAccessController,
     TempPasswordController,

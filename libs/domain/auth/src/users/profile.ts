@@ -31,7 +31,7 @@ export function profileJson(user: User, organizations: unknown[] = []): Record<s
     accountKeys: accountKeysJson(user),
     securityStamp: user.securityStamp,
     forcePasswordReset: user.forcePasswordReset,
-    usesKeyConnector: false,
+    usesKeyConnector: user.usesKeyConnector,
     avatarColor: user.avatarColor,
     creationDate: user.creationDate.toISOString(),
     verifyDevices: user.verifyDevices,

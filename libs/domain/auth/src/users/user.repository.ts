@@ -28,6 +28,7 @@ interface UserRow {
   recovery_code_hash: string | null;
   two_factor_enabled: boolean;
   verify_devices: boolean;
+  uses_key_connector: boolean;
   equivalent_domains: string[][] | null;
   excluded_global_domains: number[] | null;
   creation_date: Date;
@@ -70,6 +71,7 @@ function toUser(r: UserRow): User {
     recoveryCodeHash: r.recovery_code_hash,
     twoFactorEnabled: r.two_factor_enabled,
     verifyDevices: r.verify_devices,
+    usesKeyConnector: r.uses_key_connector,
     equivalentDomains: r.equivalent_domains,
     excludedGlobalDomains: r.excluded_global_domains,
     creationDate: new Date(r.creation_date),
@@ -119,6 +121,7 @@ export type UserPatch = Partial<{
   equivalent_domains: string;
   excluded_global_domains: string;
   force_password_reset: boolean;
+  uses_key_connector: boolean;
 }>;
 
 @Injectable()

@@ -33,6 +33,8 @@ export interface User {
   readonly creationDate: Date;
   readonly revisionDate: Date;
   readonly accountRevisionDate: Date;
+  /** Unlocks with the Key Connector's key instead of a master password. */
+  readonly usesKeyConnector: boolean;
   /** False once an operator disabled (offboarded) the account: no login, refresh or API call. */
   readonly enabled: boolean;
 }
