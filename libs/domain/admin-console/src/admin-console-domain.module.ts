@@ -31,7 +31,13 @@ import {
   SecretBox,
   SsoConfigRepository,
   SsoPendingRepository,
-  TRUSTED_DEVICE_KEYS,
+  TRUSTED_DEVICE_OPTIONS,
+  OIDC_IDP_ADAPTER,
+  OidcIdpAdapter,
+  SsoLoginService,
+  SsoSettingsService,
+  SsoProvisioning,
+  SsoUserRepository,
 } from './sso';
 import { OrganizationBillingState } from './organization-billing-state';
 import { SEAT_LIMIT, seatLimitProvider } from './seat-limit';
@@ -74,6 +80,11 @@ const providers = [
   ScimGroupsService,
   DeviceApprovalsService,
   KeyConnectorEnrolmentService,
+  OidcIdpAdapter,
+  SsoUserRepository,
+  SsoProvisioning,
+  SsoLoginService,
+  SsoSettingsService,
 ];
 
 /**
@@ -92,9 +103,10 @@ const providers = [
     { provide: LOGIN_POLICIES, useExisting: LoginPoliciesService },
     { provide: ORG_MEMBERSHIP_LOOKUP, useExisting: OrgAccess },
     { provide: TAKEOVER_MEMBERSHIPS, useExisting: TakeoverMembershipsService },
+    { provide: OIDC_IDP_ADAPTER, useExisting: OidcIdpAdapter },
     seatLimitProvider,
     // The SSO token response reads trusted-device keys through this port (auth owns the device table).
-    { provide: TRUSTED_DEVICE_KEYS, useExisting: DeviceTrustService },
+    { provide: TRUSTED_DEVICE_OPTIONS, useExisting: DeviceTrustService },
     // Where the clients fetch Key Connector keys: the configured URL, or Keyhaven's own when it hosts one.
     { provide: KEY_CONNECTOR_LOCATOR, useExisting: KeyConnectorEnrolmentService },
   ],
@@ -105,7 +117,7 @@ const providers = [
     LOGIN_POLICIES,
     ORG_MEMBERSHIP_LOOKUP,
     TAKEOVER_MEMBERSHIPS,
-    TRUSTED_DEVICE_KEYS,
+    TRUSTED_DEVICE_OPTIONS,
     KEY_CONNECTOR_LOCATOR,
   ],
 })

@@ -18,6 +18,7 @@ import { EmergencyAccessRepository } from './emergency-access/emergency-access.r
 import { EmergencyAccessService } from './emergency-access/emergency-access.service';
 import { AttemptLimiter } from './login/attempt-limiter';
 import { LoginService } from './login/login.service';
+import { ExternalAccountsService } from './accounts/external-accounts.service';
 import { PasswordHasher } from './password-hasher';
 import { AccessTokens } from './tokens/access-tokens';
 import { RefreshTokens } from './tokens/refresh-tokens';
@@ -51,6 +52,7 @@ const providers = [
   EmergencyAccessRepository,
   EmergencyAccessService,
   LoginService,
+  ExternalAccountsService,
   PasswordHasher,
   AccessTokens,
   RefreshTokens,

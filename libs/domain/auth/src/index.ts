@@ -38,3 +38,5 @@ export { newApiKey, randomToken, constantTimeEquals, tokenDigest } from './secre
 export * from './devices/device-trust.service';
 export * from './key-connector/key-connector-accounts';
 export * from './key-connector/key-connector-store';
+export * from './accounts/external-accounts.service';
+export { hasMasterPasswordOf } from './login/token-response';

@@ -286,6 +286,16 @@ const processShape = {
   BILLING_GRACE_DAYS: z.coerce.number().min(0).max(365).default(14),
   /** How often one instance disables organizations whose grace period is over. */
   BILLING_JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86400).default(3600),
+  /** Lifetime of an SSO prevalidate token (between the organization lookup and the authorize request). */
+  SSO_PREVALIDATE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** How long a user may take at the identity provider before the pending SSO login expires. */
+  SSO_FLOW_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
+  /** Lifetime of an SSO authorization code handed to the client (survives a two-step challenge, used once). */
+  SSO_CODE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  /** Allow identity providers on plain http:// (tests and closed lab networks only). */
+  SSO_ALLOW_HTTP_IDP: bool(false),
+  /** Break-glass: organization owners keep password login when the require-SSO policy applies (false: only with SSO). */
+  SSO_OWNERS_PASSWORD_LOGIN: bool(true),
 };
 
 /** The all-in-one server: every dependency optional, embedded adapters otherwise. */

@@ -1,3 +1,4 @@
+import { SsoConfigController, SsoMemberController } from './sso/sso.controller';
 import { Module } from '@nestjs/common';
 import { AuthDomainModule, EmergencyAccessJobs } from '@keyhaven/domain-auth';
 import { VaultDomainModule } from '@keyhaven/domain-vault';
@@ -59,6 +60,8 @@ import { OrganizationEventsController, PublicEventsController, UserEventsControl
     EventsDomainModule,
   ],
   controllers: [
+    SsoConfigController,
+    SsoMemberController,
     ConfigController,
     AccountsController,
     TwoFactorController,

@@ -52,6 +52,8 @@ export const ssoConfigDataSchema = z.object({
   expectedReturnAcrValue: text(1000),
   /** Keyhaven's addition: the claim whose values map to organization groups (for example `groups`). */
   groupsClaimType: text(200),
+  /** Keyhaven's addition: how the IdP returns the code, `form_post` (default, as Bitwarden) or `query`. */
+  responseMode: z.enum(['form_post', 'query']).nullish(),
   // SAML 2.0 service provider
   spUniqueEntityId: flag,
   spNameIdFormat: small,

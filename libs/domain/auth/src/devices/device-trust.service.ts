@@ -111,7 +111,7 @@ export class DeviceTrustService {
     this.changed(userId, identifier);
   }
 
-  /** The SSO token response's port (`TRUSTED_DEVICE_KEYS`): this device's wrapped keys when it is trusted. */
+  /** This device's wrapped keys when it is trusted. */
   async deviceKeys(
     userId: string,
     deviceIdentifier: string | null,
@@ -127,7 +127,7 @@ export class DeviceTrustService {
   }
 
   /**
-   * The `TrustedDeviceOption` for a login through an SSO organization using trusted devices (or a
+   * The SSO token response's port (`TRUSTED_DEVICE_OPTIONS`): the `TrustedDeviceOption` for a login through an SSO organization using trusted devices (or a
    * user without master password on a still-trusted device): this device's wrapped keys when it is
    * trusted, and which ways of approving a new device the user has.
    */

@@ -187,6 +187,56 @@ export class LoginService {
     });
   }
 
+  /**
+   * The end of an SSO login (`authorization_code` grant), once the SSO flow checked the code and
+   * resolved the user: the user's own two-step login still applies (a challenge throws, and the
+   * caller keeps the code for the retry), then tokens with `amr: ["external"]` and the decryption
+   * options of the organization's configuration.
+   */
+  async externalLogin(
+    user: User,
+    rawForm: TokenForm,
+    grant: { clientId: string; scopes: string[]; ssoDecryptionOptions: Record<string, unknown> },
+  ): Promise<Record<string, unknown>> {
+    const form: TokenForm = Object.fromEntries(Object.entries(rawForm).map(([k, v]) => [k.toLowerCase(), v]));
+    if (!user.enabled) throw invalidGrant(ACCOUNT_DISABLED);
+    const { rememberToken: twoFactorToken } = await this.twoFactor.check(user, form);
+    const device = await this.deviceFrom(user, form);
+    await this.users.clearFailedLogins(user.id);
+    await this.events.record({
+      type: EventType.User_LoggedIn,
+      userId: user.id,
+      actingUserId: user.id,
+      ...(device ? { deviceType: device.type } : {}),
+    });
+    const access = await this.accessTokens.issue({
+      user,
+      clientId: grant.clientId,
+      scopes: grant.scopes,
+      deviceIdentifier: device?.identifier ?? null,
+      deviceId: device?.id ?? null,
+      deviceType: device?.type ?? null,
+      amr: ['external'],
+    });
+    const refreshToken = grant.scopes.includes('offline_access')
+      ? await this.refreshTokens.issue({
+          userId: user.id,
+          deviceId: device?.id ?? null,
+          clientId: grant.clientId,
+          securityStamp: user.securityStamp,
+        })
+      : undefined;
+    return tokenResponse(user, {
+      accessToken: access.token,
+      expiresIn: access.expiresIn,
+      ...(refreshToken ? { refreshToken } : {}),
+      scope: grant.scopes.join(' '),
+      masterPasswordPolicy: (await this.loginPolicies?.masterPasswordPolicy(user.id)) ?? null,
+      ssoDecryptionOptions: grant.ssoDecryptionOptions,
+      ...(twoFactorToken ? { twoFactorToken } : {}),
+    });
+  }
+
   private async deviceFrom(user: User, form: TokenForm): Promise<Device | null> {
     const identifier = form['deviceidentifier'];
     if (!identifier) return null;

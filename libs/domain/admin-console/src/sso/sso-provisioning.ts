@@ -1,0 +1,124 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventType } from '@keyhaven/contracts';
+import { EventRecorder } from '@keyhaven/db';
+import { ExternalAccountsService, UserRepository, normalizeEmail, type User } from '@keyhaven/domain-auth';
+import { MemberStatus, MemberType } from '../enums';
+import { MemberRepository } from '../member.repository';
+import { IdpError, type NormalizedClaims } from './idp-adapter';
+import type { SsoConfig } from './sso-config';
+import { SsoUserRepository } from './sso-user.repository';
+
+/** Why a person cannot sign in although the IdP vouched for them; the web vault shows these codes. */
+export class MembershipRequired extends Error {
+  constructor(
+    readonly code: 'ssoOrgMembershipRequired' | 'ssoOrgInviteAcceptanceRequired',
+    readonly email: string,
+  ) {
+    super(code);
+  }
+}
+
+/**
+ * ENTERPRISE.md §1.8: the IdP subject → a user of the organization. A linked subject is that user;
+ * otherwise an existing account with an accepted or confirmed membership is linked, and an unknown
+ * person gets an account without master password and an Invited membership (the one an invitation
+ * or SCIM made, when there is one). Revoked members are refused. Group mapping applies every time.
+ * Runs inside the caller's transaction.
+ */
+@Injectable()
+export class SsoProvisioning {
+  private readonly log = new Logger('sso');
+
+  constructor(
+    private readonly links: SsoUserRepository,
+    private readonly members: MemberRepository,
+    private readonly users: UserRepository,
+    private readonly accounts: ExternalAccountsService,
+    private readonly events: EventRecorder,
+  ) {}
+
+  async resolve(config: SsoConfig, claims: NormalizedClaims): Promise<User> {
+    const orgId = config.organizationId;
+    const linkedId = await this.links.linkedUser(orgId, claims.subject);
+    let user = linkedId ? await this.users.findById(linkedId) : null;
+    if (!user) user = await this.linkOrCreate(config, claims);
+    const membership = await this.members.findByUser(orgId, user.id);
+    if (!membership || membership.status === MemberStatus.Revoked) {
+      throw new IdpError(
+        'Your access to this organization has been revoked. Ask an administrator.',
+        `revoked or removed member ${user.id} tried SSO`,
+      );
+    }
+    await this.applyGroups(config, membership.id, claims);
+    return user;
+  }
+
+  private async linkOrCreate(config: SsoConfig, claims: NormalizedClaims): Promise<User> {
+    const orgId = config.organizationId;
+    if (!claims.email) {
+      throw new IdpError(
+        'The identity provider did not send an email address.',
+        'no email claim for an unlinked subject',
+      );
+    }
+    const email = normalizeEmail(claims.email);
+    const existing = await this.users.findByEmail(email);
+    if (existing) {
+      const membership = await this.members.findByUser(orgId, existing.id);
+      if (!membership) throw new MembershipRequired('ssoOrgMembershipRequired', email);
+      if (membership.status === MemberStatus.Invited)
+        throw new MembershipRequired('ssoOrgInviteAcceptanceRequired', email);
+      if (membership.status === MemberStatus.Revoked) {
+        throw new IdpError(
+          'Your access to this organization has been revoked. Ask an administrator.',
+          'revoked member',
+        );
+      }
+      const replaced = await this.links.link(orgId, existing.id, claims.subject);
+      await this.events.record({
+        type: replaced ? EventType.OrganizationUser_ResetSsoLink : EventType.OrganizationUser_FirstSsoLogin,
+        organizationId: orgId,
+        organizationUserId: membership.id,
+        userId: existing.id,
+        actingUserId: existing.id,
+      });
+      return existing;
+    }
+    const created = await this.accounts.createWithoutPassword({ email, name: claims.name, emailVerified: false });
+    if (!created) throw new IdpError('This account could not be created. Please try again.', 'JIT insert lost a race');
+    const pending = await this.links.pendingMembership(orgId, email, claims.subject);
+    let memberId: string | null;
+    if (pending) {
+      await this.links.attachUser(orgId, pending, created.id, email);
+      memberId = pending;
+    } else {
+      memberId = await this.members.insert({
+        organizationId: orgId,
+        userId: created.id,
+        email,
+        key: null,
+        status: MemberStatus.Invited,
+        type: MemberType.User,
+        permissions: null,
+        externalId: claims.subject,
+      });
+    }
+    await this.links.link(orgId, created.id, claims.subject);
+    await this.events.record({
+      type: EventType.OrganizationUser_FirstSsoLogin,
+      organizationId: orgId,
+      organizationUserId: memberId,
+      userId: created.id,
+      actingUserId: created.id,
+    });
+    this.log.log(`SSO provisioned a new account in organization ${orgId}`);
+    return created;
+  }
+
+  /** With a groups claim configured, the member's groups follow the directory at every login. */
+  private async applyGroups(config: SsoConfig, memberId: string, claims: NormalizedClaims): Promise<void> {
+    if (!config.data.groupsClaimType) return;
+    const groupIds = await this.links.groupsMatching(config.organizationId, claims.groups);
+    await this.members.setGroups(config.organizationId, memberId, groupIds);
+  }
+}
