@@ -286,8 +286,10 @@ export class BwServeWriter extends Writer {
 
   /** Every item of the vault, decrypted by the CLI after a fresh sync: id → name. */
   async vault(): Promise<Map<string, string>> {
-    await this.call('POST', '/sync');
+    const synced = await this.call('POST', '/sync');
+    if (!synced.body.success) throw new Error(`${this.name}: bw sync failed: ${synced.body.message ?? ''}`);
     const res = await this.call<{ data: { id: string; name: string }[] }>('GET', '/list/object/items');
+    if (!res.body.success) throw new Error(`${this.name}: bw list failed: ${res.body.message ?? ''}`);
     return new Map((res.body.data?.data ?? []).map((i) => [i.id, i.name]));
   }
 
