@@ -1,4 +1,4 @@
-import { MemberStatus, MemberType, type PermissionFlag, type Permissions } from './enums';
+import { MemberStatus, MemberType, PERMISSION_FLAGS, type PermissionFlag, type Permissions } from './enums';
 
 /** A user's membership in one organization. */
 export interface Membership {
@@ -31,4 +31,28 @@ export function allows(m: Membership, need: Need): boolean {
   if (isAdmin(m)) return true;
   if (need === 'admin') return false;
   return m.type === MemberType.Custom && m.permissions[need];
+}
+
+/**
+ * A system acting on one organization with an owner's rights (the organization's API key, the SCIM
+ * directory): the member and group services apply their usual rules to it. Its id matches no
+ * membership, so "not yourself" checks never trip.
+ */
+export function organizationOwnerActor(organizationId: string): Membership {
+  const now = new Date();
+  return {
+    id: '00000000-0000-0000-0000-000000000000',
+    organizationId,
+    userId: null,
+    email: null,
+    key: null,
+    resetPasswordKey: null,
+    status: MemberStatus.Confirmed,
+    type: MemberType.Owner,
+    permissions: Object.fromEntries(PERMISSION_FLAGS.map((f) => [f, true])) as Permissions,
+    externalId: null,
+    revokedReason: null,
+    creationDate: now,
+    revisionDate: now,
+  };
 }
