@@ -42,8 +42,9 @@ describe('admin portal in a browser', () => {
   });
 
   after(async () => {
-    await browser.close();
-    await server.stop();
+    // A failed launch (no browser under CI) must still stop the in-process server, or the file never ends.
+    await (browser as Browser | undefined)?.close();
+    await (server as BackedServer | undefined)?.stop();
   });
 
   const shot = (name: string): Promise<Buffer> =>
