@@ -13,4 +13,4 @@ after(async () => {
   server.cleanup();
 });
 
-orgCliSuite('the all-in-one server (pglite)', () => server);
+orgCliSuite('the all-in-one server (pglite)', () => server, { clientEvents: true });
