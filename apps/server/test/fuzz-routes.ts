@@ -81,7 +81,8 @@ export function discoverRoutes(services: readonly MountedService[]): RouteSpec[]
 /**
  * A digest of every row of every table; failed-login bookkeeping, last-seen and last-activity times
  * excluded. Events move from the outbox to the event table in the background, so they count by id
- * wherever they are (a refused request must record none); the streaming jobs' positions are theirs.
+ * wherever they are (a refused request must record none); the streaming jobs' positions and the job
+ * scheduler's run records are theirs.
  */
 export async function wholeDatabaseFingerprintSql(rows: <T>(text: string) => Promise<T[]>): Promise<string> {
   const tables = await rows<{ table_name: string }>(
@@ -102,7 +103,8 @@ export async function wholeDatabaseFingerprintSql(rows: <T>(text: string) => Pro
       'last_failure',
     ],
   };
-  const BACKGROUND = new Set(['event_stream_cursor']);
+  // Bookkeeping of background work: the streaming jobs' positions, and which period each scheduled job last ran.
+  const BACKGROUND = new Set(['event_stream_cursor', 'job_run']);
   const EVENT_TABLES = new Set(['event', 'event_outbox']);
   const parts = tables.flatMap(({ table_name: name }) => {
     if (BACKGROUND.has(name)) return [];

@@ -167,14 +167,28 @@ describeOnBackends('fuzz: hostile values on every route', (backend) => {
     });
   }
 
+  const BROWSER_PAGES = /^\/(identity\/connect\/authorize|sso\/oidc-signin)(\?|$)/i;
+
   /** What is wrong with an answer to a probe that must be refused; null when it is right. */
   function refusalFault(probe: Probe, res: HttpResponse, expectRefusal: boolean): string | null {
     if (res.status >= 500) return `${res.status} ${res.text.slice(0, 200)}`;
     if (res.status < 400) return expectRefusal ? `accepted with ${res.status}` : null;
     if (/\n\s+at |node_modules/.test(res.text)) return 'stack trace in the answer';
     if (res.status === 429 && !res.headers['retry-after']) return '429 without Retry-After';
+    // The SSO steps a browser visits answer the person with a plain HTML error page, not JSON.
+    if (BROWSER_PAGES.test(probe.path) && String(res.headers['content-type'] ?? '').startsWith('text/html'))
+      return null;
     const body = res.body as Record<string, unknown> | string;
     if (typeof body !== 'object') return `error body is not JSON: ${body.slice(0, 120)}`;
+    // SCIM clients get SCIM's error body (RFC 7644 §3.12) with the same status.
+    if (/^\/scim\/v2\//i.test(probe.path)) {
+      const schemas = body['schemas'];
+      return Array.isArray(schemas) &&
+        schemas.includes('urn:ietf:params:scim:api:messages:2.0:Error') &&
+        body['status'] === String(res.status)
+        ? null
+        : `not SCIM's error shape: ${res.text.slice(0, 200)}`;
+    }
     if (/\/connect\/token/.test(probe.path)) {
       return typeof body['error'] === 'string' ? null : `not an OAuth error: ${res.text.slice(0, 200)}`;
     }

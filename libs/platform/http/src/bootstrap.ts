@@ -149,10 +149,20 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
   socket.destroy(error);
 }
 
-/** The router's own refusals (a URL that does not decode, a path parameter over its length): Bitwarden's shape. */
-function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+/**
+ * The router's own refusals (a URL that does not decode, a path parameter over its length): Bitwarden's
+ * shape, or SCIM's error body (RFC 7644 §3.12) under `/scim/v2`, as every other SCIM error.
+ */
+function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
   const message = status === 414 ? 'The request URL is too long.' : 'The request URL is not valid.';
+  if (/^\/scim\/v2(\/|\?|$)/i.test(request.url)) {
+    void reply
+      .code(status)
+      .header('content-type', 'application/scim+json; charset=utf-8')
+      .send({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), detail: message });
+    return;
+  }
   void reply.code(status).send(errorBody(message));
 }
 
