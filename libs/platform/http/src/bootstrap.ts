@@ -7,7 +7,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { assertStorableJson, assertStorableText, errorBody, stringifyJson } from '@keyhaven/contracts';
-import { BitwardenErrorFilter } from './error-filter';
+import { BitwardenErrorFilter, isScimPath, scimErrorBody } from './error-filter';
 import { NestPinoLogger, redactUrl } from './logger';
 import { httpDuration } from './metrics';
 import {
@@ -156,11 +156,11 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
 function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
   const message = status === 414 ? 'The request URL is too long.' : 'The request URL is not valid.';
-  if (/^\/scim\/v2(\/|\?|$)/i.test(request.url)) {
+  if (isScimPath(request.url)) {
     void reply
       .code(status)
       .header('content-type', 'application/scim+json; charset=utf-8')
-      .send({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), detail: message });
+      .send(scimErrorBody(status, message));
     return;
   }
   void reply.code(status).send(errorBody(message));

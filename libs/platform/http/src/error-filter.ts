@@ -109,17 +109,22 @@ function isTokenEndpoint(url: string): boolean {
 }
 
 /** `/scim/v2/…` answers errors in RFC 7644 §3.12's shape, whatever raised them (router, body parser, domain). */
-function isScimPath(url: string): boolean {
+export function isScimPath(url: string): boolean {
   return /^\/scim\/v2(\/|\?|$)/i.test(url);
 }
 
 const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
+/** RFC 7644 §3.12's error body. */
+export function scimErrorBody(status: number, detail: string): Record<string, unknown> {
+  return { schemas: [SCIM_ERROR_SCHEMA], status: String(status), detail };
+}
+
 function scimBody(mapped: Mapped): unknown {
   const body = mapped.body as { schemas?: unknown; message?: unknown };
   if (Array.isArray(body.schemas)) return body;
   const detail = typeof body.message === 'string' ? body.message : 'The request could not be processed.';
-  return { schemas: [SCIM_ERROR_SCHEMA], status: String(mapped.status), detail };
+  return scimErrorBody(mapped.status, detail);
 }
 
 function isBitwardenErrorBody(body: unknown): body is ErrorResponseBody {
