@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import type { LoginPolicies } from '@keyhaven/platform-auth';
-import { PolicyType } from './enums';
+import { MemberType, PolicyType } from './enums';
 import { PolicyRepository } from './policy.repository';
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -9,7 +10,10 @@ const flag = (v: unknown): boolean => v === true;
 /** Several organizations' master password policies combine to the strictest of each requirement. */
 @Injectable()
 export class LoginPoliciesService implements LoginPolicies {
-  constructor(private readonly policies: PolicyRepository) {}
+  constructor(
+    private readonly policies: PolicyRepository,
+    @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+  ) {}
 
   async masterPasswordPolicy(userId: string): Promise<Record<string, unknown> | null> {
     const applicable = (await this.policies.enabledForUser(userId)).filter((p) => p.type === PolicyType.MasterPassword);
@@ -25,5 +29,26 @@ export class LoginPoliciesService implements LoginPolicies {
       EnforceOnLogin: data.some((d) => flag(d['enforceOnLogin'])),
       Object: 'masterPasswordPolicy',
     };
+  }
+
+  /**
+   * Require SSO (policy 4) on a password login, as Bitwarden's SsoRequestValidator: confirmed members
+   * of an organization with the policy must sign in through SSO. Owners and admins are exempt unless
+   * the policy's `enforceForAllUsers` says otherwise (Bitwarden's instance-wide
+   * EnforceSsoPolicyForAllUsers, per organization here); even then owners keep their password
+   * (break-glass for a broken IdP) unless the operator set `SSO_OWNERS_PASSWORD_LOGIN=false`.
+   */
+  async ssoRequired(userId: string): Promise<{ organizationIdentifier: string | null } | null> {
+    const requiring = (await this.policies.requireSsoMemberships(userId)).filter((m) => {
+      const forAll = m.data?.['enforceForAllUsers'] === true;
+      if (m.memberType === MemberType.Owner) return forAll && !this.config.SSO_OWNERS_PASSWORD_LOGIN;
+      if (m.memberType === MemberType.Admin) return forAll;
+      return true;
+    });
+    if (requiring.length === 0) return null;
+    // The client starts SSO with this identifier; with several organizations it cannot know which.
+    const identifiers = new Set(requiring.map((m) => m.identifier));
+    const [only] = identifiers;
+    return { organizationIdentifier: identifiers.size === 1 && only ? only : null };
   }
 }

@@ -90,4 +90,35 @@ export class PolicyRepository {
     );
     return rows.map((r) => ({ ...toPolicy(r), memberType: r.member_type, userId: r.user_id }));
   }
+
+  /**
+   * The confirmed memberships of the user in enabled organizations whose Require SSO policy is on
+   * and whose SSO configuration is enabled (a policy without a working SSO would lock everyone out),
+   * with the member's role and the policy's data.
+   */
+  async requireSsoMemberships(
+    userId: string,
+  ): Promise<
+    { organizationId: string; identifier: string | null; memberType: number; data: Record<string, unknown> | null }[]
+  > {
+    const rows = await this.db.rows<{
+      organization_id: string;
+      identifier: string | null;
+      member_type: number;
+      data: Record<string, unknown> | null;
+    }>(
+      `SELECT p.organization_id, o.identifier, m.type AS member_type, p.data FROM policy p
+       JOIN organization_user m ON m.organization_id = p.organization_id AND m.user_id = $1 AND m.status = 2
+       JOIN organization o ON o.id = p.organization_id AND o.enabled
+       JOIN sso_config s ON s.organization_id = p.organization_id AND s.enabled
+       WHERE p.type = 4 AND p.enabled`,
+      [userId],
+    );
+    return rows.map((r) => ({
+      organizationId: r.organization_id,
+      identifier: r.identifier,
+      memberType: r.member_type,
+      data: r.data,
+    }));
+  }
 }

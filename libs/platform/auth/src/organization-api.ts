@@ -22,6 +22,11 @@ export const ORGANIZATION_CREDENTIALS = Symbol('ORGANIZATION_CREDENTIALS');
 export interface LoginPolicies {
   /** The combined master password requirements of the user's organizations, or null when none apply. */
   masterPasswordPolicy(userId: string): Promise<Record<string, unknown> | null>;
+  /**
+   * Whether a Require SSO policy forbids this user a password login: null when not, else the
+   * organization identifier to send the client to (null when it is not one unambiguous organization).
+   */
+  ssoRequired(userId: string): Promise<{ organizationIdentifier: string | null } | null>;
 }
 
 export const LOGIN_POLICIES = Symbol('LOGIN_POLICIES');

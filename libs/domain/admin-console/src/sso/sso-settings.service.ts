@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { badRequest, notFound } from '@keyhaven/contracts';
+import { EventType, badRequest, notFound } from '@keyhaven/contracts';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { Database } from '@keyhaven/db';
+import { Database, EventRecorder } from '@keyhaven/db';
 import { ExternalAccountsService, UserRepository, type SetInitialPasswordRequest } from '@keyhaven/domain-auth';
 import { PolicyType } from '../enums';
 import { MemberRepository } from '../member.repository';
 import { PolicyRepository } from '../policy.repository';
 import { IdpAdapterRegistry } from './idp-adapter.registry';
-import { MemberDecryptionType, SsoConfigType, ssoUrls, type SsoConfigRequest } from './sso-config';
+import { MemberDecryptionType, SsoConfigType, ssoUrls, type SsoConfig, type SsoConfigRequest } from './sso-config';
 import { SsoConfigRepository } from './sso-config.repository';
 import { SsoUserRepository } from './sso-user.repository';
 
@@ -23,6 +23,7 @@ export class SsoSettingsService {
     private readonly policies: PolicyRepository,
     private readonly users: UserRepository,
     private readonly accounts: ExternalAccountsService,
+    private readonly events: EventRecorder,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
@@ -67,8 +68,10 @@ export class SsoSettingsService {
       if (!(await this.links.setIdentifier(organizationId, identifier))) {
         throw badRequest('Organization identifier is already in use.', { identifier: ['Already in use.'] });
       }
+      const before = await this.configs.findByOrganization(organizationId);
       await this.configs.save(organizationId, request.enabled, data);
       const saved = await this.configs.findByOrganization(organizationId);
+      await this.recordChanges(organizationId, before, saved);
       if (saved && data.configType !== (SsoConfigType.None as number)) {
         try {
           await this.adapters.for(saved.type).validate?.(saved);
@@ -78,6 +81,42 @@ export class SsoSettingsService {
       }
     });
     return this.get(organizationId);
+  }
+
+  /** Events 1604/1605 (SSO on/off) and 1606/1607 (Key Connector on/off), only for what changed. */
+  private async recordChanges(organizationId: string, before: SsoConfig | null, after: SsoConfig | null) {
+    const usesKeyConnector = (c: SsoConfig | null) => c?.memberDecryptionType === MemberDecryptionType.KeyConnector;
+    const types: number[] = [];
+    if ((before?.enabled ?? false) !== (after?.enabled ?? false)) {
+      types.push(after?.enabled ? EventType.Organization_EnabledSso : EventType.Organization_DisabledSso);
+    }
+    if (usesKeyConnector(before) !== usesKeyConnector(after)) {
+      types.push(
+        usesKeyConnector(after)
+          ? EventType.Organization_EnabledKeyConnector
+          : EventType.Organization_DisabledKeyConnector,
+      );
+    }
+    await this.events.record(types.map((type) => ({ type, organizationId })));
+  }
+
+  /**
+   * `DELETE api/accounts/sso/{organizationId}`: the user removes their own IdP link (the web's "Unlink
+   * SSO"); the next SSO login links again. Event 1505. Not linked, or not a member: 404.
+   */
+  async unlink(userId: string, organizationId: string): Promise<void> {
+    const membership = await this.members.findByUser(organizationId, userId);
+    if (!membership) throw notFound('Organization');
+    await this.db.transaction(async () => {
+      if (!(await this.links.unlink(organizationId, userId))) throw notFound('Organization');
+      await this.events.record({
+        type: EventType.OrganizationUser_UnlinkedSso,
+        organizationId,
+        organizationUserId: membership.id,
+        userId,
+        actingUserId: userId,
+      });
+    });
   }
 
   /** `GET api/organizations/{identifier}/auto-enroll-status`: 404 unless the caller is a member there. */

@@ -63,6 +63,15 @@ export class SsoUserRepository {
     return replaced > 0;
   }
 
+  /** Removes the user's link to the organization's IdP; false when there was none. */
+  async unlink(organizationId: string, userId: string): Promise<boolean> {
+    const removed = await this.db.execute('DELETE FROM sso_user WHERE organization_id = $1 AND user_id = $2', [
+      organizationId,
+      userId,
+    ]);
+    return removed > 0;
+  }
+
   async isLinked(organizationId: string, userId: string): Promise<boolean> {
     const rows = await this.db.rows<{ n: number }>(
       'SELECT 1 AS n FROM sso_user WHERE organization_id = $1 AND user_id = $2',

@@ -36,6 +36,16 @@ export const WRONG_CREDENTIALS = 'Username or password is incorrect. Try again.'
 export const WRONG_TWO_FACTOR = 'Two-step token is invalid. Try again.';
 export const ACCOUNT_DISABLED = 'This user has been disabled.';
 
+export const SSO_REQUIRED = 'Sso authentication is required.';
+
+/**
+ * A password login refused by a Require SSO policy (ENTERPRISE.md §1.1). The clients recognise it
+ * only by a non-empty `SsoOrganizationIdentifier` (exact case) and then start SSO with it; without one
+ * they show the message, so the field is left out rather than sent empty.
+ */
+export const ssoRequired = (organizationIdentifier: string | null): IdentityError =>
+  invalidGrant(SSO_REQUIRED, organizationIdentifier ? { SsoOrganizationIdentifier: organizationIdentifier } : {});
+
 export function tooManyRequests(retryAfterSeconds: number): IdentityError {
   const error = new IdentityError(429, 'too_many_requests', 'Too many login attempts. Try again later.');
   error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));

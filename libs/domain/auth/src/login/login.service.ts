@@ -18,7 +18,14 @@ import { constantTimeEquals } from '../secrets';
 import { normalizeEmail, type User } from '../users/user';
 import { UserRepository } from '../users/user.repository';
 import { AttemptLimiter } from './attempt-limiter';
-import { ACCOUNT_DISABLED, IdentityError, WRONG_CREDENTIALS, invalidGrant, tooManyRequests } from './identity-error';
+import {
+  ACCOUNT_DISABLED,
+  IdentityError,
+  WRONG_CREDENTIALS,
+  invalidGrant,
+  ssoRequired,
+  tooManyRequests,
+} from './identity-error';
 import { NewDeviceVerification } from './new-device-verification';
 import { TwoFactorGate } from './two-factor-gate';
 import { tokenResponse } from './token-response';
@@ -141,6 +148,9 @@ export class LoginService {
     }
     // Only after the password proved who asks, so a stranger cannot learn which accounts are disabled.
     if (!user.enabled) throw invalidGrant(ACCOUNT_DISABLED);
+    // Before the second step, as Bitwarden: a member who must use SSO is sent there, not asked for a code.
+    const sso = await this.loginPolicies?.ssoRequired(user.id);
+    if (sso) throw ssoRequired(sso.organizationIdentifier);
 
     const { rememberToken: twoFactorToken, provider } = await this.twoFactor.check(user, form);
     // A second step already proved the person; a login with device comes from an approved request.

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { parseBody } from '@keyhaven/contracts';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { isGuid, notFound, parseBody } from '@keyhaven/contracts';
 import { setInitialPasswordSchema } from '@keyhaven/domain-auth';
 import { SsoSettingsService, ssoConfigRequestSchema } from '@keyhaven/domain-admin-console';
 import { CurrentUser, OrgPermission, type Principal } from '@keyhaven/platform-auth';
@@ -31,6 +31,14 @@ export class SsoMemberController {
   @HttpCode(200)
   async setPassword(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
     await this.sso.setPassword(principal.userId, parseBody(setInitialPasswordSchema, body));
+  }
+
+  /** The web's "Unlink SSO" for the caller's own link (event 1505). */
+  @Delete('accounts/sso/:organizationId')
+  @HttpCode(200)
+  async unlink(@CurrentUser() principal: Principal, @Param('organizationId') orgId: string): Promise<void> {
+    if (!isGuid(orgId)) throw notFound('Organization');
+    await this.sso.unlink(principal.userId, orgId.toLowerCase());
   }
 
   /** Addressed by the organization's SSO identifier, not its id; the caller must be a member there (else 404). */
