@@ -1,238 +1,114 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createAccount } from '@keyhaven/vault-crypto';
-import { call, createOrg, join, newPerson, ok, type Org, type Person } from './org-fixtures';
-import { startAllInOne, type BackedServer } from './backends';
+import {
+  createAccount,
+  decryptCipher,
+  decryptType2,
+  totpCode,
+  unlockUserKey,
+  unwrapOrgKey,
+  type EncryptedCipher,
+} from '@keyhaven/vault-crypto';
+import { freePort } from '@keyhaven/testing';
+import {
+  call,
+  confirm,
+  createCollection,
+  createOrg,
+  createOrgItem,
+  join,
+  newPerson,
+  ok,
+  type Org,
+  type Person,
+} from './org-fixtures';
+import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
+import {
+  Browser,
+  CLI_REDIRECT,
+  IDP_CLIENT_SECRET,
+  authorizeUrl,
+  clientState,
+  configureOidc,
+  exchangeCode,
+  jwtPayload,
+  oneServer,
+  pkce,
+  prevalidate,
+  startIdp,
+  type Idp,
+} from './sso-fixtures';
 
 /**
- * SSO with OIDC end to end: an oidc-provider IdP on loopback (confidential client, PKCE, form_post)
- * → identity/connect/authorize → IdP → /sso/oidc-signin → code → connect/token, as the clients do.
- * One all-in-one server (PGlite) for the file.
+ * SSO with OIDC end to end: an oidc-provider IdP on loopback (confidential client, PKCE, form_post,
+ * a login form for its own accounts) → identity/connect/authorize → IdP → /sso/oidc-signin → code →
+ * connect/token, as the clients do. One all-in-one server per backend.
  */
-
-interface IdpPerson {
-  email: string;
-  name: string;
-  groups: string[];
-}
-
-const CLIENT_SECRET = 'idp-client-secret-0123456789';
-const REDIRECT = 'http://localhost:8065';
-
-async function startIdp(callbackUrl: string, people: Map<string, IdpPerson>, current: { sub: string }) {
-  // oidc-provider is ESM without type declarations; only the calls used here are typed.
-  // eslint-disable-next-line @typescript-eslint/ban-ts-comment
-  // @ts-ignore: no declaration file
-  const { default: Provider } = (await import('oidc-provider')) as unknown as {
-    default: new (
-      issuer: string,
-      config: Record<string, unknown>,
-    ) => {
-      callback(): (req: unknown, res: unknown) => void;
-      interactionDetails(req: unknown, res: unknown): Promise<{ uid: string; params: Record<string, unknown> }>;
-      interactionFinished(req: unknown, res: unknown, result: Record<string, unknown>): Promise<void>;
-      Grant: new (o: Record<string, unknown>) => {
-        addOIDCScope(s: string): void;
-        save(): Promise<string>;
-      };
-    };
-  };
-  const http = createServer();
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: 'keyhaven',
-        client_secret: CLIENT_SECRET,
-        redirect_uris: [callbackUrl],
-        token_endpoint_auth_method: 'client_secret_post',
-      },
-    ],
-    pkce: { required: () => true },
-    conformIdTokenClaims: false,
-    claims: { openid: ['sub'], email: ['email'], profile: ['name'], groups: ['groups'] },
-    scopes: ['openid', 'email', 'profile', 'groups'],
-    findAccount: (_ctx: unknown, sub: string) => {
-      const person = people.get(sub);
-      return person ? { accountId: sub, claims: () => ({ sub, ...person }) } : undefined;
-    },
-    features: { devInteractions: { enabled: false } },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
-  });
-  const handler = provider.callback();
-  http.on('request', (req, res) => {
-    if (req.url?.startsWith('/interaction/')) {
-      // Auto-approve as whoever the test says is at the keyboard.
-      void (async () => {
-        const details = await provider.interactionDetails(req, res);
-        const grant = new provider.Grant({ accountId: current.sub, clientId: 'keyhaven' });
-        grant.addOIDCScope(String(details.params['scope']));
-        const grantId = await grant.save();
-        await provider.interactionFinished(req, res, { login: { accountId: current.sub }, consent: { grantId } });
-      })();
-      return;
-    }
-    handler(req, res);
-  });
-  return {
-    issuer,
-    close: () =>
-      new Promise<void>((r) => {
-        http.close(() => {
-          r();
-        });
-      }),
-  };
-}
-
-/** A browser: follows redirects and auto-posting forms, keeps IdP cookies, stops at the client's redirect URI. */
-class Browser {
-  private cookies = new Map<string, string>();
-
-  constructor(private readonly server: BackedServer) {}
-
-  async go(start: string): Promise<{ url?: string; status: number; text: string }> {
-    let url = start;
-    let form: Record<string, string> | undefined;
-    for (let hop = 0; hop < 20; hop++) {
-      if (url.startsWith(REDIRECT)) return { url, status: 302, text: '' };
-      const res = url.startsWith(this.server.url)
-        ? await this.server.http.request(form ? 'POST' : 'GET', url.slice(this.server.url.length), form ? { form } : {})
-        : await this.idp(url, form);
-      form = undefined;
-      const location = res.headers['location'];
-      if (res.status >= 300 && res.status < 400 && typeof location === 'string') {
-        url = new URL(location, url).href;
-        continue;
-      }
-      const post = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(res.text);
-      if (res.status === 200 && post?.[1]) {
-        url = new URL(post[1].replace(/&amp;/g, '&'), url).href;
-        form = Object.fromEntries(
-          [...res.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
-        );
-        continue;
-      }
-      return { status: res.status, text: res.text };
-    }
-    throw new Error('too many hops');
-  }
-
-  private async idp(url: string, form?: Record<string, string>) {
-    const host = new URL(url).host;
-    const res = await fetch(url, {
-      method: form ? 'POST' : 'GET',
-      redirect: 'manual',
-      headers: {
-        ...(this.cookies.get(host) ? { cookie: this.cookies.get(host)! } : {}),
-        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(form ? { body: new URLSearchParams(form).toString() } : {}),
-    });
-    const jar = new Map(
-      (this.cookies.get(host) ?? '')
-        .split('; ')
-        .filter(Boolean)
-        .map((c) => c.split('=') as [string, string]),
-    );
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const at = pair!.indexOf('=');
-      jar.set(pair!.slice(0, at), pair!.slice(at + 1));
-    }
-    this.cookies.set(host, [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
-    return { status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() };
-  }
-}
-
-const b64url = (b: Buffer): string => b.toString('base64url');
-const jwtPayload = (token: string): Record<string, unknown> =>
-  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-
-describe('SSO with OIDC (oidc-provider IdP on loopback)', () => {
+describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) => {
   let server: BackedServer;
-  let idp: Awaited<ReturnType<typeof startIdp>>;
-  const people = new Map<string, IdpPerson>();
-  const current = { sub: '' };
+  let idp: Idp;
   let owner: Person;
   let org: Org;
 
   before(async () => {
-    server = await startAllInOne('pglite', { SSO_ALLOW_HTTP_IDP: 'true' });
-    idp = await startIdp(`${server.url}/sso/oidc-signin`, people, current);
-    owner = await newPerson(server.http, 'sso-owner@example.com');
+    server = await startAllInOne(backend, { SSO_ALLOW_HTTP_IDP: 'true' });
+    idp = await startIdp(`${server.url}/sso/oidc-signin`);
+    owner = await newPerson(server.http, `sso-owner-${backend}@example.com`);
     org = await createOrg(server.http, owner, 'Acme');
   });
   after(async () => {
-    await idp.close();
-    await server.stop();
+    // Set-up may have stopped half-way: stop whatever started.
+    await (idp as Idp | undefined)?.close();
+    await (server as BackedServer | undefined)?.stop();
   });
 
-  const prevalidate = async (identifier = 'acme'): Promise<string> =>
-    ok(
-      await call<{ token: string }>(
-        server.http,
-        undefined,
-        'GET',
-        `/identity/sso/prevalidate?domainHint=${identifier}`,
-      ),
-      'prevalidate',
-    ).token;
+  /** An IdP account for `sub` with the person's email (its IdP password is `${sub}-password`). */
+  const idpAccount = (sub: string, email: string, groups: string[] = []): void => {
+    idp.accounts.set(sub, { password: `${sub}-password`, email, name: sub, groups });
+  };
 
-  /** The CLI's side: state, PKCE, authorize through the IdP as `sub`, then the token request. */
-  async function ssoLogin(sub: string, overrides: { clientId?: string; redirectUri?: string } = {}) {
-    current.sub = sub;
-    const verifier = b64url(randomBytes(48)).slice(0, 64);
-    const challenge = b64url(createHash('sha256').update(verifier).digest());
-    const state = `${b64url(randomBytes(40)).replace(/[-_]/g, 'x').slice(0, 64)}_identifier=acme`;
-    const token = await prevalidate();
-    const url =
-      `${server.url}/identity/connect/authorize?client_id=${overrides.clientId ?? 'cli'}` +
-      `&redirect_uri=${encodeURIComponent(overrides.redirectUri ?? REDIRECT)}&response_type=code&scope=api%20offline_access` +
-      `&state=${state}&code_challenge=${challenge}&code_challenge_method=S256&response_mode=query` +
-      `&domain_hint=acme&ssoToken=${encodeURIComponent(token)}`;
-    const end = await new Browser(server).go(url);
+  /** The CLI's side: state, PKCE, authorize through the IdP signed in as `sub`, then the token request. */
+  async function ssoLogin(
+    sub: string,
+    overrides: { clientId?: string; redirectUri?: string; identifier?: string; state?: string } = {},
+  ) {
+    const identifier = overrides.identifier ?? 'acme';
+    const { verifier, challenge } = pkce();
+    const state = overrides.state ?? clientState(identifier);
+    const ssoToken = await prevalidate(server.http, identifier);
+    const url = authorizeUrl(server.url, { ...overrides, state, challenge, identifier, ssoToken });
+    const end = await new Browser(oneServer(server), {
+      login: sub,
+      password: idp.accounts.get(sub)?.password ?? '',
+    }).go(url);
     const back = end.url ? new URL(end.url) : null;
-    const exchange = (extra: Record<string, string> = {}) =>
-      server.http.request<Record<string, unknown>>('POST', '/identity/connect/token', {
-        form: {
-          scope: 'api offline_access',
-          client_id: 'cli',
-          deviceType: '25',
-          deviceIdentifier: '9b1a7c2e-3f4d-4e5f-8a9b-0c1d2e3f4a5b',
-          deviceName: 'linux',
-          grant_type: 'authorization_code',
-          code: back?.searchParams.get('code') ?? '',
-          code_verifier: verifier,
-          redirect_uri: REDIRECT,
-          ...extra,
-        },
-      });
-    return { end, back, state, exchange, rawSearch: end.url?.split('?')[1] ?? '' };
+    const code = back?.searchParams.get('code') ?? '';
+    return {
+      end,
+      back,
+      state,
+      code,
+      verifier,
+      exchange: (extra: Record<string, string> = {}) => exchangeCode(server.http, code, verifier, extra),
+      rawSearch: end.url?.split('?')[1] ?? '',
+    };
   }
 
-  test('the owner configures OIDC; urls are exact and the client secret is encrypted at rest', async () => {
-    const saved = ok(
-      await call<Record<string, unknown>>(server.http, owner.token, 'POST', `/api/organizations/${org.id}/sso`, {
-        enabled: true,
-        identifier: 'Acme',
-        data: {
-          configType: 1,
-          memberDecryptionType: 0,
-          authority: idp.issuer,
-          clientId: 'keyhaven',
-          clientSecret: CLIENT_SECRET,
-          additionalScopes: 'groups',
-          groupsClaimType: 'groups',
-          redirectBehavior: 0,
-        },
-      }),
-      'save sso',
+  /** Rows a refused login must not have created. */
+  const provisioned = async () =>
+    (
+      await server.db.rows<{ users: string; links: string; members: string }>(
+        `SELECT (SELECT count(*) FROM app_user)::text AS users, (SELECT count(*) FROM sso_user)::text AS links,
+                (SELECT count(*) FROM organization_user)::text AS members`,
+      )
+    )[0];
+  const codes = async (): Promise<number> =>
+    Number(
+      (await server.db.rows<{ n: string }>("SELECT count(*)::text AS n FROM sso_pending WHERE kind = 'code'"))[0]?.n,
     );
+
+  test('the owner configures OIDC; urls are exact and the client secret is encrypted at rest', async () => {
+    const saved = await configureOidc(server.http, owner.token, org.id, { identifier: 'Acme', authority: idp.issuer });
     assert.deepEqual(saved['urls'], {
       callbackPath: `${server.url}/sso/oidc-signin`,
       signedOutCallbackPath: `${server.url}/sso/oidc-signedout`,
@@ -241,20 +117,19 @@ describe('SSO with OIDC (oidc-provider IdP on loopback)', () => {
       spMetadataUrl: `${server.url}/sso/saml2/${org.id}`,
       spAcsUrl: `${server.url}/sso/saml2/${org.id}/Acs`,
     });
-    assert.equal((saved['data'] as Record<string, unknown>)['clientSecret'], CLIENT_SECRET);
-    const rows = await server.db.rows<{
-      data: string;
-      secrets: string;
-    }>('SELECT data::text AS data, secrets FROM sso_config', []);
-    assert.ok(!rows[0]!.data.includes(CLIENT_SECRET) && !rows[0]!.secrets.includes(CLIENT_SECRET));
-    const other = await newPerson(server.http, 'sso-stranger@example.com');
+    assert.equal((saved['data'] as Record<string, unknown>)['clientSecret'], IDP_CLIENT_SECRET);
+    const rows = await server.db.rows<{ data: string; secrets: string }>(
+      'SELECT data::text AS data, secrets FROM sso_config',
+    );
+    assert.ok(!rows[0]!.data.includes(IDP_CLIENT_SECRET) && !rows[0]!.secrets.includes(IDP_CLIENT_SECRET));
+    const other = await newPerson(server.http, `sso-stranger-${backend}@example.com`);
     assert.equal((await call(server.http, other.token, 'GET', `/api/organizations/${org.id}/sso`)).status, 404);
   });
 
   test('an existing member links on first SSO login, state comes back byte for byte, the code is single-use', async () => {
-    const member = await newPerson(server.http, 'sso-member@example.com');
+    const member = await newPerson(server.http, `sso-member-${backend}@example.com`);
     await join(server.http, org, owner.token, member, { type: 2 });
-    people.set('ext-member', { email: member.email, name: 'Member', groups: [] });
+    idpAccount('ext-member', member.email);
     const flow = await ssoLogin('ext-member');
     assert.ok(flow.back, `ended at ${flow.end.status} ${flow.end.text.slice(0, 200)}`);
     assert.ok(flow.rawSearch.endsWith(`&state=${flow.state}`), flow.rawSearch);
@@ -268,7 +143,6 @@ describe('SSO with OIDC (oidc-provider IdP on loopback)', () => {
     assert.equal((await flow.exchange()).status, 400, 'replayed code');
     const events = await server.db.rows<{ type: number }>(
       "SELECT (payload->>'type')::int AS type FROM event_outbox UNION ALL SELECT type FROM event",
-      [],
     );
     assert.ok(
       events.some((e) => e.type === 1510),
@@ -276,8 +150,28 @@ describe('SSO with OIDC (oidc-provider IdP on loopback)', () => {
     );
   });
 
-  test('a new person is provisioned just in time (no keys in the token), sets a master password (V1 body) and is accepted; the groups claim maps the group', async () => {
-    people.set('ext-new', { email: 'sso-new@example.com', name: 'New Person', groups: ['Engineering'] });
+  test('the IdP login form refuses a wrong password: no code, nothing provisioned', async () => {
+    idp.accounts.set('ext-typo', {
+      password: 'right',
+      email: `sso-typo-${backend}@example.com`,
+      name: 'T',
+      groups: [],
+    });
+    const before = await provisioned();
+    const { challenge } = pkce();
+    const ssoToken = await prevalidate(server.http, 'acme');
+    const end = await new Browser(oneServer(server), { login: 'ext-typo', password: 'wrong' }).go(
+      authorizeUrl(server.url, { state: clientState('acme'), challenge, identifier: 'acme', ssoToken }),
+    );
+    assert.equal(end.status, 401);
+    assert.equal(end.url, undefined);
+    assert.deepEqual(await provisioned(), before);
+  });
+
+  test('JIT to the end: provisioned without keys, sets a master password, is confirmed by the owner, decrypts an org item', async () => {
+    const email = `sso-new-${backend}@example.com`;
+    const password = 'new person password 1';
+    idpAccount('ext-new', email, ['Engineering']);
     const group = ok(
       await call<{ id: string }>(server.http, owner.token, 'POST', `/api/organizations/${org.id}/groups`, {
         name: 'Engineering',
@@ -286,20 +180,30 @@ describe('SSO with OIDC (oidc-provider IdP on loopback)', () => {
       }),
       'group',
     );
-    const flow = await ssoLogin('ext-new');
-    const res = await flow.exchange();
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.body['Key'], undefined);
-    assert.equal(res.body['PrivateKey'], undefined);
-    assert.equal(typeof res.body['Kdf'], 'number');
-    assert.equal((res.body['UserDecryptionOptions'] as Record<string, unknown>)['HasMasterPassword'], false);
-    const token = String(res.body['access_token']);
+    const collection = await createCollection(
+      server.http,
+      org,
+      owner.token,
+      'Engineering vault',
+      [],
+      [{ id: group.id }],
+    );
+    const itemId = await createOrgItem(server.http, org, owner.token, 'deploy-key', [collection]);
+
+    const first = await (await ssoLogin('ext-new')).exchange();
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.body['Key'], undefined);
+    assert.equal(first.body['PrivateKey'], undefined);
+    assert.equal(typeof first.body['Kdf'], 'number');
+    assert.equal((first.body['UserDecryptionOptions'] as Record<string, unknown>)['HasMasterPassword'], false);
+    const token = String(first.body['access_token']);
     const status = ok(
       await call<Record<string, unknown>>(server.http, token, 'GET', '/api/organizations/acme/auto-enroll-status'),
       'auto-enroll-status',
     );
     assert.equal(status['id'], org.id);
-    const account = await createAccount({ email: 'sso-new@example.com', password: 'new person password 1' });
+
+    const account = await createAccount({ email, password });
     const body = { ...account.registerFinishBody('unused', 'legacy'), orgIdentifier: 'acme' } as Record<
       string,
       unknown
@@ -315,8 +219,9 @@ describe('SSO with OIDC (oidc-provider IdP on loopback)', () => {
       ),
       'members',
     ).data;
-    const jit = members.find((m) => m.email === 'sso-new@example.com');
-    assert.equal(jit?.status, 1, 'accepted by set-password, waiting for confirmation');
+    const jit = members.find((m) => m.email === email);
+    assert.ok(jit);
+    assert.equal(jit.status, 1, 'accepted by set-password, waiting for confirmation');
     const groups = await server.db.rows<{ group_id: string }>(
       'SELECT group_id FROM group_user WHERE organization_user_id = $1',
       [jit.id],
@@ -326,27 +231,186 @@ describe('SSO with OIDC (oidc-provider IdP on loopback)', () => {
       [group.id],
       'the groups claim put the member in the group',
     );
+
+    // The owner's client wraps the org key for the new member's public key (set by set-password).
+    ok(await confirm(server.http, org, owner.token, jit.id, jit.userId), 'confirm');
+
+    // The member signs in through SSO again and does what a client does: unlock with the master
+    // password, open the private key, open the org key from sync, decrypt the shared item.
+    const again = await (await ssoLogin('ext-new')).exchange();
+    assert.equal(again.status, 200, again.text);
+    assert.equal((again.body['UserDecryptionOptions'] as Record<string, unknown>)['HasMasterPassword'], true);
+    const userKey = await unlockUserKey(password, email, account.kdfConfig, String(again.body['Key']));
+    const privateKey = decryptType2(userKey, String(again.body['PrivateKey']));
+    const sync = ok(
+      await call<{
+        profile: { organizations: { id: string; key: string; status: number }[] };
+        ciphers: (EncryptedCipher & { id: string })[];
+      }>(server.http, String(again.body['access_token']), 'GET', '/api/sync'),
+      'sync',
+    );
+    const membership = sync.profile.organizations.find((o) => o.id === org.id);
+    assert.ok(membership);
+    assert.equal(membership.status, 2, 'confirmed');
+    const orgKey = unwrapOrgKey(privateKey, membership.key);
+    const item = sync.ciphers.find((c) => c.id === itemId);
+    assert.ok(item, 'the group’s collection item is in the member’s sync');
+    const plain = decryptCipher(orgKey, item);
+    assert.equal(plain.name, 'deploy-key');
+    assert.equal(plain.type === 1 ? plain.login.password : null, 'deploy-key-password');
   });
 
-  test('negatives: unknown client or redirect URI, bad PKCE, stale prevalidate token, revoked member', async () => {
+  test('a two-step-login (TOTP) member: the code survives the challenge and a wrong TOTP, and is spent only on success', async () => {
+    const member = await newPerson(server.http, `sso-totp-${backend}@example.com`);
+    await join(server.http, org, owner.token, member, { type: 2 });
+    const got = ok(
+      await call<{ key: string; userVerificationToken: string }>(
+        server.http,
+        member.token,
+        'POST',
+        '/api/two-factor/get-authenticator',
+        { masterPasswordHash: member.account.masterPasswordHash },
+      ),
+      'get-authenticator',
+    );
+    ok(
+      await call(server.http, member.token, 'PUT', '/api/two-factor/authenticator', {
+        key: got.key,
+        token: totpCode(got.key),
+        userVerificationToken: got.userVerificationToken,
+      }),
+      'enable authenticator',
+    );
+    idpAccount('ext-totp', member.email);
+    const flow = await ssoLogin('ext-totp');
+    assert.ok(flow.back, flow.end.text);
+    const challenge = await flow.exchange();
+    assert.equal(challenge.status, 400, challenge.text);
+    assert.deepEqual(challenge.body['TwoFactorProviders2'], { '0': null });
+    assert.equal(await codes(), 1, 'the code is kept after the challenge');
+    const wrong = await flow.exchange({ twoFactorProvider: '0', twoFactorToken: '000000', twoFactorRemember: '0' });
+    assert.equal(wrong.status, 400, wrong.text);
+    assert.equal(await codes(), 1, 'and after a wrong TOTP');
+    // The next time step: the enable call above already used this one's code (TOTP replay protection).
+    const done = await flow.exchange({
+      twoFactorProvider: '0',
+      twoFactorToken: totpCode(got.key, Date.now() + 30_000),
+      twoFactorRemember: '0',
+    });
+    assert.equal(done.status, 200, done.text);
+    assert.equal(done.body['Key'], member.account.key);
+    assert.equal(await codes(), 0, 'spent on success');
+    assert.equal((await flow.exchange()).status, 400, 'and not usable again');
+  });
+
+  test('negatives at authorize: unknown client or redirect URI (page, never a redirect), missing or over-long state, stale or expired prevalidate token', async () => {
+    const before = await provisioned();
     const strange = await ssoLogin('ext-member', { clientId: 'evil' });
     assert.equal(strange.end.status, 400);
     assert.equal(strange.back, null, 'never a redirect');
+    assert.match(strange.end.text, /Unknown client or redirect URI/);
     const wrongUri = await ssoLogin('ext-member', { redirectUri: 'http://localhost:9999' });
     assert.equal(wrongUri.end.status, 400);
-    const flow = await ssoLogin('ext-member');
-    assert.equal((await flow.exchange({ code_verifier: 'x'.repeat(64) })).status, 400);
-    const used = await prevalidate();
-    const url = (t: string) =>
-      `/identity/connect/authorize?client_id=cli&redirect_uri=${encodeURIComponent(REDIRECT)}&response_type=code&scope=api%20offline_access&state=abc_identifier=acme&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&domain_hint=acme&ssoToken=${t}`;
+    assert.equal(wrongUri.back, null);
+    const url = (t: string, state = 'abc_identifier=acme') =>
+      `/identity/connect/authorize?client_id=cli&redirect_uri=${encodeURIComponent(CLI_REDIRECT)}&response_type=code&scope=api%20offline_access&state=${state}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&domain_hint=acme&ssoToken=${t}`;
+    for (const state of ['', 'x'.repeat(2001)]) {
+      const res = await server.http.request('GET', url(await prevalidate(server.http, 'acme'), state));
+      assert.equal(res.status, 400, `state of ${state.length} characters`);
+      assert.equal(res.headers['location'], undefined);
+    }
+    const used = await prevalidate(server.http, 'acme');
     assert.equal((await server.http.request('GET', url(used))).status, 302);
     assert.equal((await server.http.request('GET', url(used))).status, 401, 'a prevalidate token is used once');
+    const stale = await prevalidate(server.http, 'acme');
+    await server.db.rows("UPDATE sso_pending SET expires_at = now() - interval '1 second' WHERE id = $1", [stale]);
+    const expired = await server.http.request('GET', url(stale));
+    assert.equal(expired.status, 401, 'an expired prevalidate token');
+    assert.match(expired.text, /expired/);
     assert.equal((await server.http.request('GET', '/identity/sso/prevalidate?domainHint=nope')).status, 400);
-    const revoked = await newPerson(server.http, 'sso-revoked@example.com');
+    assert.deepEqual(await provisioned(), before);
+  });
+
+  test('negatives after the IdP: bad state at the callback, wrong code_verifier, wrong client or redirect URI, expired code, revoked member', async () => {
+    // A callback whose state names no pending flow (forged, or already used) mints nothing.
+    const before = await provisioned();
+    const codesBefore = await codes();
+    for (const method of ['GET', 'POST'] as const) {
+      const forged = await server.http.request(method, '/sso/oidc-signin?state=forged&code=abc', {
+        ...(method === 'POST' ? { form: { state: 'forged', code: 'abc' } } : {}),
+      });
+      assert.equal(forged.status, 400, forged.text);
+      assert.equal(forged.headers['location'], undefined);
+    }
+    assert.equal(await codes(), codesBefore);
+
+    const flow = await ssoLogin('ext-member');
+    assert.equal((await flow.exchange({ code_verifier: 'x'.repeat(64) })).status, 400);
+    assert.equal((await flow.exchange()).status, 400, 'a code tried with a wrong verifier is gone');
+    const mismatches: Record<string, string>[] = [{ client_id: 'desktop' }, { redirect_uri: 'http://localhost:8066' }];
+    for (const extra of mismatches) {
+      const other = await ssoLogin('ext-member');
+      assert.equal((await other.exchange(extra)).status, 400, JSON.stringify(extra));
+    }
+
+    const late = await ssoLogin('ext-member');
+    await server.db.rows("UPDATE sso_pending SET expires_at = now() - interval '1 second' WHERE id = $1", [late.code]);
+    const expired = await late.exchange();
+    assert.equal(expired.status, 400, 'an expired code');
+    assert.equal(expired.body['error'], 'invalid_grant');
+
+    const revoked = await newPerson(server.http, `sso-revoked-${backend}@example.com`);
     await join(server.http, org, owner.token, revoked, { type: 2 }, 'revoked');
-    people.set('ext-revoked', { email: revoked.email, name: 'Gone', groups: [] });
+    idpAccount('ext-revoked', revoked.email);
+    const counted = await provisioned();
     const refused = await ssoLogin('ext-revoked');
     assert.equal(refused.back, null);
     assert.equal(refused.end.status, 400);
+    assert.deepEqual(await provisioned(), counted);
+    assert.equal(await codes(), codesBefore, 'every code above was spent or refused; none for the revoked member');
+    assert.notDeepEqual(before, counted);
+  });
+
+  test('a disabled configuration: no prevalidate, no authorize with an earlier token, no token for an earlier code, nobody provisioned', async () => {
+    idpAccount('ext-late', `sso-late-${backend}@example.com`);
+    const earlierToken = await prevalidate(server.http, 'acme');
+    const pending = await ssoLogin('ext-member');
+    assert.ok(pending.back);
+    await configureOidc(server.http, owner.token, org.id, {
+      identifier: 'Acme',
+      authority: idp.issuer,
+      enabled: false,
+    });
+    try {
+      const before = await provisioned();
+      assert.equal((await server.http.request('GET', '/identity/sso/prevalidate?domainHint=acme')).status, 400);
+      const { challenge } = pkce();
+      const end = await new Browser(oneServer(server), { login: 'ext-late', password: 'ext-late-password' }).go(
+        authorizeUrl(server.url, { state: clientState('acme'), challenge, identifier: 'acme', ssoToken: earlierToken }),
+      );
+      assert.equal(end.status, 400);
+      assert.equal(end.url, undefined);
+      assert.equal((await pending.exchange()).status, 400, 'a code minted before SSO was turned off');
+      assert.deepEqual(await provisioned(), before);
+    } finally {
+      await configureOidc(server.http, owner.token, org.id, { identifier: 'Acme', authority: idp.issuer });
+    }
+  });
+
+  test('an unreachable IdP: a clear page (502) for the person, a warning line for the admin, nothing provisioned', async () => {
+    const down = await createOrg(server.http, owner, 'Down Inc');
+    // A port nothing listens on: the discovery request is refused.
+    await configureOidc(server.http, owner.token, down.id, {
+      identifier: 'down',
+      authority: `http://127.0.0.1:${await freePort()}`,
+    });
+    idpAccount('ext-down', `sso-down-${backend}@example.com`);
+    const before = await provisioned();
+    const flow = await ssoLogin('ext-down', { identifier: 'down' });
+    assert.equal(flow.end.status, 502, flow.end.text);
+    assert.equal(flow.back, null);
+    assert.match(flow.end.text, /cannot be reached/);
+    assert.deepEqual(await provisioned(), before);
+    assert.match(server.output(), new RegExp(`SSO for organization ${down.id} failed \\(unreachable\\)`));
   });
 });
