@@ -3,15 +3,18 @@ import assert from 'node:assert/strict';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 import {
   MemberStatus,
+  MemberType,
   call,
   confirm,
   createCollection,
   createOrg,
   createOrgItem,
   inviteTokenOf,
+  join,
   newPerson,
   ok,
   accept,
+  assertApiError,
   type Org,
   type Person,
 } from './org-fixtures';
@@ -119,6 +122,110 @@ describeOnBackends('SCIM provisioning from Entra ID and Okta', (backend) => {
       masterPasswordHash: 'bm90IHRoZSBoYXNo',
     });
     assert.equal(wrong.status, 400);
+  });
+
+  test('manageScim: a Custom member with only that flag sets SCIM up; the public-API key stays the owners', async () => {
+    const scimAdmin = await newPerson(server.http, `scim-admin-${backend}@example.com`);
+    const userAdmin = await newPerson(server.http, `user-admin-${backend}@example.com`);
+    const own = await createOrg(server.http, owner, 'Delegated SCIM');
+    await join(server.http, own, owner.token, scimAdmin, {
+      type: MemberType.Custom,
+      permissions: { manageScim: true },
+    });
+    await join(server.http, own, owner.token, userAdmin, {
+      type: MemberType.Custom,
+      permissions: { manageUsers: true },
+    });
+    const setup = <T = unknown>(who: Person, method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown) =>
+      call<T>(server.http, who.token, method, path, json);
+    const connection = { type: 2, organizationId: own.id, enabled: true, config: { enabled: true } };
+    const secret = (who: Person, type?: number) => ({
+      ...(type === undefined ? {} : { type }),
+      masterPasswordHash: who.account.masterPasswordHash,
+    });
+
+    // Without the flag: every SCIM setup route answers like an organization that does not exist.
+    const before = await server.db.orgFingerprint(own.id);
+    assertApiError(await setup(userAdmin, 'GET', `/api/organizations/connections/${own.id}/2`), 404, 'read');
+    assertApiError(await setup(userAdmin, 'POST', '/api/organizations/connections', connection), 404, 'create');
+    assertApiError(await setup(userAdmin, 'POST', `/api/organizations/${own.id}/api-key`, secret(userAdmin, 2)), 404);
+    assertApiError(
+      await setup(userAdmin, 'POST', `/api/organizations/${own.id}/rotate-api-key`, secret(userAdmin, 2)),
+      404,
+    );
+    assert.equal(await server.db.orgFingerprint(own.id), before, 'refusals wrote nothing');
+
+    // With it: the whole web vault SCIM page, and the key works against /scim/v2.
+    const created = ok(
+      await setup<{ id: string }>(scimAdmin, 'POST', '/api/organizations/connections', connection),
+      'create connection',
+    );
+    ok(await setup(scimAdmin, 'PUT', `/api/organizations/connections/${created.id}`, connection), 'update connection');
+    const read = ok(
+      await setup<{ enabled: boolean }>(scimAdmin, 'GET', `/api/organizations/connections/${own.id}/2`),
+      'read connection',
+    );
+    assert.equal(read.enabled, true);
+    const shown = ok(
+      await setup<{ apiKey: string }>(scimAdmin, 'POST', `/api/organizations/${own.id}/api-key`, secret(scimAdmin, 2)),
+      'show key',
+    );
+    const rotated = ok(
+      await setup<{ apiKey: string }>(
+        scimAdmin,
+        'POST',
+        `/api/organizations/${own.id}/rotate-api-key`,
+        secret(scimAdmin, 2),
+      ),
+      'rotate key',
+    );
+    assert.notEqual(rotated.apiKey, shown.apiKey);
+    const client = new ScimClient(server.http, own.id, rotated.apiKey);
+    assert.equal((await client.get('/Users')).status, 200);
+    assertScimError(await client.withKey(shown.apiKey).get('/Users'), 401, undefined, 'the rotated-away key');
+
+    // The public-API key (type 0, or no type) is the owner's alone, as in Bitwarden.
+    for (const path of ['api-key', 'rotate-api-key']) {
+      assertApiError(await setup(scimAdmin, 'POST', `/api/organizations/${own.id}/${path}`, secret(scimAdmin)), 404);
+      assertApiError(await setup(scimAdmin, 'POST', `/api/organizations/${own.id}/${path}`, secret(scimAdmin, 0)), 404);
+    }
+    ok(await setup(owner, 'POST', `/api/organizations/${own.id}/api-key`, secret(owner)), 'owner public-API key');
+  });
+
+  test('creates racing with one externalId or userName: one 201, the others 409 uniqueness, one row', async () => {
+    const tag = `race-${backend}`;
+    const users = (n: number, same: 'externalId' | 'userName') =>
+      Array.from({ length: n }, (_, i) => {
+        const email = same === 'userName' ? `${tag}-mail@race.example` : `${tag}-x${i}@race.example`;
+        return entra.request<ScimUser>('POST', '/Users', {
+          schemas: [USER_SCHEMA],
+          userName: email,
+          externalId: same === 'externalId' ? `${tag}-ext` : `${tag}-ext-${i}`,
+          emails: [{ value: email, primary: true }],
+        });
+      });
+    const groups = Array.from({ length: 6 }, (_, i) =>
+      entra.request('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: `${tag} ${i}`, externalId: `${tag}-g` }),
+    );
+    for (const [what, racing] of [
+      ['externalId', users(6, 'externalId')],
+      ['userName', users(6, 'userName')],
+      ['group externalId', groups],
+    ] as const) {
+      const answers = await Promise.all(racing);
+      assert.equal(answers.filter((r) => r.status === 201).length, 1, `${what}: ${answers.map((r) => r.text).join()}`);
+      for (const res of answers.filter((r) => r.status !== 201)) assertScimError(res, 409, 'uniqueness', what);
+    }
+    const rows = await server.db.rows<{ n: number }>(
+      `SELECT count(*)::int AS n FROM organization_user WHERE organization_id = $1 AND (external_id = $2 OR email = $3)
+       UNION ALL SELECT count(*)::int FROM org_group WHERE organization_id = $1 AND external_id = $4`,
+      [org.id, `${tag}-ext`, `${tag}-mail@race.example`, `${tag}-g`],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.n),
+      [2, 1],
+      'one member per externalId and per address, one group',
+    );
   });
 
   test('Entra ID: create, filter, Replace "False"/"True", group adds re-sent, removal, delete', async () => {

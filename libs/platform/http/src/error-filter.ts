@@ -55,6 +55,15 @@ export function mapError(error: unknown, logger: Logger, requestId: string): Map
     logger.warn({ sqlState, reqId: requestId }, 'the database refused a value the edge validation let through');
     return { status: 400, body: errorBody('The request contains a value that cannot be stored.') };
   }
+  // A unique index refused the write: a concurrent request took the value between the domain's own
+  // check and this write, or a path without a check wrote a duplicate. The client's conflict, not ours.
+  if (sqlState === UNIQUE_VIOLATION) {
+    logger.warn({ sqlState, reqId: requestId }, 'a unique index refused a write');
+    return {
+      status: 409,
+      body: errorBody('The request conflicts with an existing item: a value that must be unique is taken.'),
+    };
+  }
   const errorId = randomUUID();
   logger.error({ err: loggableError(error), errorId, reqId: requestId }, 'unhandled error');
   const body: ErrorResponseBody = { ...errorBody('An unexpected error occurred.'), errorId };
@@ -86,6 +95,8 @@ export function loggableError(error: unknown): Record<string, unknown> {
  * Unicode escapes jsonb refuses (22P05 again, 22023 on some versions), nesting past its stack (54001).
  */
 const CLIENT_DATA_SQLSTATES = new Set(['22003', '22007', '22008', '22021', '22P02', '22P05', '54001']);
+
+const UNIQUE_VIOLATION = '23505';
 
 function sqlStateOf(error: unknown): string | null {
   if (!(error instanceof Error) || !('query' in error || 'driverError' in error || 'severity' in error)) return null;
@@ -124,7 +135,10 @@ function scimBody(mapped: Mapped): unknown {
   const body = mapped.body as { schemas?: unknown; message?: unknown };
   if (Array.isArray(body.schemas)) return body;
   const detail = typeof body.message === 'string' ? body.message : 'The request could not be processed.';
-  return scimErrorBody(mapped.status, detail);
+  // RFC 7644 §3.12: a 409 is a uniqueness conflict.
+  return mapped.status === 409
+    ? { ...scimErrorBody(mapped.status, detail), scimType: 'uniqueness' }
+    : scimErrorBody(mapped.status, detail);
 }
 
 function isBitwardenErrorBody(body: unknown): body is ErrorResponseBody {

@@ -47,6 +47,21 @@ test('a value the database refused (SQLSTATE class 22, 54001) is a 400 without a
   }
 });
 
+test('a unique index refusing a write (23505, a race past the domain check) is a 409 without a stack', () => {
+  const { logger, lines } = capture();
+  const error = Object.assign(new Error('duplicate key value violates unique constraint'), {
+    code: '23505',
+    query: 'INSERT …',
+    parameters: ['secret'],
+  });
+  const mapped = mapError(error, logger, 'req-3');
+  assert.equal(mapped.status, 409);
+  assert.equal((mapped.body as { object?: string }).object, 'error');
+  const [line] = lines();
+  assert.equal(line?.['msg'], 'a unique index refused a write');
+  assert.doesNotMatch(JSON.stringify(lines()), /INSERT|secret/);
+});
+
 test('other database errors stay 500s with an error id, their statement and parameters kept out of the log', () => {
   const { logger, lines } = capture();
   const error = Object.assign(new Error('deadlock detected'), { code: '40P01', query: 'UPDATE …', parameters: ['x'] });

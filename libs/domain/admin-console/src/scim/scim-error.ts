@@ -39,3 +39,20 @@ export const scimNotFound = (what: 'User' | 'Group'): ScimError => new ScimError
 export const scimBadRequest = (detail: string, scimType?: ScimErrorType): ScimError =>
   new ScimError(400, detail, scimType);
 export const scimConflict = (detail: string): ScimError => new ScimError(409, detail, 'uniqueness');
+
+/**
+ * Runs a write the SCIM service checked for clashes beforehand. Two requests can pass that check
+ * together (two SCIM instances, or requests interleaving on the embedded database); the later write
+ * is then refused by a unique index or by the member service. When it fails and `clash()` now names
+ * an existing duplicate, the answer is SCIM's 409 uniqueness, whatever refused the write.
+ */
+export async function conflictIfClash<T>(write: () => Promise<T>, clash: () => Promise<string | null>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof ScimError) throw error;
+    const detail = await clash();
+    if (detail !== null) throw scimConflict(detail);
+    throw error;
+  }
+}

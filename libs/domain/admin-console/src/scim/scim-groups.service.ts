@@ -8,7 +8,7 @@ import { PushPublisher } from '@keyhaven/bus';
 import { AccountRevisionService } from '@keyhaven/domain-auth';
 import { GroupsService } from '../groups.service';
 import { asScim, scimActor } from './scim-actor';
-import { scimBadRequest, scimConflict, scimNotFound } from './scim-error';
+import { conflictIfClash, scimBadRequest, scimConflict, scimNotFound } from './scim-error';
 import { applyMemberOperations, memberValues } from './scim-group-members';
 import { groupLocation, scimBaseUrl, scimGroupJson, scimListJson } from './scim-json';
 import { parsePaging } from './scim-paging';
@@ -73,14 +73,19 @@ export class ScimGroupsService {
     const name = body.displayname;
     const externalId = body.externalid ?? randomExternalId();
     const memberIds = await this.orgMembers(organizationId, memberValues(body.members));
-    const created = await asScim(() =>
-      this.db.transaction(async () => {
-        if (await this.scim.groupExternalIdTaken(organizationId, externalId, null))
-          throw scimConflict('A group with this externalId already exists in the organization.');
-        const group = await this.groups.create(scimActor(organizationId), { name, externalId, users: memberIds });
-        await this.recordMemberChanges(organizationId, memberIds);
-        return group;
-      }),
+    const clash = this.externalIdClash(organizationId, externalId, null);
+    const created = await conflictIfClash(
+      () =>
+        asScim(() =>
+          this.db.transaction(async () => {
+            const found = await clash();
+            if (found) throw scimConflict(found);
+            const group = await this.groups.create(scimActor(organizationId), { name, externalId, users: memberIds });
+            await this.recordMemberChanges(organizationId, memberIds);
+            return group;
+          }),
+        ),
+      clash,
     );
     await this.announce(organizationId, memberIds);
     const row = await this.require(organizationId, created.id);
@@ -161,20 +166,33 @@ export class ScimGroupsService {
     const renamed = name !== group.name || externalId !== group.externalId;
     if (!renamed && changed.length === 0) return;
     const actor = scimActor(organizationId);
-    await asScim(() =>
-      this.db.transaction(async () => {
-        if (externalId !== null && externalId !== group.externalId) {
-          if (await this.scim.groupExternalIdTaken(organizationId, externalId, group.id))
-            throw scimConflict('A group with this externalId already exists in the organization.');
-        }
-        if (renamed) await this.groups.update(actor, group.id, { name, externalId });
-        if (wanted && changed.length > 0) {
-          await this.groups.setMembers(actor, group.id, [...wanted]);
-          await this.recordMemberChanges(organizationId, changed);
-        }
-      }),
+    const clash = this.externalIdClash(organizationId, externalId, group.id);
+    await conflictIfClash(
+      () =>
+        asScim(() =>
+          this.db.transaction(async () => {
+            if (externalId !== group.externalId) {
+              const found = await clash();
+              if (found) throw scimConflict(found);
+            }
+            if (renamed) await this.groups.update(actor, group.id, { name, externalId });
+            if (wanted && changed.length > 0) {
+              await this.groups.setMembers(actor, group.id, [...wanted]);
+              await this.recordMemberChanges(organizationId, changed);
+            }
+          }),
+        ),
+      clash,
     );
     await this.announce(organizationId, changed);
+  }
+
+  /** SCIM's 409 detail when another group of the organization has `externalId`, else null. */
+  private externalIdClash(organizationId: string, externalId: string | null, exceptId: string | null) {
+    return async (): Promise<string | null> =>
+      externalId !== null && (await this.scim.groupExternalIdTaken(organizationId, externalId, exceptId))
+        ? 'A group with this externalId already exists in the organization.'
+        : null;
   }
 
   /** Of `ids`, those that are members of the organization (others are ignored, as Bitwarden does). */

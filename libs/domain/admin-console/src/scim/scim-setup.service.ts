@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { Database, EventRecorder } from '@keyhaven/db';
 import { EventType, badRequest, guid, notFound } from '@keyhaven/contracts';
 import { AccountsService, UserRepository, constantTimeEquals } from '@keyhaven/domain-auth';
+import { allows, type Membership } from '../membership';
 import { OrgAccess } from '../org-access';
 import { OrganizationRepository } from '../organization.repository';
 import { SCIM_TYPE, ScimRepository, type ScimConnection } from './scim.repository';
@@ -166,10 +167,15 @@ export function connectionJson(c: ConnectionView): Record<string, unknown> {
   };
 }
 
-/** `api-key` / `rotate-api-key` bodies: type 0 is the public-API key, 2 the SCIM key; others are refused. */
-export function apiKeyTypeOf(body: unknown): 0 | 2 {
+/**
+ * `api-key` / `rotate-api-key` bodies: type 0 is the public-API key, 2 the SCIM key; others are refused.
+ * As Bitwarden: the SCIM key is for whoever may manage SCIM (Owner, Admin, or Custom with `manageScim`;
+ * the route checks that), the public-API key for owners only — anyone else gets the organization's 404.
+ */
+export function apiKeyTypeFor(actor: Membership, body: unknown): 0 | 2 {
   const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
-  if (type === undefined || type === null || type === 0) return 0;
   if (type === SCIM_TYPE) return SCIM_TYPE;
-  throw badRequest('Unknown API key type.');
+  if (type !== undefined && type !== null && type !== 0) throw badRequest('Unknown API key type.');
+  if (!allows(actor, 'owner')) throw notFound('Organization');
+  return 0;
 }

@@ -8,7 +8,7 @@ import { normalizeEmail } from '@keyhaven/domain-auth';
 import { MemberStatus, MemberType } from '../enums';
 import { MembersService } from '../members.service';
 import { asScim, scimActor } from './scim-actor';
-import { ScimError, scimBadRequest, scimConflict, scimNotFound } from './scim-error';
+import { ScimError, conflictIfClash, scimBadRequest, scimConflict, scimNotFound } from './scim-error';
 import { scimBaseUrl, scimListJson, scimUserJson, userLocation } from './scim-json';
 import { parsePaging } from './scim-paging';
 import { normalizeOperations, parseScim, patchBodySchema, readBoolean } from './scim-patch-body';
@@ -114,19 +114,27 @@ export class ScimUsersService {
     const address = chooseEmail(body, provider);
     if (!address) throw scimBadRequest('The user needs an email address.', 'invalidValue');
     const externalId = body.externalid ?? body.username ?? randomExternalId();
-    const clash = await this.scim.findUserClash(organizationId, address, externalId);
-    if (clash) throw scimConflict(`A user with this ${clash} already exists in the organization.`);
+    const clash = async (): Promise<string | null> => {
+      const taken = await this.scim.findUserClash(organizationId, address, externalId);
+      return taken ? `A user with this ${taken} already exists in the organization.` : null;
+    };
+    const found = await clash();
+    if (found) throw scimConflict(found);
     const actor = scimActor(organizationId);
     const spec = { type: MemberType.User, permissions: null, collections: [], groups: [] } as const;
-    const id = await asScim(async () => {
-      if (await this.setup.invitesByMail(organizationId)) {
-        return (await this.members.inviteOne(actor, { ...spec, email: address, externalId })).member.id;
-      }
-      const [staged] = await this.db.transaction(() =>
-        this.members.insertInvitations(actor, spec, [{ email: address, externalId }]),
-      );
-      return staged?.id ?? '';
-    });
+    const id = await conflictIfClash(
+      () =>
+        asScim(async () => {
+          if (await this.setup.invitesByMail(organizationId)) {
+            return (await this.members.inviteOne(actor, { ...spec, email: address, externalId })).member.id;
+          }
+          const [staged] = await this.db.transaction(() =>
+            this.members.insertInvitations(actor, spec, [{ email: address, externalId }]),
+          );
+          return staged?.id ?? '';
+        }),
+      clash,
+    );
     const row = await this.require(organizationId, id);
     return {
       location: userLocation(this.baseUrl(organizationId), id),
@@ -173,14 +181,22 @@ export class ScimUsersService {
     const externalId = typeof after.externalId === 'string' ? after.externalId : null;
     if (externalId !== null && externalId.length > 300)
       throw scimBadRequest('externalId is longer than 300 characters.', 'invalidValue');
-    await this.db.transaction(async () => {
-      if (externalId !== null && externalId !== before.externalId) {
-        if ((await this.scim.findUserClash(organizationId, null, externalId, id)) !== null)
-          throw scimConflict('A user with this externalId already exists in the organization.');
-        await this.setExternalId(organizationId, id, externalId);
-      }
-      if (active !== before.active) await this.setActive(organizationId, row, active);
-    });
+    const clash = async (): Promise<string | null> =>
+      externalId !== null && (await this.scim.findUserClash(organizationId, null, externalId, id)) !== null
+        ? 'A user with this externalId already exists in the organization.'
+        : null;
+    await conflictIfClash(
+      () =>
+        this.db.transaction(async () => {
+          if (externalId !== null && externalId !== before.externalId) {
+            const found = await clash();
+            if (found) throw scimConflict(found);
+            await this.setExternalId(organizationId, id, externalId);
+          }
+          if (active !== before.active) await this.setActive(organizationId, row, active);
+        }),
+      clash,
+    );
   }
 
   /** Removes the membership; the account stays. */

@@ -6,7 +6,7 @@ import {
   OrganizationsService,
   SCIM_TYPE,
   ScimSetupService,
-  apiKeyTypeOf,
+  apiKeyTypeFor,
   collectionJson,
   createOrganizationSchema,
   organizationJson,
@@ -81,11 +81,12 @@ export class OrganizationsController {
     return { publicKey: org.publicKey, privateKey: org.privateKey, object: 'organizationKeys' };
   }
 
+  /** The public-API key (type 0, owners) or the SCIM key (type 2, `manageScim`): see apiKeyTypeFor. */
   @Post(':orgId/api-key')
   @HttpCode(200)
-  @OrgPermission('owner')
+  @OrgPermission('manageScim')
   async apiKey(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
-    if (apiKeyTypeOf(body) === SCIM_TYPE) return this.scimKey(actor, body, false);
+    if (apiKeyTypeFor(actor, body) === SCIM_TYPE) return this.scimKey(actor, body, false);
     const apiKey = await this.organizations.apiKey(
       actor.organizationId,
       actor.userId ?? '',
@@ -97,9 +98,9 @@ export class OrganizationsController {
 
   @Post(':orgId/rotate-api-key')
   @HttpCode(200)
-  @OrgPermission('owner')
+  @OrgPermission('manageScim')
   async rotateApiKey(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
-    if (apiKeyTypeOf(body) === SCIM_TYPE) return this.scimKey(actor, body, true);
+    if (apiKeyTypeFor(actor, body) === SCIM_TYPE) return this.scimKey(actor, body, true);
     const apiKey = await this.organizations.apiKey(
       actor.organizationId,
       actor.userId ?? '',
