@@ -118,7 +118,9 @@ export async function startTestBed(options: TestBedOptions = {}): Promise<TestBe
   writeFileSync(certFile, tls.cert);
   writeFileSync(keyFile, tls.key, { mode: 0o600 });
 
-  const database = await createScratchDatabase();
+  // A caller's own database (an outage test's private cluster) is used as it is; otherwise a scratch one.
+  const ownDatabase = options.env?.['DATABASE_URL'];
+  const database = ownDatabase ? { url: ownDatabase, drop: () => Promise.resolve() } : await createScratchDatabase();
   const queue = `keyhaven.events.ha-${randomBytes(4).toString('hex')}`;
   const env: Record<string, string> = {
     DATABASE_URL: database.url,

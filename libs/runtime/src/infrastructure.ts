@@ -140,8 +140,10 @@ export async function connectInfrastructure(
           await dataSource.query('SELECT 1');
         },
       },
-      { name: 'bus', kind: config.AMQP_URL ? 'rabbitmq' : 'in-process', check: () => bus.ping() },
-      { name: 'cache', kind: config.REDIS_URL ? 'redis' : 'memory', check: () => cacheStore.ping() },
+      // Not required for readiness: while RabbitMQ is down writes succeed and wait in the outbox, and while Redis is
+      // down only what needs it answers 503 (deploy/README.md, "Dependency outages").
+      { name: 'bus', kind: config.AMQP_URL ? 'rabbitmq' : 'in-process', required: false, check: () => bus.ping() },
+      { name: 'cache', kind: config.REDIS_URL ? 'redis' : 'memory', required: false, check: () => cacheStore.ping() },
       { name: 'blobs', kind: config.S3_BUCKET ? 's3' : 'local', check: () => blobs.ping() },
       ...(config.SMTP_HOST ? [{ name: 'mail', kind: 'smtp', check: () => mailer.ping() }] : []),
     ];

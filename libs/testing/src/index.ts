@@ -12,3 +12,6 @@ export * from './domain-module';
 export * from './domain-fixtures';
 export * from './icon-fixtures';
 export * from './icon-sites';
+export * from './tcp-proxy';
+export * from './private-redis';
+export * from './private-postgres';

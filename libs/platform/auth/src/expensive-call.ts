@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { defer, finalize, from, mergeMap, type Observable } from 'rxjs';
-import { CACHE_STORE, type CacheStore, type LockHandle } from '@keyhaven/cache';
+import { CACHE_STORE, type CacheStore, isCacheUnavailable, type LockHandle } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { rateLimited, unauthorized } from '@keyhaven/contracts';
 import type { PreParseAdmission } from '@keyhaven/http';
@@ -128,6 +128,25 @@ function limits(config: KeyhavenConfig, kind: ExpensiveCallKind): { concurrent: 
 
 /** Takes a free concurrency slot, then counts the call; refuses with 429 when either is exhausted. */
 async function admit(
+  cacheStore: CacheStore,
+  config: KeyhavenConfig,
+  kind: ExpensiveCallKind,
+  caller: string,
+): Promise<LockHandle> {
+  try {
+    return await takeSlot(cacheStore, config, kind, caller);
+  } catch (error) {
+    // Fails open: these budgets share an authenticated caller's capacity between their own calls and guard no
+    // credential, so while the shared store is down syncs and imports run unlimited rather than stop everyone.
+    if (isCacheUnavailable(error)) return UNLIMITED_SLOT;
+    throw error;
+  }
+}
+
+/** What a call admitted without the shared store holds: nothing to release. */
+const UNLIMITED_SLOT: LockHandle = { release: () => Promise.resolve() };
+
+async function takeSlot(
   cacheStore: CacheStore,
   config: KeyhavenConfig,
   kind: ExpensiveCallKind,

@@ -1,3 +1,5 @@
+import { KeyhavenError } from '@keyhaven/contracts';
+
 /** Key/value cache with TTL. Values are JSON-serialisable. */
 export interface Cache {
   get<T>(key: string): Promise<T | undefined>;
@@ -50,3 +52,24 @@ export class LockTimeoutError extends Error {
 }
 
 export const CACHE_STORE = Symbol('CACHE_STORE');
+
+/** Retry-After of a refusal while the store is down: about one reconnect of the client plus a margin. */
+const CACHE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The shared store (Redis) did not answer: it is down, restarting or unreachable. A 503 with Retry-After
+ * through the global error filter (`unavailable`), so by default every use of the store fails closed;
+ * callers for which a missing limit or cache entry is harmless catch it (see `isCacheUnavailable`) and
+ * carry on without. The message is the client's; the cause stays in the log.
+ */
+export class CacheUnavailableError extends KeyhavenError {
+  constructor(cause?: unknown) {
+    super('unavailable', 'The service is temporarily unavailable. Try again shortly.', null, CACHE_RETRY_AFTER_SECONDS);
+    this.name = 'CacheUnavailableError';
+    if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false });
+  }
+}
+
+export function isCacheUnavailable(error: unknown): error is CacheUnavailableError {
+  return error instanceof CacheUnavailableError;
+}

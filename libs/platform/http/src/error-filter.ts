@@ -3,6 +3,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KeyhavenError, errorBody, httpStatusOf, type ErrorResponseBody } from '@keyhaven/contracts';
 import type { Logger } from 'pino';
+import { OUTAGE_RETRY_AFTER_SECONDS, isDependencyOutage } from './outage';
 
 /** Errors with their own wire body (the identity service's OAuth errors) implement this. */
 export interface CustomErrorBody {
@@ -62,6 +63,14 @@ export function mapError(error: unknown, logger: Logger, requestId: string): Map
     return {
       status: 409,
       body: errorBody('The request conflicts with an existing item: a value that must be unique is taken.'),
+    };
+  }
+  if (isDependencyOutage(error)) {
+    logger.warn({ err: loggableError(error), reqId: requestId }, 'a dependency is unavailable; answered 503');
+    return {
+      status: 503,
+      body: errorBody('The service is temporarily unavailable. Try again shortly.'),
+      headers: { 'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS) },
     };
   }
   const errorId = randomUUID();

@@ -11,6 +11,12 @@ export interface HealthCheck {
   readonly name: string;
   /** Which adapter serves it, e.g. `postgres` or `pglite`. */
   readonly kind: string;
+  /**
+   * False for a dependency whose outage the instance rides out (the bus: writes wait in the outbox; the cache:
+   * see deploy/README.md). Its failure shows in the detail and as `status: "degraded"` but keeps readiness 200:
+   * taking every instance out of the load balancer would turn a partial outage into a full one. Default true.
+   */
+  readonly required?: boolean;
   check(): Promise<void>;
 }
 
@@ -42,15 +48,17 @@ async function runCheck(
 }
 
 export interface HealthReport {
-  status: 'ok' | 'error';
+  /** `error`: a required dependency is down (readiness 503); `degraded`: only optional ones are. */
+  status: 'ok' | 'degraded' | 'error';
   checks: Record<string, Awaited<ReturnType<typeof runCheck>>>;
 }
 
 /** Every dependency checked at once, with its adapter, latency and error. */
 export async function runHealthChecks(checks: HealthCheck[]): Promise<HealthReport> {
   const results = await Promise.all(checks.map(async (c) => [c.name, await runCheck(c)] as const));
-  const healthy = results.every(([, r]) => r.status === 'ok');
-  return { status: healthy ? 'ok' : 'error', checks: Object.fromEntries(results) };
+  const failed = checks.filter((_, i) => results[i]?.[1].status !== 'ok');
+  const status = failed.length === 0 ? 'ok' : failed.some((c) => c.required !== false) ? 'error' : 'degraded';
+  return { status, checks: Object.fromEntries(results) };
 }
 
 /**
@@ -74,7 +82,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: 503 while a dependency is unreachable, and from SIGTERM on (`status: "draining"`). */
+  /** Readiness: 503 while a required dependency is unreachable, and from SIGTERM on (`status: "draining"`). */
   @Get('healthz')
   async healthz(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (!this.lifecycle.ready) {
@@ -83,7 +91,7 @@ export class HealthController {
     }
     const health = await runHealthChecks(this.checks);
     await reply
-      .status(health.status === 'ok' ? 200 : 503)
+      .status(health.status === 'error' ? 503 : 200)
       .send(isDirectLocalRequest(request.raw) ? health : { status: health.status });
   }
 

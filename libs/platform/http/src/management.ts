@@ -36,7 +36,7 @@ export async function startManagementServer(options: {
         answer(503, 'application/json; charset=utf-8', '{"status":"draining"}');
       } else if (path === '/healthz') {
         const health = await runHealthChecks(options.checks);
-        answer(health.status === 'ok' ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify(health));
+        answer(health.status === 'error' ? 503 : 200, 'application/json; charset=utf-8', JSON.stringify(health));
       } else if (path === '/metrics') answer(200, metricsRegistry.contentType, await metricsRegistry.metrics());
       else answer(404, 'application/json; charset=utf-8', '{"status":"error"}');
     };

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '@keyhaven/storage';
-import type { Cache } from '@keyhaven/cache';
+import { type Cache, isCacheUnavailable } from '@keyhaven/cache';
 
 /** A lookup's outcome: the icon, or null for "this site has none" (until expiresAt). */
 export interface CachedIcon {
@@ -36,7 +36,7 @@ export class IconCache {
   ) {}
 
   async get(host: string, now = Date.now()): Promise<CachedIcon | null> {
-    const hot = await this.cache.get<HotEntry>(hotKey(host));
+    const hot = await this.cache.get<HotEntry>(hotKey(host)).catch(withoutHotLayer);
     if (hot && hot.e > now) return { png: hot.p === null ? null : Buffer.from(hot.p, 'base64'), expiresAt: hot.e };
     const stream = await this.blobs.get(blobKey(host));
     if (!stream) return null;
@@ -55,8 +55,16 @@ export class IconCache {
 
   private async warm(host: string, entry: CachedIcon, now: number): Promise<void> {
     const hot: HotEntry = { p: entry.png ? entry.png.toString('base64') : null, e: entry.expiresAt };
-    await this.cache.set(hotKey(host), hot, Math.max(1000, Math.min(HOT_TTL_MS, entry.expiresAt - now)));
+    await this.cache
+      .set(hotKey(host), hot, Math.max(1000, Math.min(HOT_TTL_MS, entry.expiresAt - now)))
+      .catch(withoutHotLayer);
   }
+}
+
+/** The hot layer is only a copy of the blob store: while Redis is down, icons are read from the blobs alone. */
+function withoutHotLayer(error: unknown): undefined {
+  if (isCacheUnavailable(error)) return undefined;
+  throw error;
 }
 
 function hotKey(host: string): string {

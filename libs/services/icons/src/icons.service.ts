@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { badRequest } from '@keyhaven/contracts';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
-import { CACHE_STORE, LockTimeoutError, type CacheStore } from '@keyhaven/cache';
+import { CACHE_STORE, LockTimeoutError, isCacheUnavailable, type CacheStore } from '@keyhaven/cache';
 import { BLOB_STORE, type BlobStore } from '@keyhaven/storage';
 import { GuardedFetcher } from '@keyhaven/outbound';
 import { FALLBACK_ICON } from './fallback-icon';
@@ -69,8 +69,15 @@ export class IconsService {
   private async limitedLookup(host: string, clientIp: string): Promise<CachedIcon | null> {
     if (!this.inflight.has(host)) {
       const limit = this.config.ICONS_LOOKUPS_PER_MINUTE_PER_IP;
-      const decision = await this.store.rateLimiter.hit(`icons:lookups:${clientIp}`, limit, 60_000);
-      if (!decision.allowed) return null;
+      // Fails closed towards other hosts: with no shared limit (Redis down) nothing is fetched; cached icons
+      // are still served from the blob store and everything else gets the fallback.
+      const decision = await this.store.rateLimiter
+        .hit(`icons:lookups:${clientIp}`, limit, 60_000)
+        .catch((error: unknown) => {
+          if (isCacheUnavailable(error)) return null;
+          throw error;
+        });
+      if (!decision?.allowed) return null;
     }
     return this.lookupOnce(host);
   }
@@ -94,7 +101,7 @@ export class IconsService {
         budget + 2000,
       );
     } catch (err) {
-      if (err instanceof LockTimeoutError) return null;
+      if (err instanceof LockTimeoutError || isCacheUnavailable(err)) return null;
       throw err;
     }
   }

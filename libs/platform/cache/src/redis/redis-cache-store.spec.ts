@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { requireServices, serviceUrls, silentServer } from '@keyhaven/testing';
+import { httpStatusOf } from '@keyhaven/contracts';
+import { requireServices, serviceUrls, silentServer, startPrivateRedis } from '@keyhaven/testing';
+import { CacheUnavailableError, isCacheUnavailable, type RateLimitDecision } from '../cache.port';
 import { describeCacheStoreContract } from '../testing/cache-store.contract';
 import { RedisConnectError, connectRedis } from './connect-redis';
 import { RedisCacheStore } from './redis-cache-store';
@@ -102,6 +104,47 @@ void describe('RedisCacheStore on Redis', () => {
     } finally {
       await store.close();
       await store.close(); // idempotent
+    }
+  });
+
+  void it('Redis down: every operation fails with CacheUnavailableError (a 503), promptly; back when Redis is', async () => {
+    // A private redis-server: the machine's shared one is never stopped.
+    const redis = await startPrivateRedis();
+    const store = await RedisCacheStore.connect(redis.url, { keyPrefix: prefix });
+    try {
+      await store.cache.set('k', 1, 5_000);
+      await redis.stop();
+      const operations: [string, () => Promise<unknown>][] = [
+        ['cache.get', () => store.cache.get('k')],
+        ['cache.set', () => store.cache.set('k', 2, 5_000)],
+        ['cache.setIfAbsent', () => store.cache.setIfAbsent('n', 1, 5_000)],
+        ['cache.take', () => store.cache.take('k')],
+        ['lock.tryAcquire', () => store.lock.tryAcquire('l', 5_000)],
+        ['rateLimiter.hit', () => store.rateLimiter.hit('r', 3, 60_000)],
+        ['rateLimiter.reset', () => store.rateLimiter.reset('r')],
+      ];
+      for (const [name, run] of operations) {
+        await assert.rejects(run(), (err: unknown) => {
+          assert.ok(err instanceof CacheUnavailableError, `${name}: ${String(err)}`);
+          assert.equal(httpStatusOf(err.code), 503);
+          assert.ok(isCacheUnavailable(err));
+          return true;
+        });
+      }
+      // A limiter's own argument errors stay what they are: only "Redis did not answer" becomes a 503.
+      await assert.rejects(store.rateLimiter.hit('r', 0, 60_000), RangeError);
+      await redis.start();
+      let decision: RateLimitDecision | undefined;
+      for (let i = 0; i < 50 && !decision; i++) {
+        decision = await store.rateLimiter.hit('r', 3, 60_000).catch(async () => {
+          await new Promise((r) => setTimeout(r, 200));
+          return undefined;
+        });
+      }
+      assert.equal(decision?.allowed, true, 'the client did not reconnect to the restarted Redis');
+    } finally {
+      await store.close();
+      await redis.stop();
     }
   });
 

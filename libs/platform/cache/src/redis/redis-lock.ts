@@ -5,6 +5,7 @@ import type { CacheLogger } from '../logger';
 import { toTtlMs } from '../internal/validate';
 import { withLockPolling } from '../internal/with-lock';
 import { LuaScript } from './lua-script';
+import { reachable } from './reachable';
 import type { RedisKeys } from './redis-keys';
 
 /** Compare-and-delete: a holder whose lease expired (and was re-taken) must not release the new owner's lock. */
@@ -25,11 +26,12 @@ export class RedisLock implements Lock {
   async tryAcquire(key: string, ttlMs: number): Promise<LockHandle | null> {
     const redisKey = this.keys.lock(key);
     const token = randomUUID();
-    const reply = await this.client.set(redisKey, token, 'PX', toTtlMs(ttlMs), 'NX');
+    const ttl = toTtlMs(ttlMs);
+    const reply = await reachable(() => this.client.set(redisKey, token, 'PX', ttl, 'NX'));
     if (reply !== 'OK') return null;
     return {
       release: async () => {
-        await releaseScript.run(this.client, [redisKey], [token]);
+        await reachable(() => releaseScript.run(this.client, [redisKey], [token]));
       },
     };
   }

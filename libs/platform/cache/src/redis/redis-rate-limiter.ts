@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { RateLimitDecision, RateLimiter } from '../cache.port';
 import { assertRateLimit } from '../internal/validate';
 import { LuaScript } from './lua-script';
+import { reachable } from './reachable';
 import type { RedisKeys } from './redis-keys';
 
 /**
@@ -38,7 +39,9 @@ export class RedisRateLimiter implements RateLimiter {
   async hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
     assertRateLimit(limit, windowMs);
     // The member only needs to be unique; several hits can share a millisecond score.
-    const reply = await hitScript.run(this.client, [this.keys.rateLimit(key)], [limit, windowMs, randomUUID()]);
+    const reply = await reachable(() =>
+      hitScript.run(this.client, [this.keys.rateLimit(key)], [limit, windowMs, randomUUID()]),
+    );
     if (!Array.isArray(reply) || reply.length !== 3 || !reply.every((n) => typeof n === 'number')) {
       throw new Error(`unexpected rate limit script reply: ${JSON.stringify(reply)}`);
     }
@@ -47,6 +50,6 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async reset(key: string): Promise<void> {
-    await this.client.del(this.keys.rateLimit(key));
+    await reachable(() => this.client.del(this.keys.rateLimit(key)));
   }
 }
