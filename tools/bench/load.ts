@@ -5,6 +5,8 @@
  *   (a) N concurrent syncs of the noisy user (default 200)
  *   (b) one large import by the noisy user (default 20 MB; the body limit on imports is 64 MiB)
  *   (c) M parallel imports by the noisy user (default 45, 1 MB each) while the quiet user syncs
+ *   (d) a directory import of K new members (default 1,000, in 10 groups) through the public API with the
+ *       noisy user's organization key (the case that once blocked everything for 39 s)
  *
  * During each, `/alive` is polled from outside (the server's own event-loop monitor is not reachable) and the
  * quiet user syncs in a loop; reported are `/alive` p50/p99/max, the quiet user's sync p50/p99/max, the noisy
@@ -13,11 +15,12 @@
  * scenario starts so the bench's own CPU work does not stall its probes.
  *
  *   npm run bench:load
- *   npm run bench:load -- --syncs 200 --import-mb 54 --imports 45 --import-each-mb 1
+ *   npm run bench:load -- --syncs 200 --import-mb 54 --imports 45 --import-each-mb 1 --directory-members 1000
  *   npm run bench:load -- --unlimited     # per-user limits lifted, to compare
  */
 import { performance } from 'node:perf_hooks';
-import { HttpClient, passwordLogin, registerAccount, startServer } from '@keyhaven/testing';
+import { HttpClient, createOrganizationAs, passwordLogin, registerAccount, startServer } from '@keyhaven/testing';
+import type { Account } from '@keyhaven/vault-crypto';
 import { encryptCipher, type SymmetricKey } from '@keyhaven/vault-crypto';
 
 interface Options {
@@ -26,6 +29,7 @@ interface Options {
   readonly imports: number;
   readonly importEachMb: number;
   readonly seedItems: number;
+  readonly directoryMembers: number;
   readonly unlimited: boolean;
 }
 
@@ -42,6 +46,7 @@ function parseOptions(argv: string[]): Options {
     imports: Math.min(500, Math.round(value('--imports', 45))),
     importEachMb: Math.min(63, value('--import-each-mb', 1)),
     seedItems: Math.min(20_000, Math.round(value('--seed-items', 1000))),
+    directoryMembers: Math.min(20_000, Math.round(value('--directory-members', 1000))),
     unlimited: argv.includes('--unlimited'),
   };
 }
@@ -74,6 +79,46 @@ function importBody(key: SymmetricKey, mb: number, tag: string): Buffer {
   return Buffer.from(
     JSON.stringify({ folders: [], folderRelationships: [], ciphers: items(key, count, itemBytes, tag) }),
   );
+}
+
+/** A directory sync body: `size` new members spread over `groups` groups. */
+function directoryBody(size: number, groups: number): Buffer {
+  const members = Array.from({ length: size }, (_, i) => ({
+    email: `load.user${i}@directory.example.com`,
+    externalId: `load-${i}`,
+    deleted: false,
+  }));
+  const body = {
+    members,
+    groups: Array.from({ length: groups }, (_, g) => ({
+      name: `Load group ${g}`,
+      externalId: `load-group-${g}`,
+      memberExternalIds: members.filter((_, i) => i % groups === g).map((m) => m.externalId),
+    })),
+    overwriteExisting: false,
+    largeImport: size > 2000,
+  };
+  return Buffer.from(JSON.stringify(body));
+}
+
+/** An organization owned by `owner`, and an access token for its public API key. */
+async function organizationKeyToken(http: HttpClient, owner: Account, accessToken: string): Promise<string> {
+  const orgId = await createOrganizationAs(http, owner, accessToken, 'Load directory');
+  const key = await http.post<{ apiKey: string }>(`/api/organizations/${orgId}/api-key`, {
+    token: accessToken,
+    json: { masterPasswordHash: owner.masterPasswordHash },
+  });
+  if (key.status !== 200) throw new Error(`api-key answered ${key.status}`);
+  const res = await http.post<{ access_token: string }>('/identity/connect/token', {
+    form: {
+      grant_type: 'client_credentials',
+      scope: 'api.organization',
+      client_id: `organization.${orgId}`,
+      client_secret: key.body.apiKey,
+    },
+  });
+  if (res.status !== 200) throw new Error(`organization token answered ${res.status}`);
+  return res.body.access_token;
 }
 
 /** Runs `work` while polling `/alive` and the quiet user's sync in bounded loops; returns their latencies. */
@@ -211,6 +256,21 @@ async function main(): Promise<void> {
           ),
         );
         return rs.map((r) => r.status);
+      }),
+    );
+
+    const orgToken = await organizationKeyToken(http, noisyAccount, noisy);
+    const directory = directoryBody(options.directoryMembers, 10);
+    await sleep(1000);
+    await report(
+      `(d) a directory import of ${options.directoryMembers} new members through the public API`,
+      await measure(http, quiet, async () => {
+        const r = await new HttpClient(server.url).post('/api/public/organization/import', {
+          token: orgToken,
+          rawBody: directory,
+          parse: false,
+        });
+        return [r.status];
       }),
     );
   } finally {

@@ -58,8 +58,10 @@ export class ImportStagingRepository {
   /**
    * The staged ids in slices of LAND_PER_STATEMENT: the embedded database runs a statement on the event
    * loop, so landing a large import as one statement would stall every other request while it runs.
+   * Read before the landing transaction, which then holds the embedded database's one connection only
+   * for the writes.
    */
-  private async stagedSlices(importId: string): Promise<string[][]> {
+  async stagedSlices(importId: string): Promise<string[][]> {
     const ids = (
       await this.db.rows<{ id: string }>('SELECT id FROM cipher_import_stage WHERE import_id = $1 ORDER BY id', [
         importId,
@@ -71,18 +73,24 @@ export class ImportStagingRepository {
   }
 
   /** Gives the staged items to the user, each in the folder its index names (`folderIds`). */
-  async landForUser(importId: string, userId: string, folderIds: readonly string[], now: Date): Promise<void> {
-    for (const slice of await this.stagedSlices(importId)) {
+  async landForUser(
+    importId: string,
+    slices: readonly (readonly string[])[],
+    userId: string,
+    folderIds: readonly string[],
+  ): Promise<void> {
+    for (const slice of slices) {
+      // The dates were set when the items were staged, with the import's own `now`.
       await this.db.execute(
-        `UPDATE cipher SET user_id = $2, import_id = NULL, creation_date = $3, revision_date = $3
-         WHERE import_id = $1 AND id = ANY($4::uuid[])`,
-        [importId, userId, now, slice],
+        `UPDATE cipher SET user_id = $2, import_id = NULL WHERE import_id = $1 AND id = ANY($3::uuid[])`,
+        [importId, userId, slice],
       );
+      // Only items in a folder or marked favourite need a per-user row (reads join it as optional).
       await this.db.execute(
         `INSERT INTO cipher_user_state (user_id, cipher_id, folder_id, favorite)
          SELECT $2, s.id, f.id, s.favorite FROM cipher_import_stage s
          LEFT JOIN unnest($3::uuid[]) WITH ORDINALITY AS f(id, ord) ON f.ord = s.folder_index + 1
-         WHERE s.import_id = $1 AND s.id = ANY($4::uuid[])`,
+         WHERE s.import_id = $1 AND s.id = ANY($4::uuid[]) AND (s.favorite OR f.id IS NOT NULL)`,
         [importId, userId, folderIds, slice],
       );
     }
@@ -91,15 +99,14 @@ export class ImportStagingRepository {
   /** Gives the staged items to the organization and files them in its collections (by index into `collectionIds`). */
   async landForOrganization(
     importId: string,
+    slices: readonly (readonly string[])[],
     organizationId: string,
     collectionIds: readonly string[],
-    now: Date,
   ): Promise<void> {
-    for (const slice of await this.stagedSlices(importId)) {
+    for (const slice of slices) {
       await this.db.execute(
-        `UPDATE cipher SET organization_id = $2, import_id = NULL, creation_date = $3, revision_date = $3
-         WHERE import_id = $1 AND id = ANY($4::uuid[])`,
-        [importId, organizationId, now, slice],
+        `UPDATE cipher SET organization_id = $2, import_id = NULL WHERE import_id = $1 AND id = ANY($3::uuid[])`,
+        [importId, organizationId, slice],
       );
       if (collectionIds.length === 0) continue;
       await this.db.execute(

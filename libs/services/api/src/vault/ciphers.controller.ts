@@ -1,7 +1,7 @@
 import { ParseGuidPipe } from '@keyhaven/http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { parseBody, listJson, guid } from '@keyhaven/contracts';
+import { parseBody, parseBodyInSlices, listJson, guid } from '@keyhaven/contracts';
 import type { Membership } from '@keyhaven/domain-admin-console';
 import {
   BulkCipherService,
@@ -15,9 +15,9 @@ import {
   cipherRequestSchema,
   collectionsSchema,
   idsSchema,
-  importRequestSchema,
+  importRequestHeadSchema,
   moveSchema,
-  orgImportSchema,
+  orgImportHeadSchema,
   partialSchema,
   shareSchema,
 } from '@keyhaven/domain-vault';
@@ -93,7 +93,10 @@ export class CiphersController {
   @ExpensiveCall('import')
   @HttpCode(200)
   async import(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<void> {
-    await this.imports.importPersonal(principal.userId, parseBody(importRequestSchema, body));
+    await this.imports.importPersonal(
+      principal.userId,
+      await parseBodyInSlices(importRequestHeadSchema, 'ciphers', cipherRequestSchema, body),
+    );
   }
 
   @Post('import-organization')
@@ -101,7 +104,10 @@ export class CiphersController {
   @HttpCode(200)
   @OrgPermission.at({ query: 'organizationId' }, ...ORG_IMPORTERS)
   async importOrganization(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
-    await this.imports.importOrganization(actor, parseBody(orgImportSchema, body));
+    await this.imports.importOrganization(
+      actor,
+      await parseBodyInSlices(orgImportHeadSchema, 'ciphers', cipherRequestSchema, body),
+    );
   }
 
   @Put('share')
