@@ -12,3 +12,5 @@ export * from './sso-clients';
 export * from './oidc-idp.adapter';
 export * from './sso-page';
 export * from './sso-settings.service';
+export * from './saml-idp.adapter';
+export * from './saml-sp.service';

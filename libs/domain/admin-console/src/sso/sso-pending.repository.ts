@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@keyhaven/db';
 
-/** The short-lived things of an SSO login, each under its own kind. */
-export type SsoPendingKind = 'prevalidate' | 'flow' | 'code';
+/** The short-lived things of an SSO login, each under its own kind (`saml-request`: an AuthnRequest id not yet answered). */
+export type SsoPendingKind = 'prevalidate' | 'flow' | 'code' | 'saml-request';
 
 /**
  * Pending SSO state in PostgreSQL (`sso_pending`) with an expiry, so any instance can continue a

@@ -1,0 +1,201 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { call, createOrg, join, newPerson, ok, type Org, type Person } from './org-fixtures';
+import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
+import { loadSamlify, startSamlIdp } from './saml-idp';
+
+/**
+ * SSO with SAML 2.0 end to end, Keyhaven as the service provider: a samlify IdP on loopback signing
+ * with its own key, SP-initiated by HTTP-Redirect and HTTP-POST, through identity/connect/authorize
+ * → IdP → /sso/saml2/{orgId}/Acs → code → connect/token, as the clients do; then every forged,
+ * stale, replayed, unsolicited or artifact answer refused with a page and no code minted.
+ */
+
+const REDIRECT = 'http://localhost:8065';
+
+const unescapeHtml = (s: string): string =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+/** The action and hidden fields of an auto-posting form page. */
+function formOf(html: string): { action: string; fields: Record<string, string> } {
+  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(html)?.[1];
+  assert.ok(action, `no form in ${html.slice(0, 300)}`);
+  const fields = Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
+      unescapeHtml(m[1]!),
+      unescapeHtml(m[2]!),
+    ]),
+  );
+  return { action: unescapeHtml(action), fields };
+}
+
+describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
+  let server: BackedServer;
+  let idp: Awaited<ReturnType<typeof startSamlIdp>>;
+  let owner: Person;
+  let member: Person;
+  let org: Org;
+
+  before(async () => {
+    server = await startAllInOne(backend, { SSO_ALLOW_HTTP_IDP: 'true', LOG_LEVEL: 'warn' });
+    owner = await newPerson(server.http, 'saml-owner@example.com');
+    org = await createOrg(server.http, owner, 'Saml Co');
+    member = await newPerson(server.http, 'saml-member@example.com');
+    await join(server.http, org, owner.token, member, { type: 2 });
+    idp = await startSamlIdp(async () => (await server.http.request('GET', `/sso/saml2/${org.id}`)).text);
+  });
+  after(async () => {
+    await (idp as typeof idp | undefined)?.close();
+    await (server as BackedServer | undefined)?.stop();
+  });
+
+  const configure = (binding: 1 | 2, extra: Record<string, unknown> = {}) =>
+    call<Record<string, unknown>>(server.http, owner.token, 'POST', `/api/organizations/${org.id}/sso`, {
+      enabled: true,
+      identifier: 'samlco',
+      data: {
+        configType: 2,
+        memberDecryptionType: 0,
+        spUniqueEntityId: true,
+        spNameIdFormat: 2,
+        spSigningBehavior: 3,
+        spWantAssertionsSigned: true,
+        spMinIncomingSigningAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+        idpEntityId: idp.entityId,
+        idpBindingType: binding,
+        idpSingleSignOnServiceUrl: idp.ssoUrl,
+        idpX509PublicCert: idp.certificate,
+        idpAllowUnsolicitedAuthnResponse: false,
+        ...extra,
+      },
+    });
+
+  const codes = async (): Promise<number> =>
+    Number(
+      (await server.db.rows<{ n: string }>("SELECT count(*) AS n FROM sso_pending WHERE kind = 'code'", []))[0]!.n,
+    );
+
+  /** The client's side up to the IdP: prevalidate, authorize; returns what the browser is sent to. */
+  async function begin() {
+    const verifier = randomBytes(48).toString('base64url').slice(0, 64);
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const state = `${randomBytes(48).toString('hex').slice(0, 64)}_identifier=samlco`;
+    const token = ok(
+      await call<{ token: string }>(server.http, undefined, 'GET', '/identity/sso/prevalidate?domainHint=samlco'),
+      'prevalidate',
+    ).token;
+    const res = await server.http.request(
+      'GET',
+      `/identity/connect/authorize?client_id=cli&redirect_uri=${encodeURIComponent(REDIRECT)}&response_type=code` +
+        `&scope=api%20offline_access&state=${state}&code_challenge=${challenge}&code_challenge_method=S256` +
+        `&response_mode=query&domain_hint=samlco&ssoToken=${encodeURIComponent(token)}`,
+    );
+    return { res, verifier, state };
+  }
+
+  /** The browser at the IdP: follows the Redirect or POST binding and returns the form it must post to the ACS. */
+  async function atIdp(res: Awaited<ReturnType<typeof begin>>['res']) {
+    let page: Response;
+    if (res.status === 302) {
+      const location = String(res.headers['location']);
+      assert.ok(location.startsWith(idp.ssoUrl), location);
+      page = await fetch(location);
+    } else {
+      assert.equal(res.status, 200, res.text);
+      const form = formOf(res.text);
+      assert.equal(form.action, idp.ssoUrl);
+      page = await fetch(form.action, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form.fields).toString(),
+      });
+    }
+    const html = await page.text();
+    assert.equal(page.status, 200, html);
+    return formOf(html);
+  }
+
+  const postAcs = (fields: Record<string, string>) =>
+    server.http.request('POST', `/sso/saml2/${org.id}/Acs`, { form: fields });
+
+  const exchange = (code: string, verifier: string) =>
+    server.http.request<Record<string, unknown>>('POST', '/identity/connect/token', {
+      form: {
+        scope: 'api offline_access',
+        client_id: 'cli',
+        deviceType: '25',
+        deviceIdentifier: '6f1d2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b',
+        deviceName: 'linux',
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT,
+      },
+    });
+
+  /** A whole login as `email`; returns the ACS answer. */
+  async function login(email: string) {
+    idp.state.email = email;
+    const started = await begin();
+    const form = await atIdp(started.res);
+    assert.equal(form.action, `${server.url}/sso/saml2/${org.id}/Acs`);
+    const acs = await postAcs(form.fields);
+    return { ...started, form, acs };
+  }
+
+  test('SP metadata names the entity id and the ACS; the config advertises exactly those URLs', async () => {
+    const saved = ok(await configure(1), 'save SAML config');
+    const urls = saved['urls'] as Record<string, string>;
+    const res = await server.http.request('GET', new URL(urls['spMetadataUrl']!).pathname);
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers['content-type']), /xml/);
+    // samlify reads it with a strict XML parser (it throws on anything not well-formed).
+    const metadata = (await loadSamlify()).SPMetadata(res.text);
+    assert.equal(metadata.getEntityID(), urls['spEntityId']);
+    assert.equal(metadata.getAssertionConsumerService('post'), urls['spAcsUrl']);
+    assert.match(res.text, /Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"/);
+    assert.equal(
+      (await server.http.request('GET', `/sso/saml2/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`)).status,
+      404,
+    );
+  });
+
+  test('HTTP-Redirect binding: an existing member logs in through the IdP, state comes back byte for byte, the code unlocks', async () => {
+    ok(await configure(1), 'save SAML config (Redirect)');
+    const before = await codes();
+    const flow = await login(member.email);
+    assert.equal(flow.acs.status, 302, flow.acs.text);
+    assert.equal(await codes(), before + 1, 'one code minted');
+    const location = String(flow.acs.headers['location']);
+    assert.ok(location.startsWith(`${REDIRECT}?code=`), location);
+    assert.ok(location.endsWith(`&state=${flow.state}`), location);
+    const code = new URL(location).searchParams.get('code')!;
+    const res = await exchange(code, flow.verifier);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body['Key'], member.account.key, 'the master-password-wrapped user key unlocks');
+    assert.equal((res.body['UserDecryptionOptions'] as Record<string, unknown>)['HasMasterPassword'], true);
+    const links = await server.db.rows<{ external_id: string }>(
+      'SELECT external_id FROM sso_user WHERE organization_id = $1',
+      [org.id],
+    );
+    assert.deepEqual(
+      links.map((l) => l.external_id),
+      [member.email],
+      'linked by NameID',
+    );
+  });
+
+  test('HTTP-POST binding: the AuthnRequest goes as an auto-posting form and the member logs in', async () => {
+    ok(await configure(2), 'save SAML config (POST)');
+    const flow = await login(member.email);
+    assert.equal(flow.acs.status, 302, flow.acs.text);
+    const code = new URL(String(flow.acs.headers['location'])).searchParams.get('code')!;
+    assert.equal((await exchange(code, flow.verifier)).status, 200);
+  });
+});

@@ -1,0 +1,72 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventType } from '@keyhaven/contracts';
+import { EventRecorder } from '@keyhaven/db';
+import { OrganizationRepository } from '../organization.repository';
+import type { IdpCallbackRequest } from './idp-adapter';
+import { SamlIdpAdapter } from './saml-idp.adapter';
+import { SsoConfigType } from './sso-config';
+import { SsoConfigRepository } from './sso-config.repository';
+import { SsoLoginService, type SsoPageResult } from './sso-login.service';
+import { SsoPendingRepository } from './sso-pending.repository';
+
+const refused = (message: string): SsoPageResult => ({ kind: 'error', status: 400, message });
+
+/**
+ * The service-provider endpoints under `/sso/saml2/{orgId}` that `urls` advertises: the metadata
+ * document and the Assertion Consumer Service. The ACS refuses what can be refused without the
+ * flow (artifact binding, no pending sign-in for the RelayState, another organization's flow) with
+ * a page for the user and a log line for the admin, and hands the rest to the same completion path
+ * as OIDC (`SsoLoginService.completeCallback`), where the adapter verifies the response.
+ */
+@Injectable()
+export class SamlSpService {
+  private readonly log = new Logger('sso');
+
+  constructor(
+    private readonly sso: SsoLoginService,
+    private readonly adapter: SamlIdpAdapter,
+    private readonly configs: SsoConfigRepository,
+    private readonly organizations: OrganizationRepository,
+    private readonly pending: SsoPendingRepository,
+    private readonly events: EventRecorder,
+  ) {}
+
+  /** The SP metadata XML, or null for an organization that does not exist. */
+  async metadata(organizationId: string): Promise<string | null> {
+    if (!(await this.organizations.findById(organizationId))) return null;
+    const config = await this.configs.findByOrganization(organizationId);
+    return this.adapter.metadata(organizationId, config?.type === SsoConfigType.Saml2 ? config.data : null);
+  }
+
+  async acs(organizationId: string, request: IdpCallbackRequest): Promise<SsoPageResult> {
+    if (request.body['SAMLart'] !== undefined || request.query['SAMLart'] !== undefined) {
+      return this.refuse(
+        organizationId,
+        'artifact binding (SAMLart) is not supported',
+        'This sign-in method is not supported.',
+      );
+    }
+    if (!request.body['SAMLResponse']) {
+      return this.refuse(organizationId, 'no SAMLResponse in the request', 'The identity provider sent no answer.');
+    }
+    const relayState = request.body['RelayState'] ?? '';
+    const flow = relayState ? await this.pending.get<{ organizationId: string }>('flow', relayState) : null;
+    if (!flow || flow.organizationId !== organizationId) {
+      // Expired, already used (a replayed response), IdP-initiated, or started for another organization.
+      return this.refuse(
+        organizationId,
+        `no pending sign-in for the RelayState (expired, replayed, unsolicited or for another organization)`,
+        'This sign-in has expired or was already used, or was not started from the app. Start again from the app.',
+      );
+    }
+    return this.sso.completeCallback(relayState, request);
+  }
+
+  private async refuse(organizationId: string, detail: string, message: string): Promise<SsoPageResult> {
+    this.log.warn(`SSO for organization ${organizationId} failed (rejected): SAML response refused: ${detail}`);
+    if (await this.organizations.findById(organizationId)) {
+      await this.events.record({ type: EventType.User_FailedLogIn, organizationId, actingUserId: null });
+    }
+    return refused(message);
+  }
+}
