@@ -50,13 +50,14 @@ export class BwCli {
   runOnTerminal(
     args: string[],
     answer: (output: string) => Promise<string | null>,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; env?: Record<string, string> } = {},
   ): Promise<BwResult> {
     const env: Record<string, string> = {
       ...inheritedEnvironment(['BW_SESSION', 'BW_CLIENTID', 'BW_CLIENTSECRET', 'BW_PASSWORD']),
       BITWARDENCLI_APPDATA_DIR: this.appDataDir,
       TERM: 'dumb',
       ...(this.caPath ? { NODE_EXTRA_CA_CERTS: this.caPath } : {}),
+      ...options.env,
     };
     const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
     const command = [process.execPath, '--no-deprecation', BW_ENTRY, ...args].map(quote).join(' ');
