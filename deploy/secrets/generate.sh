@@ -50,9 +50,13 @@ write amqp_url "amqp://keyhaven:$(value rabbitmq_password)@rabbitmq:5672"
 # The admin portal token. Keyhaven expects its Argon2id hash; until you replace it, keep the value here secret.
 write admin_token "$(random)"
 
-# Optional: fill in to use SMTP authentication or S3, and set SMTP_PASSWORD_FILE / S3_SECRET_ACCESS_KEY_FILE
-# in .env (see deploy/env/keyhaven.env.example). Empty files are mounted but not read.
-for optional in smtp_password s3_secret_access_key; do
+# The bundled MinIO's root password, which is also the services' S3 secret key. With your own S3-compatible
+# store, replace it with that store's secret key (and set S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID in .env).
+write s3_secret_access_key "$(random)"
+
+# Optional: fill in to use SMTP authentication, and set SMTP_PASSWORD_FILE in .env (see
+# deploy/env/keyhaven.env.example). An empty file is mounted but not read.
+for optional in smtp_password; do
   if [ ! -e "$dir/$optional" ]; then
     umask 022
     : > "$dir/$optional"

@@ -142,3 +142,33 @@ export function includedTemplates(actions: readonly Action[]): { name: string; l
   }
   return out;
 }
+
+/** The `apiVersion`/`kind` pairs a template declares (literal lines only), in order. */
+export function manifestKinds(source: string): { apiVersion: string; kind: string }[] {
+  const out: { apiVersion: string; kind: string }[] = [];
+  let apiVersion = '';
+  for (const line of source.split('\n')) {
+    const version = /^apiVersion:\s*(\S+)\s*$/.exec(line)?.[1];
+    if (version !== undefined) apiVersion = version;
+    const kind = /^kind:\s*(\w+)\s*$/.exec(line)?.[1];
+    if (kind !== undefined) out.push({ apiVersion, kind });
+  }
+  return out;
+}
+
+/**
+ * The condition guarding the first literal line matching `line`: the `if`/`with` actions still open there, as
+ * written (e.g. `if $.Values.migration.enabled`). Shows whether an object or a setting is conditional, and on what.
+ */
+export function guardsOf(source: string, line: RegExp): string[] {
+  const index = source.split('\n').findIndex((l) => line.test(l));
+  if (index === -1) return [];
+  const open: string[] = [];
+  for (const action of scanActions(source.split('\n').slice(0, index).join('\n')).actions) {
+    if (action.comment) continue;
+    const body = action.body.trim();
+    if (/^(if|with|range|define|block)\b/.test(body)) open.push(body);
+    else if (/^end\b/.test(body)) open.pop();
+  }
+  return open;
+}
