@@ -500,8 +500,9 @@ export class MembersService {
       const reason = blocked.get(member.id);
       if (reason) throw badRequest(reason);
     }
-    await this.seatLimit.assertRoomFor(actor.organizationId, targets.length);
     await this.db.transaction(async () => {
+      // In the transaction: the check locks the organization until the statuses are written.
+      await this.seatLimit.assertRoomFor(actor.organizationId, targets.length);
       await this.members.setStatuses(
         actor.organizationId,
         targets.map((member) => ({

@@ -52,6 +52,21 @@ export class OrganizationRepository {
     return rows[0] ? toOrganization(rows[0]) : null;
   }
 
+  /**
+   * The organization's seat limit, its row locked until the caller's transaction ends. `FOR NO KEY
+   * UPDATE` conflicts with itself (so two seat checks of one organization run one after the other on
+   * PostgreSQL; PGlite runs transactions one at a time anyway) but not with the key-share lock that
+   * inserting a member, collection or item row takes on its organization, so those inserts never wait.
+   */
+  async lockSeats(id: string): Promise<{ seats: number | null } | null> {
+    if (!this.db.inTransaction()) throw new Error('lockSeats must run inside the transaction that adds the members');
+    const rows = await this.db.rows<{ seats: number | null }>(
+      'SELECT seats FROM organization WHERE id = $1 FOR NO KEY UPDATE',
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
   async findManyByIds(ids: string[]): Promise<Organization[]> {
     if (ids.length === 0) return [];
     return (await this.db.rows<OrganizationRow>('SELECT * FROM organization WHERE id = ANY($1::uuid[])', [ids])).map(

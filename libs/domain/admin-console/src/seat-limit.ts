@@ -10,7 +10,12 @@ import { OrganizationRepository } from './organization.repository';
  * member through `restore`). A port so the member code does not know where limits come from.
  */
 export interface SeatLimit {
-  /** Refuses (400 naming the limit) when `adding` more occupied seats would pass the organization's limit. */
+  /**
+   * Refuses (400 naming the limit) when `adding` more occupied seats would pass the organization's
+   * limit. Called inside the transaction that then adds the members: the check holds a lock on the
+   * organization until that transaction ends, so two invitations or restores at the same moment cannot
+   * both count the same free seat.
+   */
   assertRoomFor(organizationId: string, adding: number): Promise<void>;
 }
 
@@ -38,7 +43,7 @@ export class PlanSeats implements SeatLimit {
 
   async assertRoomFor(organizationId: string, adding: number): Promise<void> {
     if (adding <= 0) return;
-    const org = await this.organizations.findById(organizationId);
+    const org = await this.organizations.lockSeats(organizationId);
     if (!org) return;
     const limit = org.seats ?? this.config.BILLING_FREE_SEATS;
     const used = await this.members.countSeatsUsed(organizationId);
