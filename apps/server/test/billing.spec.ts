@@ -414,6 +414,7 @@ describe('billing off (the default)', () => {
       ['POST', 'seat'],
       ['POST', 'cancel'],
       ['POST', 'reinstate'],
+      ['POST', 'upgrade'],
     ] as const) {
       const res = await call(
         server.http,

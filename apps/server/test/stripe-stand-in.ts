@@ -7,7 +7,8 @@ import Stripe from 'stripe';
  * A local stand-in for the few Stripe API endpoints Keyhaven calls, shaped after Stripe's API
  * reference (form-encoded requests with bracketed keys, JSON objects with `object` names, errors as
  * `{error: {type, message}}`): create a Checkout session, create a customer-portal session, update a
- * subscription (quantity with proration, cancel_at_period_end). It keeps the subscriptions it knows so
+ * subscription (quantity and price with proration, cancel_at_period_end), cancel a subscription at once
+ * (`DELETE /v1/subscriptions/{id}`), retrieve one. It keeps the subscriptions it knows so
  * the test can send the webhooks Stripe would send about them, signed as Stripe signs them.
  */
 
@@ -39,6 +40,8 @@ export class StripeStandIn {
   readonly subscriptions = new Map<string, StandInSubscription>();
   private server: Server | undefined;
   private readonly signer = new Stripe('sk_test_signer_only');
+  /** While true every call fails as during a Stripe outage (500 `api_error`; the client retries, then gives up). */
+  outage = false;
 
   constructor(readonly webhookSecret: string) {}
 
@@ -75,6 +78,7 @@ export class StripeStandIn {
   }
 
   private answer(method: string, path: string, form: URLSearchParams): [number, unknown] {
+    if (this.outage) return [500, { error: { type: 'api_error', message: 'An unknown error occurred' } }];
     if (method === 'POST' && path === '/v1/checkout/sessions') {
       const session = id('cs_test');
       return [
@@ -108,9 +112,27 @@ export class StripeStandIn {
       ];
     }
     const update = /^\/v1\/subscriptions\/([A-Za-z0-9_]+)$/.exec(path);
+    const missing = [
+      404,
+      { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such subscription' } },
+    ] as [number, unknown];
+    if (method === 'DELETE' && update) {
+      const sub = this.subscriptions.get(update[1] ?? '');
+      if (!sub) return missing;
+      // A subscription that has ended cannot be cancelled again.
+      if (sub.status === 'canceled') {
+        return [400, { error: { type: 'invalid_request_error', message: 'This subscription is already canceled.' } }];
+      }
+      sub.status = 'canceled';
+      return [200, this.subscriptionObject(sub)];
+    }
+    if (method === 'GET' && update) {
+      const sub = this.subscriptions.get(update[1] ?? '');
+      return sub ? [200, this.subscriptionObject(sub)] : missing;
+    }
     if (method === 'POST' && update) {
       const sub = this.subscriptions.get(update[1] ?? '');
-      if (!sub) return [404, { error: { type: 'invalid_request_error', message: 'No such subscription' } }];
+      if (!sub) return missing;
       const quantity = form.get('items[0][quantity]');
       if (quantity !== null) {
         if (form.get('items[0][id]') !== sub.itemId) {
@@ -118,6 +140,8 @@ export class StripeStandIn {
         }
         sub.quantity = Number(quantity);
       }
+      const price = form.get('items[0][price]');
+      if (price !== null) sub.price = price;
       const cancel = form.get('cancel_at_period_end');
       if (cancel !== null) sub.cancelAtPeriodEnd = cancel === 'true';
       return [200, this.subscriptionObject(sub)];
@@ -156,7 +180,7 @@ export class StripeStandIn {
       customer: sub.customer,
       status: sub.status,
       cancel_at_period_end: sub.cancelAtPeriodEnd,
-      canceled_at: null,
+      canceled_at: sub.status === 'canceled' ? Math.floor(Date.now() / 1000) : null,
       currency: 'usd',
       metadata: sub.metadata,
       items: {

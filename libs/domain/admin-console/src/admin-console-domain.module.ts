@@ -43,6 +43,7 @@ import {
   SsoUserRepository,
 } from './sso';
 import { OrganizationBillingState } from './organization-billing-state';
+import { OrganizationDeletionHooks } from './organization-deletion';
 import { SEAT_LIMIT, seatLimitProvider } from './seat-limit';
 import { OffboardingService, OperatorActionsService, OperatorDirectory, OperatorEvents } from './operator';
 import { ScimGroupsService, ScimRepository, ScimSetupService, ScimUsersService } from './scim';
@@ -77,6 +78,7 @@ const providers = [
   SsoPendingRepository,
   IdpAdapterRegistry,
   OrganizationBillingState,
+  OrganizationDeletionHooks,
   ScimRepository,
   ScimSetupService,
   ScimUsersService,

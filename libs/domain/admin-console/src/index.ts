@@ -25,6 +25,7 @@ export * from './domains/organization-domain.repository';
 export * from './domains/organization-domains.service';
 export * from './sso';
 export * from './seat-limit';
+export * from './organization-deletion';
 export * from './organization-billing-state';
 export * from './scim';
 export * from './device-approvals/device-approvals.service';

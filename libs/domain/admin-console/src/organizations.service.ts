@@ -9,6 +9,7 @@ import { CollectionRepository } from './collection.repository';
 import { MemberStatus, MemberType, PolicyType } from './enums';
 import { MemberRepository } from './member.repository';
 import type { Membership } from './membership';
+import { OrganizationDeletionHooks } from './organization-deletion';
 import { OrganizationRepository, type Organization } from './organization.repository';
 import { PolicyRepository } from './policy.repository';
 
@@ -46,6 +47,7 @@ export class OrganizationsService {
     private readonly accounts: AccountsService,
     private readonly push: PushPublisher,
     private readonly events: EventRecorder,
+    private readonly deletionHooks: OrganizationDeletionHooks,
   ) {}
 
   /** The creator becomes its confirmed owner with the org key the client wrapped for them. */
@@ -119,6 +121,8 @@ export class OrganizationsService {
 
   async delete(id: string, actorId: string, secret: z.infer<typeof secretSchema>): Promise<void> {
     await this.accounts.requireMasterPassword(await this.users.require(actorId), secret.masterPasswordHash);
+    // Other domains first (billing ends the subscription); a refusal there deletes nothing.
+    await this.deletionHooks.beforeDelete(id);
     // Read before the rows cascade away: the members' clients sync and drop the organization.
     const memberIds = await this.members.userIdsOf(id);
     await this.db.transaction(async () => {

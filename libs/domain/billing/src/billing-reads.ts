@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { notFound } from '@keyhaven/contracts';
-import { MemberRepository, OrganizationRepository, organizationJson } from '@keyhaven/domain-admin-console';
+import {
+  MemberRepository,
+  OrganizationRepository,
+  organizationJson,
+  profileOrganizationJson,
+  type Membership,
+} from '@keyhaven/domain-admin-console';
 import { BillingRepository, type Invoice, type Subscription } from './billing.repository';
 import { BillingSwitch } from './billing-switch';
 import { planName, planType } from './plans';
@@ -53,6 +59,13 @@ export class BillingReads {
       exemptFromBillingAutomation: false,
       object: 'organizationSubscription',
     };
+  }
+
+  /** The owner's `ProfileOrganizationResponse` after a subscription change (its `seats` the new limit). */
+  async profileOrganization(actor: Membership): Promise<Record<string, unknown>> {
+    const org = await this.organizations.findById(actor.organizationId);
+    if (!org) throw notFound('Organization');
+    return profileOrganizationJson(org, actor);
   }
 
   /** `GET organizations/{id}/billing`. */

@@ -8,7 +8,7 @@ import { BillingEventType, BillingEvents } from './billing-events';
 import { BillingLifecycle } from './billing-lifecycle';
 import { BillingRepository, type Subscription } from './billing.repository';
 import { BillingSwitch } from './billing-switch';
-import { priceFor } from './plans';
+import { planOfType, priceFor } from './plans';
 import { paysForSeats } from './standing';
 import { StripeGateway } from './stripe-gateway';
 import { subscriptionFields, type Json } from './stripe-objects';
@@ -20,6 +20,16 @@ export const checkoutSchema = z.object({
 });
 /** Bitwarden's `SeatRequest` and `OrganizationSubscriptionUpdateRequest` both carry `seatAdjustment`. */
 export const seatAdjustmentSchema = z.object({ seatAdjustment: z.number().int().min(-100000).max(100000) });
+
+/**
+ * Bitwarden's `OrganizationUpgradeRequest`: the plan number and the seats (the current plans have no
+ * base seats, so `additionalSeats` is the whole count). Its storage, Secrets Manager and tax fields
+ * are not sold here and are ignored.
+ */
+export const upgradeSchema = z.object({
+  planType: z.number().int(),
+  additionalSeats: z.number().int().min(0).max(100000).nullish(),
+});
 
 /**
  * What an owner does with the organization's subscription. Each action calls Stripe (never from a
@@ -100,6 +110,40 @@ export class BillingService {
     if (seats === current.seats || !current.itemId) return;
     await this.update(current, {
       items: [{ id: current.itemId, quantity: seats }],
+      proration_behavior: 'create_prorations',
+    });
+  }
+
+  /**
+   * `POST organizations/{id}/upgrade` from the web vault's change-plan dialog: moves an existing
+   * subscription to another plan or billing interval (same Stripe item, new price, prorated). An
+   * organization without one is refused: the dialog first sends a card tokenized by Stripe.js under the
+   * publishable key built into the web vault (Bitwarden's Stripe account, not the operator's), which no
+   * Keyhaven server can charge, so the first subscription starts through Checkout.
+   */
+  async upgrade(actor: Membership, request: unknown): Promise<void> {
+    this.enabled.require();
+    const body = parseBody(upgradeSchema, request);
+    const choice = planOfType(body.planType);
+    if (!choice) {
+      throw badRequest('This server sells Teams and Enterprise, monthly or annually (plan types 17, 18, 19 and 20).');
+    }
+    const current = await this.billing.find(actor.organizationId);
+    if (!current || (current.state !== 'active' && current.state !== 'grace')) {
+      throw badRequest(
+        'This organization has no active subscription to change. Subscribe through Stripe Checkout first ' +
+          `(POST /api/organizations/${actor.organizationId}/billing/checkout); the web vault's card form cannot pay this server.`,
+      );
+    }
+    const seats = body.additionalSeats ? body.additionalSeats : current.seats;
+    const used = await this.members.countSeatsUsed(actor.organizationId);
+    if (seats < Math.max(1, used)) {
+      throw badRequest(`The organization uses ${used} seats; it cannot have fewer than ${Math.max(1, used)}.`);
+    }
+    const price = priceFor(this.config, choice);
+    if (!current.itemId || (price === current.priceId && seats === current.seats)) return;
+    await this.update(current, {
+      items: [{ id: current.itemId, price, quantity: seats }],
       proration_behavior: 'create_prorations',
     });
   }

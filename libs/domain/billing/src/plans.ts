@@ -27,6 +27,22 @@ export function planType(plan: string, interval: string): number {
   return PlanType.Free;
 }
 
+/** The plan a Bitwarden plan number stands for (the web vault's upgrade dialog sends one); null for any other. */
+export function planOfType(type: number): PlanChoice | null {
+  switch (type) {
+    case PlanType.TeamsMonthly:
+      return { plan: 'teams', interval: 'monthly' };
+    case PlanType.TeamsAnnually:
+      return { plan: 'teams', interval: 'yearly' };
+    case PlanType.EnterpriseMonthly:
+      return { plan: 'enterprise', interval: 'monthly' };
+    case PlanType.EnterpriseAnnually:
+      return { plan: 'enterprise', interval: 'yearly' };
+    default:
+      return null;
+  }
+}
+
 export function planName(plan: string, interval: string): string {
   if (plan === 'free') return 'Free';
   const name = plan === 'enterprise' ? 'Enterprise' : 'Teams';

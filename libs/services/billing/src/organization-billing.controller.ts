@@ -61,12 +61,25 @@ export class OrganizationBillingController {
     return { success: true, paymentIntentClientSecret: null, object: 'payment' };
   }
 
-  /** The newer `OrganizationSubscriptionUpdateRequest` (`seatAdjustment`; autoscale limits are not kept). */
+  /**
+   * The newer `OrganizationSubscriptionUpdateRequest` (`seatAdjustment`; autoscale limits are not kept);
+   * the web vault reads the answer as a `ProfileOrganizationResponse`.
+   */
   @Post('subscription')
   @HttpCode(200)
   @OrgPermission('owner')
-  async updateSubscription(@OrgMember() actor: Membership, @Body() body: unknown): Promise<void> {
+  async updateSubscription(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
     await this.billing.adjustSeats(actor, body);
+    return this.reads.profileOrganization(actor);
+  }
+
+  /** Bitwarden's `OrganizationUpgradeRequest` (plan change of an existing subscription); answers `PaymentResponse`. */
+  @Post('upgrade')
+  @HttpCode(200)
+  @OrgPermission('owner')
+  async upgrade(@OrgMember() actor: Membership, @Body() body: unknown): Promise<Record<string, unknown>> {
+    await this.billing.upgrade(actor, body);
+    return { success: true, paymentIntentClientSecret: null, userProfile: null, object: 'payment' };
   }
 
   @Post('cancel')

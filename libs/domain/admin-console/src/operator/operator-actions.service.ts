@@ -7,6 +7,7 @@ import { AccountAdministrationService, AccountRevisionService, normalizeEmail } 
 import { MAILER, type Mailer } from '@keyhaven/mail';
 import { MembersService } from '../members.service';
 import { MemberRepository } from '../member.repository';
+import { OrganizationDeletionHooks } from '../organization-deletion';
 import { OrganizationRepository } from '../organization.repository';
 import { OperatorDirectory, type OperatorUser } from './operator-directory';
 import { OperatorEventType, OperatorEvents } from './operator-events';
@@ -29,6 +30,7 @@ export class OperatorActionsService {
     private readonly push: PushPublisher,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    private readonly deletionHooks: OrganizationDeletionHooks,
   ) {}
 
   async requireUser(userId: string): Promise<OperatorUser> {
@@ -130,6 +132,8 @@ export class OperatorActionsService {
   /** Its members' clients sync and drop it; its items, collections and memberships go by cascade. */
   async deleteOrganization(organizationId: string): Promise<void> {
     if (!(await this.organizations.findById(organizationId))) throw notFound('Organization');
+    // Other domains first (billing ends the subscription); a refusal there deletes nothing.
+    await this.deletionHooks.beforeDelete(organizationId);
     const memberIds = await this.members.userIdsOf(organizationId);
     await this.db.transaction(async () => {
       await this.revisions.touchUsers(memberIds);
