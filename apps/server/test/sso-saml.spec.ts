@@ -81,6 +81,15 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
       (await server.db.rows<{ n: string }>("SELECT count(*) AS n FROM sso_pending WHERE kind = 'code'", []))[0]!.n,
     );
 
+  /** Events of one type, recorded or still in the outbox. */
+  const eventCount = async (type: number): Promise<number> =>
+    (
+      await server.db.rows<{ type: number }>(
+        "SELECT (payload->>'type')::int AS type FROM event_outbox UNION ALL SELECT type FROM event",
+        [],
+      )
+    ).filter((e) => e.type === type).length;
+
   /** The client's side up to the IdP: prevalidate, authorize; returns what the browser is sent to. */
   async function begin() {
     const verifier = randomBytes(48).toString('base64url').slice(0, 64);
@@ -149,6 +158,37 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
     return { ...started, form, acs };
   }
 
+  async function assertRefused(
+    acs: { status: number; text: string; headers: Record<string, unknown> },
+    before: number,
+  ) {
+    assert.equal(acs.status, 400, acs.text);
+    assert.equal(acs.headers['location'], undefined, 'never a redirect');
+    assert.match(acs.text, /Single sign-on failed/);
+    assert.equal(await codes(), before, 'no code minted');
+  }
+
+  /** A login as the member whose response the IdP (or the attacker on the way) bends; it must be refused. */
+  async function refusedLogin(why: string, bend: () => void, logged: RegExp) {
+    const before = await codes();
+    const mark = server.output().length;
+    bend();
+    try {
+      const flow = await login(member.email);
+      await assertRefused(flow.acs, before);
+    } finally {
+      idp.reset();
+    }
+    assert.match(server.output().slice(mark), logged, `the admin's log line for ${why}`);
+  }
+
+  /** The RelayState of a fresh sign-in (Redirect binding), the browser stopped before the IdP. */
+  async function freshRelayState(): Promise<string> {
+    const started = await begin();
+    assert.equal(started.res.status, 302);
+    return new URL(String(started.res.headers['location'])).searchParams.get('RelayState')!;
+  }
+
   test('SP metadata names the entity id and the ACS; the config advertises exactly those URLs', async () => {
     const saved = ok(await configure(1), 'save SAML config');
     const urls = saved['urls'] as Record<string, string>;
@@ -189,6 +229,7 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
       [member.email],
       'linked by NameID',
     );
+    assert.ok((await eventCount(1510)) > 0, 'FirstSsoLogin event');
   });
 
   test('HTTP-POST binding: the AuthnRequest goes as an auto-posting form and the member logs in', async () => {
@@ -197,5 +238,134 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
     assert.equal(flow.acs.status, 302, flow.acs.text);
     const code = new URL(String(flow.acs.headers['location'])).searchParams.get('code')!;
     assert.equal((await exchange(code, flow.verifier)).status, 200);
+  });
+  test('a tampered signature is refused (NameID changed after signing)', async () => {
+    ok(await configure(1), 'save SAML config (Redirect)');
+    await refusedLogin(
+      'a tampered signature',
+      () => {
+        idp.state.tamper = (xml) => {
+          const bent = xml.replace(`>${member.email}</saml:NameID>`, `>${owner.email}</saml:NameID>`);
+          assert.notEqual(bent, xml);
+          return bent;
+        };
+      },
+      /SAML response refused: Invalid signature/,
+    );
+  });
+
+  test('XML signature wrapping is refused: an unsigned assertion around the signed one, or next to it', async () => {
+    const CLOSE = '</saml:Assertion>';
+    const split = (xml: string) => {
+      const start = xml.indexOf('<saml:Assertion');
+      const end = xml.indexOf(CLOSE) + CLOSE.length;
+      const signed = xml.slice(start, end);
+      assert.match(signed, /<ds:Signature/);
+      const evil = signed
+        .replace(/ ID="[^"]+"/, ' ID="_evil"')
+        .replace(/<ds:Signature[\s\S]*?<\/ds:Signature>/, '')
+        .replace(`>${member.email}<`, `>${owner.email}<`);
+      return { before: xml.slice(0, start), signed, evil, after: xml.slice(end) };
+    };
+    await refusedLogin(
+      'a wrapping assertion',
+      () => {
+        idp.state.tamper = (xml) => {
+          const p = split(xml);
+          return p.before + p.evil.slice(0, -CLOSE.length) + p.signed + CLOSE + p.after;
+        };
+      },
+      /SAML response refused: Invalid signature/,
+    );
+    await refusedLogin(
+      'a sibling assertion',
+      () => {
+        idp.state.tamper = (xml) => {
+          const p = split(xml);
+          return p.before + p.evil + p.signed + p.after;
+        };
+      },
+      /SAML response refused: Invalid signature: multiple assertions/,
+    );
+  });
+
+  test('a wrong audience and expired conditions are refused', async () => {
+    await refusedLogin(
+      'a wrong audience',
+      () => {
+        idp.state.overrides = { audience: 'https://elsewhere.example/sso/saml2' };
+      },
+      /SAML response refused: SAML assertion audience mismatch/,
+    );
+    await refusedLogin(
+      'expired conditions',
+      () => {
+        idp.state.overrides = { notBefore: -1200, notOnOrAfter: -600 };
+      },
+      /SAML response refused: .*(expired|NotOnOrAfter|subject confirmation)/i,
+    );
+  });
+
+  test('a replayed response is refused, on its own RelayState and on a fresh sign-in', async () => {
+    const flow = await login(member.email);
+    assert.equal(flow.acs.status, 302, flow.acs.text);
+    const used = idp.state.last!;
+    const before = await codes();
+    let mark = server.output().length;
+    await assertRefused(await postAcs({ SAMLResponse: used.SAMLResponse, RelayState: used.RelayState }), before);
+    assert.match(server.output().slice(mark), /SAML response refused: no pending sign-in for the RelayState/);
+    mark = server.output().length;
+    const relayState = await freshRelayState();
+    await assertRefused(await postAcs({ SAMLResponse: used.SAMLResponse, RelayState: relayState }), before);
+    assert.match(server.output().slice(mark), /SAML response refused: InResponseTo is not valid/);
+  });
+
+  test('an unsolicited response is refused unless the configuration allows it; IdP-initiated always', async () => {
+    await refusedLogin(
+      'an unsolicited response',
+      () => {
+        idp.state.overrides = { unsolicited: true };
+      },
+      /SAML response refused: InResponseTo is missing from response/,
+    );
+    const unsolicited = await idp.issue({ email: member.email, inResponseTo: null });
+    const before = await codes();
+    await assertRefused(await postAcs({ SAMLResponse: unsolicited }), before);
+    ok(await configure(1, { idpAllowUnsolicitedAuthnResponse: true }), 'allow unsolicited');
+    try {
+      await assertRefused(await postAcs({ SAMLResponse: unsolicited }), before);
+      idp.state.overrides = { unsolicited: true };
+      const allowed = await login(member.email);
+      assert.equal(allowed.acs.status, 302, allowed.acs.text);
+    } finally {
+      idp.reset();
+      ok(await configure(1), 'back to solicited only');
+    }
+  });
+
+  test('the artifact binding is refused, posted or in the query; refusals record failed logins', async () => {
+    const failedBefore = await eventCount(1005);
+    const before = await codes();
+    const mark = server.output().length;
+    const relayState = await freshRelayState();
+    await assertRefused(
+      await postAcs({
+        SAMLart: 'AAQAAMh48/1oXIM+sDo7Dh2qMp1HM4IF5DaRNmDj6RdUmllwn9jJHyEgIi8=',
+        RelayState: relayState,
+      }),
+      before,
+    );
+    const viaGet = await server.http.request(
+      'GET',
+      `/sso/saml2/${org.id}/Acs?SAMLart=AAQAAMh48%2F1oXIM&RelayState=${encodeURIComponent(relayState)}`,
+    );
+    await assertRefused(viaGet, before);
+    assert.match(server.output().slice(mark), /SAML response refused: artifact binding \(SAMLart\) is not supported/);
+    const links = await server.db.rows<{ user_id: string }>('SELECT user_id FROM sso_user WHERE organization_id = $1', [
+      org.id,
+    ]);
+    assert.ok(!links.some((l) => l.user_id === owner.userId), 'no forged response linked the owner');
+    assert.equal(await eventCount(1005), failedBefore + 2, 'User_FailedLogIn for each refusal');
+    assert.ok(!server.output().includes(idp.state.last!.SAMLResponse.slice(0, 40)), 'no response in the log');
   });
 });
