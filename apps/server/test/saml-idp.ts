@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import assert from 'node:assert/strict';
 import forge from 'node-forge';
 
 /**
@@ -11,6 +12,27 @@ import forge from 'node-forge';
  * `options` lets a test bend the next responses (audience, validity, InResponseTo) and `tamper`
  * rewrite the signed XML before it leaves, to play an attacker.
  */
+
+const unescapeHtml = (s: string): string =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+/** The action and hidden fields of an auto-posting form page. */
+export function formOf(html: string): { action: string; fields: Record<string, string> } {
+  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(html)?.[1];
+  assert.ok(action, `no form in ${html.slice(0, 300)}`);
+  const fields = Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
+      unescapeHtml(m[1]!),
+      unescapeHtml(m[2]!),
+    ]),
+  );
+  return { action: unescapeHtml(action), fields };
+}
 
 export interface IssueOptions {
   /** NameID (emailAddress format). */

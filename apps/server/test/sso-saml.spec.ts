@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { call, createOrg, join, newPerson, ok, type Org, type Person } from './org-fixtures';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
-import { loadSamlify, startSamlIdp } from './saml-idp';
+import { formOf, loadSamlify, startSamlIdp } from './saml-idp';
 
 /**
  * SSO with SAML 2.0 end to end, Keyhaven as the service provider: a samlify IdP on loopback signing
@@ -13,27 +13,6 @@ import { loadSamlify, startSamlIdp } from './saml-idp';
  */
 
 const REDIRECT = 'http://localhost:8065';
-
-const unescapeHtml = (s: string): string =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-/** The action and hidden fields of an auto-posting form page. */
-function formOf(html: string): { action: string; fields: Record<string, string> } {
-  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(html)?.[1];
-  assert.ok(action, `no form in ${html.slice(0, 300)}`);
-  const fields = Object.fromEntries(
-    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
-      unescapeHtml(m[1]!),
-      unescapeHtml(m[2]!),
-    ]),
-  );
-  return { action: unescapeHtml(action), fields };
-}
 
 describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
   let server: BackedServer;
