@@ -208,7 +208,8 @@ const ROUTES: readonly Route[] = [
   {
     name: 'GET org/keys',
     build: (at) => ({ method: 'GET', path: `${o(at)}/keys` }),
-    allowed: CONFIRMED,
+    // Also accepted members: a new SSO member auto-enrols in account recovery before confirmation.
+    allowed: [...CONFIRMED, 'accepted'],
     read: true,
     orgOnly: true,
   },

@@ -4,6 +4,7 @@ import { LoginPoliciesService } from './login-policies';
 import { OrganizationCredentialsService } from './organization-credentials';
 import { AuthDomainModule, DeviceTrustService, TAKEOVER_MEMBERSHIPS } from '@keyhaven/domain-auth';
 import { PushPublisher } from '@keyhaven/bus';
+import { OutboundModule } from '@keyhaven/outbound';
 import { AccountRecoveryMail } from './account-recovery/account-recovery-mail';
 import { AccountRecoveryService } from './account-recovery/account-recovery.service';
 import { TakeoverMembershipsService } from './account-recovery/takeover-memberships';
@@ -101,7 +102,7 @@ const providers = [
  */
 @Global()
 @Module({
-  imports: [AuthDomainModule],
+  imports: [AuthDomainModule, OutboundModule],
   providers: [
     ...providers,
     OrganizationCredentialsService,

@@ -21,10 +21,11 @@ export const isConfirmed = (m: Membership): boolean => m.status === MemberStatus
 export const isAdmin = (m: Membership): boolean => m.type === MemberType.Owner || m.type === MemberType.Admin;
 
 /** What an admin-console action needs of the caller. */
-export type Need = 'member' | 'owner' | 'admin' | PermissionFlag;
+export type Need = 'member' | 'joining' | 'owner' | 'admin' | PermissionFlag;
 
 /** Owners and Admins may do every admin action; a Custom member only what its flags allow. */
 export function allows(m: Membership, need: Need): boolean {
+  if (need === 'joining') return m.userId !== null && m.status !== MemberStatus.Revoked;
   if (!isConfirmed(m)) return false;
   if (need === 'member') return true;
   if (need === 'owner') return m.type === MemberType.Owner;

@@ -15,9 +15,12 @@ import type { RequestWithPrincipal } from './principal';
 /**
  * What an organization route needs of the caller: any confirmed membership (`member`), the Owner
  * role, Owner or Admin (`admin`), or one of the Custom role's flags (Owners and Admins hold them all).
+ * `joining` also lets in an account whose membership is not confirmed yet (invited with an account,
+ * as SSO provisions, or accepted): the steps a new member takes before an admin confirms them.
  */
 export type OrgPermissionName =
   | 'member'
+  | 'joining'
   | 'owner'
   | 'admin'
   | 'accessEventLogs'

@@ -80,7 +80,12 @@ export class AccountRecoveryService {
       throw badRequest("Reset password can't be withdrawn due to an enterprise policy.");
     }
     await this.db.transaction(async () => {
-      await this.members.update(actor.organizationId, actor.id, { reset_password_key: key });
+      // An SSO-provisioned member still Invited (trusted-device orgs) is accepted by enrolling (ENTERPRISE.md §1.8).
+      const accept = key !== null && actor.status === MemberStatus.Invited;
+      await this.members.update(actor.organizationId, actor.id, {
+        reset_password_key: key,
+        ...(accept ? { status: MemberStatus.Accepted } : {}),
+      });
       await this.events.record({
         type: key ? EventType.OrganizationUser_ResetPassword_Enroll : EventType.OrganizationUser_ResetPassword_Withdraw,
         organizationId: actor.organizationId,

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as oidc from 'openid-client';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
+import { GuardedFetcher } from '@keyhaven/outbound';
 import { emailOf, groupsOf, nameOf, subjectOf, csv } from './claims';
+import { idpFetch } from './idp-fetch';
 import {
   IdpError,
   type IdpAdapter,
@@ -19,13 +21,21 @@ const IDP_TIMEOUT_SECONDS = 10;
  * explicit metadata address), confidential client (client_secret_post), PKCE S256, nonce, response
  * by form_post (the default, as Bitwarden's SSO service) or query, optional userinfo, additional
  * scopes and ACR values. Discovery is done per login: nothing is cached in the process, so a
- * configuration change applies at once on every instance.
+ * configuration change applies at once on every instance. Every request to the IdP goes through
+ * `@keyhaven/outbound`'s address policy (see idp-fetch.ts).
  */
 @Injectable()
 export class OidcIdpAdapter implements IdpAdapter {
   readonly type = SsoConfigType.OpenIdConnect;
 
-  constructor(@Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig) {}
+  private readonly fetch: ReturnType<typeof idpFetch>;
+
+  constructor(
+    @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
+    fetcher: GuardedFetcher,
+  ) {
+    this.fetch = idpFetch(fetcher);
+  }
 
   private callbackUrl(): string {
     return `${this.config.DOMAIN}/sso/oidc-signin`;
@@ -146,6 +156,8 @@ export class OidcIdpAdapter implements IdpAdapter {
     try {
       return await oidc.discovery(server, clientId, undefined, oidc.ClientSecretPost(clientSecret), {
         timeout: IDP_TIMEOUT_SECONDS,
+        // Kept by the returned configuration: token, userinfo and JWKS go the same guarded way.
+        [oidc.customFetch]: this.fetch,
         // Only behind SSO_ALLOW_HTTP_IDP (tests, lab networks).
         // eslint-disable-next-line @typescript-eslint/no-deprecated
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
@@ -162,9 +174,15 @@ export class OidcIdpAdapter implements IdpAdapter {
 
 function toIdpError(err: unknown, userMessage: string, kind: IdpError['kind'] = 'rejected'): IdpError {
   if (err instanceof IdpError) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-  const message = err instanceof Error ? err.message : String(err);
-  return new IdpError(userMessage, `${code ? `${code}: ` : ''}${message}`.slice(0, 300), kind);
+  // openid-client wraps transport failures ("something went wrong"): the admin needs the causes too,
+  // for instance the outbound policy's refusal of a private address.
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    const code = typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? `${e.code}: ` : '';
+    parts.push(`${code}${e instanceof Error ? e.message : typeof e === 'string' ? e : 'unknown error'}`);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return new IdpError(userMessage, parts.join(' <- ').slice(0, 500), kind);
 }
 
 const escapeHtml = (s: string): string =>

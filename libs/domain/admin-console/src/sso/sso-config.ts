@@ -52,6 +52,12 @@ export const ssoConfigDataSchema = z.object({
   expectedReturnAcrValue: text(1000),
   /** Keyhaven's addition: the claim whose values map to organization groups (for example `groups`). */
   groupsClaimType: text(200),
+  /**
+   * Keyhaven's addition: values of the groups claim (comma-separated) that make a member Admin. With it
+   * set, the role follows the directory at every login: such a value makes a User or Custom member
+   * Admin, its absence makes an Admin a User again. Owners are never changed by the IdP.
+   */
+  adminClaimValues: text(1000),
   /** Keyhaven's addition: how the IdP returns the code, `form_post` (default, as Bitwarden) or `query`. */
   responseMode: z.enum(['form_post', 'query']).nullish(),
   // SAML 2.0 service provider

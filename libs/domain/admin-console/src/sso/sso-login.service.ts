@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { EventType } from '@keyhaven/contracts';
+import { EventType, PushType } from '@keyhaven/contracts';
+import { PushPublisher } from '@keyhaven/bus';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database, EventRecorder } from '@keyhaven/db';
 import {
@@ -73,6 +74,7 @@ export class SsoLoginService {
     private readonly users: UserRepository,
     private readonly login: LoginService,
     private readonly events: EventRecorder,
+    private readonly push: PushPublisher,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
     @Optional() @Inject(TRUSTED_DEVICE_OPTIONS) private readonly trustedDevices?: TrustedDeviceOptions,
     @Optional() @Inject(KEY_CONNECTOR_LOCATOR) private readonly keyConnector?: KeyConnectorLocator,
@@ -150,7 +152,10 @@ export class SsoLoginService {
         organizationId: flow.organizationId,
         adapterState: flow.adapterState,
       });
-      const user = await this.db.transaction(() => this.provisioning.resolve(config, claims));
+      const accessChanged: string[] = [];
+      const user = await this.db.transaction(() => this.provisioning.resolve(config, claims, accessChanged));
+      // The directory moved the member's groups or role: their other devices fetch the new access.
+      this.push.publishToUsers(PushType.SyncOrgKeys, accessChanged);
       const code = randomBytes(32).toString('base64url');
       const ttl = this.ttl('code');
       const pendingCode: PendingCode = {

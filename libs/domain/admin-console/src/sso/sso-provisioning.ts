@@ -1,9 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventType } from '@keyhaven/contracts';
 import { EventRecorder } from '@keyhaven/db';
-import { ExternalAccountsService, UserRepository, normalizeEmail, type User } from '@keyhaven/domain-auth';
+import {
+  AccountRevisionService,
+  ExternalAccountsService,
+  UserRepository,
+  normalizeEmail,
+  type User,
+} from '@keyhaven/domain-auth';
 import { MemberStatus, MemberType } from '../enums';
 import { MemberRepository } from '../member.repository';
+import type { Membership } from '../membership';
+import { csv } from './claims';
 import { IdpError, type NormalizedClaims } from './idp-adapter';
 import type { SsoConfig } from './sso-config';
 import { SsoUserRepository } from './sso-user.repository';
@@ -35,9 +43,14 @@ export class SsoProvisioning {
     private readonly users: UserRepository,
     private readonly accounts: ExternalAccountsService,
     private readonly events: EventRecorder,
+    private readonly revisions: AccountRevisionService,
   ) {}
 
-  async resolve(config: SsoConfig, claims: NormalizedClaims): Promise<User> {
+  /**
+   * `accessChanged` collects the user when the directory changed their groups or role, so the caller
+   * can push SyncOrgKeys once its transaction committed.
+   */
+  async resolve(config: SsoConfig, claims: NormalizedClaims, accessChanged: string[] = []): Promise<User> {
     const orgId = config.organizationId;
     const linkedId = await this.links.linkedUser(orgId, claims.subject);
     let user = linkedId ? await this.users.findById(linkedId) : null;
@@ -49,7 +62,12 @@ export class SsoProvisioning {
         `revoked or removed member ${user.id} tried SSO`,
       );
     }
-    await this.applyGroups(config, membership.id, claims);
+    const groupsChanged = await this.applyGroups(config, membership, claims);
+    const roleChanged = await this.applyRole(config, membership, claims);
+    if (groupsChanged || roleChanged) {
+      await this.revisions.touchUsers([user.id]);
+      accessChanged.push(user.id);
+    }
     return user;
   }
 
@@ -115,10 +133,41 @@ export class SsoProvisioning {
     return created;
   }
 
-  /** With a groups claim configured, the member's groups follow the directory at every login. */
-  private async applyGroups(config: SsoConfig, memberId: string, claims: NormalizedClaims): Promise<void> {
-    if (!config.data.groupsClaimType) return;
-    const groupIds = await this.links.groupsMatching(config.organizationId, claims.groups);
-    await this.members.setGroups(config.organizationId, memberId, groupIds);
+  /**
+   * With a groups claim configured, the member's groups follow the directory at every login: the
+   * groups whose name (without case) or external id is one of the claim's values, and no others.
+   * Event 1504 only when the set changed.
+   */
+  private async applyGroups(config: SsoConfig, membership: Membership, claims: NormalizedClaims): Promise<boolean> {
+    if (!config.data.groupsClaimType) return false;
+    const wanted = new Set(await this.links.groupsMatching(config.organizationId, claims.groups));
+    const current = new Set(await this.members.groupsOf(membership.id));
+    if (wanted.size === current.size && [...wanted].every((id) => current.has(id))) return false;
+    await this.members.setGroups(config.organizationId, membership.id, [...wanted]);
+    await this.events.record({
+      type: EventType.OrganizationUser_UpdatedGroups,
+      organizationId: config.organizationId,
+      organizationUserId: membership.id,
+      userId: membership.userId,
+    });
+    return true;
+  }
+
+  /** With `adminClaimValues` configured, Admin follows the directory (owners untouched); event 1502 on change. */
+  private async applyRole(config: SsoConfig, membership: Membership, claims: NormalizedClaims): Promise<boolean> {
+    const adminValues = csv(config.data.adminClaimValues).map((v) => v.toLowerCase());
+    if (adminValues.length === 0 || membership.type === MemberType.Owner) return false;
+    const isAdmin = claims.groups.some((g) => adminValues.includes(g.toLowerCase()));
+    const type = isAdmin ? MemberType.Admin : membership.type === MemberType.Admin ? MemberType.User : membership.type;
+    if (type === membership.type) return false;
+    await this.members.update(config.organizationId, membership.id, { type, permissions: null });
+    await this.events.record({
+      type: EventType.OrganizationUser_Updated,
+      organizationId: config.organizationId,
+      organizationUserId: membership.id,
+      userId: membership.userId,
+    });
+    this.log.log(`SSO set member ${membership.id} of organization ${config.organizationId} to role ${type}`);
+    return true;
   }
 }

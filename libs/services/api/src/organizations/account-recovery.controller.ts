@@ -15,10 +15,13 @@ import { OrgMember, OrgPermission } from '@keyhaven/platform-auth';
 export class AccountRecoveryController {
   constructor(private readonly recovery: AccountRecoveryService) {}
 
-  /** The path carries the user id (not the membership id); the member enrols or withdraws themselves. */
+  /**
+   * The path carries the user id (not the membership id); the member enrols or withdraws themselves,
+   * also before confirmation (a new SSO member auto-enrols right after setting their password).
+   */
   @Put(':userId/reset-password-enrollment')
   @HttpCode(200)
-  @OrgPermission('member')
+  @OrgPermission('joining')
   async enroll(
     @OrgMember() actor: Membership,
     @Param('userId', ParseGuidPipe) userId: string,

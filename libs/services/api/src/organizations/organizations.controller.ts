@@ -74,8 +74,9 @@ export class OrganizationsController {
     await this.organizations.leave(actor);
   }
 
+  /** Also before confirmation: a new SSO member wraps their user key to this public key to auto-enrol in account recovery. */
   @Get(':orgId/keys')
-  @OrgPermission('member')
+  @OrgPermission('joining')
   async keys(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
     const org = await this.organizations.require(actor.organizationId);
     return { publicKey: org.publicKey, privateKey: org.privateKey, object: 'organizationKeys' };
