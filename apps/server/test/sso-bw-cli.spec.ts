@@ -14,7 +14,7 @@ import {
   type Person,
 } from './org-fixtures';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
-import { configureOidc, oneServer, startIdp, type Idp } from './sso-fixtures';
+import { SSO_TEST_ENV, configureOidc, oneServer, startIdp, type Idp } from './sso-fixtures';
 import { FakeXdgOpen, assertCliPortFree, completeCliSso } from './sso-bw-driver';
 
 /**
@@ -33,7 +33,7 @@ describeOnBackends('bw login --sso (stock CLI, OIDC IdP on loopback)', (backend)
   const clis: BwCli[] = [];
 
   before(async () => {
-    server = await startAllInOne(backend, { SSO_ALLOW_HTTP_IDP: 'true' });
+    server = await startAllInOne(backend, SSO_TEST_ENV);
     idp = await startIdp(`${server.url}/sso/oidc-signin`);
     owner = await newPerson(server.http, `cli-sso-owner-${backend}@example.com`);
     org = await createOrg(server.http, owner, 'Acme');

@@ -10,6 +10,15 @@ import { call, ok } from './org-fixtures';
  * Keyhaven and the IdP, and the client's side of the flow (state, PKCE, authorize URL, token request).
  */
 
+/**
+ * What a server under an OIDC test needs: an `http://` IdP allowed, and loopback opened in the
+ * outbound address policy, which every request to the IdP goes through (discovery, JWKS, token, userinfo).
+ */
+export const SSO_TEST_ENV: Readonly<Record<string, string>> = {
+  SSO_ALLOW_HTTP_IDP: 'true',
+  OUTBOUND_ALLOW_NETWORKS: '127.0.0.0/8',
+};
+
 export interface IdpAccount {
   readonly password: string;
   readonly email: string;

@@ -25,6 +25,7 @@ import {
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 import {
   Browser,
+  SSO_TEST_ENV,
   CLI_REDIRECT,
   IDP_CLIENT_SECRET,
   authorizeUrl,
@@ -51,7 +52,7 @@ describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) =>
   let org: Org;
 
   before(async () => {
-    server = await startAllInOne(backend, { SSO_ALLOW_HTTP_IDP: 'true' });
+    server = await startAllInOne(backend, SSO_TEST_ENV);
     idp = await startIdp(`${server.url}/sso/oidc-signin`);
     owner = await newPerson(server.http, `sso-owner-${backend}@example.com`);
     org = await createOrg(server.http, owner, 'Acme');

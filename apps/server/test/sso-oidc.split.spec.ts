@@ -6,6 +6,7 @@ import { call, createOrg, join, newPerson, ok, type Org, type Person } from './o
 import { startSplitApps, type SplitApps } from './split-stack';
 import {
   Browser,
+  SSO_TEST_ENV,
   authorizeUrl,
   clientState,
   configureOidc,
@@ -38,7 +39,7 @@ describe('SSO with OIDC across two instances (PostgreSQL)', async () => {
 
   before(async () => {
     if (skip) return;
-    stack = await startSplitApps(['server', 'server'], DOMAIN, { SSO_ALLOW_HTTP_IDP: 'true' });
+    stack = await startSplitApps(['server', 'server'], DOMAIN, SSO_TEST_ENV);
     [first, second] = stack.servers as [ServerProcess, ServerProcess];
     idp = await startIdp(`${DOMAIN}/sso/oidc-signin`);
     owner = await newPerson(first.http, 'ha-sso-owner@example.com');
