@@ -1,7 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemberType, assertApiError, call, createOrg, newPerson, ok, type Org, type Person } from './org-fixtures';
+import {
+  MemberType,
+  assertApiError,
+  call,
+  createOrg,
+  createOrgItem,
+  newPerson,
+  ok,
+  type Org,
+  type Person,
+} from './org-fixtures';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 import { StripeStandIn, type StandInSubscription } from './stripe-stand-in';
 
@@ -47,6 +57,7 @@ describeOnBackends('billing through Stripe', (backend) => {
   let org: Org;
   let sub: StandInSubscription;
   let failedInvoice = '';
+  let orgItem = '';
   const emails = (n: number, tag: string): string[] =>
     Array.from({ length: n }, (_, i) => `${tag}-${i}-${backend}@billing.example`);
 
@@ -95,6 +106,7 @@ describeOnBackends('billing through Stripe', (backend) => {
     });
     owner = await newPerson(server.http, `owner-${backend}@billing.example`);
     org = await createOrg(server.http, owner, 'Billed Co');
+    orgItem = await createOrgItem(server.http, org, owner.token, 'billed-item', [org.defaultCollection]);
   });
 
   after(async () => {
@@ -237,6 +249,14 @@ describeOnBackends('billing through Stripe', (backend) => {
       'sync',
     );
     assert.equal(profile.profile.organizations.find((o) => o.id === org.id)?.enabled, false);
+    // Its items are kept but not served while it is disabled.
+    const syncedItems = async (): Promise<string[]> =>
+      ok(await call<{ ciphers: { id: string }[] }>(server.http, owner.token, 'GET', '/api/sync'), 'sync').ciphers.map(
+        (c) => c.id,
+      );
+    assert.deepEqual(await syncedItems(), []);
+    assertApiError(await call(server.http, owner.token, 'GET', `/api/ciphers/${orgItem}`), 404);
+    assert.equal((await server.db.rows('SELECT 1 FROM cipher WHERE id = $1', [orgItem])).length, 1);
     const members = ok(
       await call<{ data: unknown[] }>(server.http, owner.token, 'GET', `/api/organizations/${org.id}/users`),
       'members kept',
@@ -251,6 +271,10 @@ describeOnBackends('billing through Stripe', (backend) => {
     const back = await view();
     assert.equal(back.enabled, true);
     assert.equal(back.subscription?.standing, 'active');
+    assert.equal(
+      ok(await call<{ id: string }>(server.http, owner.token, 'GET', `/api/ciphers/${orgItem}`), 'item back').id,
+      orgItem,
+    );
     const billing = ok(
       await call<{ invoices: { number: string; paid: boolean; amount: number; url: string }[] }>(
         server.http,

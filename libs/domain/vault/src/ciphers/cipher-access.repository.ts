@@ -22,7 +22,9 @@ export interface AccessibleCipher {
  * Every item a user may see, with what they may do to it, in one set-based query: their own items
  * (full rights), items in collections they reach directly or through groups (rights per collection,
  * the most permissive path wins), and every item of organizations they administer.
- * Unconfirmed and revoked memberships reach nothing (the access CTE takes status 2 only).
+ * Unconfirmed and revoked memberships reach nothing (the access CTE takes status 2 only), and nobody
+ * reaches the items of a disabled organization (billing disables one whose payments stopped: its items
+ * are kept, not served, as Bitwarden's own cipher queries skip disabled organizations).
  */
 const ACCESSIBLE_SQL = `
   WITH access AS (${USER_COLLECTION_ACCESS_SQL}),
@@ -44,7 +46,8 @@ const ACCESSIBLE_SQL = `
   LEFT JOIN via_collections vc ON vc.cipher_id = c.id
   LEFT JOIN admin_orgs ao ON ao.organization_id = c.organization_id
   LEFT JOIN cipher_user_state s ON s.cipher_id = c.id AND s.user_id = $1
-  WHERE (c.user_id = $1 OR vc.cipher_id IS NOT NULL OR ao.organization_id IS NOT NULL)`;
+  WHERE (c.user_id = $1 OR vc.cipher_id IS NOT NULL OR ao.organization_id IS NOT NULL)
+    AND (c.organization_id IS NULL OR EXISTS (SELECT 1 FROM organization o WHERE o.id = c.organization_id AND o.enabled))`;
 
 function toAccessible(r: AccessibleRow, urls: AttachmentUrls): AccessibleCipher {
   return {
