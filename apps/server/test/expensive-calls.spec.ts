@@ -21,6 +21,7 @@ describe('expensive calls are limited per user', () => {
         SYNC_PER_MINUTE_PER_USER: '20',
         EXPENSIVE_CALLS_CONCURRENT_PER_USER: '1',
         EXPENSIVE_CALLS_PER_MINUTE_PER_USER: '3',
+        WRITES_PER_MINUTE_PER_USER: '6',
       },
     });
   });
@@ -34,6 +35,38 @@ describe('expensive calls are limited per user', () => {
     const account = await registerAccount(server.http, email, 'expensive calls password');
     return { token: (await passwordLogin(server.http, account)).accessToken, userKey: account.userKey };
   }
+
+  test('other writes draw from a per-user budget: the seventh in a minute gets 429; reads, imports and other users go on', async () => {
+    const noisy = await login('many-writes@example.com');
+    const quiet = await login('few-writes@example.com');
+    const folder = (userKey: SymmetricKey, n: number): { name: string } => ({ name: encryptType2(userKey, `f${n}`) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await server.http.post('/api/folders', { token: noisy.token, json: folder(noisy.userKey, i) });
+      statuses.push(r.status);
+      if (r.status === 429) {
+        assert.ok(Number(r.headers['retry-after']) >= 1, 'Retry-After');
+        assert.equal((JSON.parse(r.text) as { object?: string }).object, 'error', r.text);
+      }
+    }
+    // WRITES_PER_MINUTE_PER_USER is 6 here; a refused write changes nothing.
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429]);
+    const folders = await server.http.get<{ data: unknown[] }>('/api/folders', { token: noisy.token });
+    assert.equal(folders.status, 200);
+    assert.equal(folders.body.data.length, 6);
+    // An import has its own budget (EXPENSIVE_CALLS_*), so the spent write budget does not stop it.
+    const imported = await server.http.post('/api/ciphers/import', {
+      token: noisy.token,
+      json: {
+        folders: [],
+        folderRelationships: [],
+        ciphers: [encryptCipher(noisy.userKey, { type: 2, name: 'n', secureNote: { type: 0 } })],
+      },
+    });
+    assert.equal(imported.status, 200, imported.text);
+    const other = await server.http.post('/api/folders', { token: quiet.token, json: folder(quiet.userKey, 0) });
+    assert.equal(other.status, 200, other.text);
+  });
 
   test('an organization API key is limited per organization; its owner still syncs', async () => {
     const account = await registerAccount(server.http, 'directory-owner@example.com', 'expensive calls password');

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
 import { ConfigModule, type KeyhavenConfig } from '@keyhaven/config';
 import { HealthModule, PRE_PARSE_ADMISSION, type Lifecycle } from '@keyhaven/http';
-import { ExpensiveBodyAdmission, GlobalAuthGuard } from '@keyhaven/platform-auth';
+import { ExpensiveBodyAdmission, GlobalAuthGuard, WriteBudgetGuard } from '@keyhaven/platform-auth';
 import { InfrastructureModule } from './infrastructure.module';
 import type { Infrastructure } from './infrastructure';
 import type { MountedService } from './service-spec';
@@ -26,7 +26,9 @@ export class RootModule {
         RouterModule.register(services.map((s) => ({ path: s.prefix, module: s.module }))),
       ],
       providers: [
+        // In this order: the write budget counts the principal the auth guard sets.
         { provide: APP_GUARD, useClass: GlobalAuthGuard },
+        { provide: APP_GUARD, useClass: WriteBudgetGuard },
         { provide: PRE_PARSE_ADMISSION, useClass: ExpensiveBodyAdmission },
       ],
     };

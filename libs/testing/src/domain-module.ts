@@ -138,6 +138,7 @@ function configFor(dataDir: string, env: Readonly<Record<string, string>> = {}):
     SYNC_PER_MINUTE_PER_USER: '100000',
     EXPENSIVE_CALLS_CONCURRENT_PER_USER: '100000',
     EXPENSIVE_CALLS_PER_MINUTE_PER_USER: '100000',
+    WRITES_PER_MINUTE_PER_USER: '100000',
     ...env,
   });
 }

@@ -95,6 +95,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
       SYNC_PER_MINUTE_PER_USER: '100000',
       EXPENSIVE_CALLS_CONCURRENT_PER_USER: '100000',
       EXPENSIVE_CALLS_PER_MINUTE_PER_USER: '100000',
+      WRITES_PER_MINUTE_PER_USER: '100000',
       // The harness's own client keeps connections alive for 5 s: a stop would wait for them. The drain has its
       // own test (tools/ha), which sets it.
       SHUTDOWN_DRAIN_MS: '0',

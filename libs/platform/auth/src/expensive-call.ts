@@ -39,6 +39,11 @@ const BUSY_RETRY_SECONDS = 1;
 export const ExpensiveCall = (kind: ExpensiveCallKind): MethodDecorator =>
   applyDecorators(SetMetadata(EXPENSIVE_CALL, kind), UseInterceptors(ExpensiveCallInterceptor));
 
+/** Whether a handler draws from an expensive-call budget (the per-user write budget then leaves it alone). */
+export function isExpensiveCall(reflector: Reflector, handler: object): boolean {
+  return reflector.get<ExpensiveCallKind | undefined>(EXPENSIVE_CALL, handler as () => unknown) !== undefined;
+}
+
 /** Requests admitted before their body was read, with the kind they were admitted for. */
 const admittedEarly = new WeakMap<object, ExpensiveCallKind>();
 

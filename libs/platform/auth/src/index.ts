@@ -4,3 +4,4 @@ export * from './auth.guard';
 export * from './organization-api';
 export * from './org-permission';
 export * from './expensive-call';
+export * from './write-budget.guard';

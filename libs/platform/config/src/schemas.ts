@@ -180,6 +180,8 @@ const processShape = {
   SYNC_PER_MINUTE_PER_USER: z.coerce.number().int().min(1).default(60),
   /** How often the emergency-access jobs run (auto-approval after the wait, reminders); one instance runs each round. */
   EMERGENCY_ACCESS_JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86400).default(3600),
+  /** Other authenticated changes (POST, PUT, PATCH, DELETE) one user or organization API key may make per minute; more get 429. */
+  WRITES_PER_MINUTE_PER_USER: z.coerce.number().int().min(1).default(1200),
   /** Imports, exports, organization details, bulk item operations and directory imports running at once per user (each kind counted apart). */
   EXPENSIVE_CALLS_CONCURRENT_PER_USER: z.coerce.number().int().min(1).default(2),
   /** The same calls started per user per minute (each kind counted apart). */
