@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { JobScheduler } from '@keyhaven/db';
 import { GuardedFetcher } from '@keyhaven/outbound';
 import { createDomainHarness, createOrganization, type DomainHarness } from '@keyhaven/testing';
@@ -62,7 +61,6 @@ function job(): WebhookDeliveryJob {
     repository(),
     stream(),
     fetcher,
-    h.module.get<CacheStore>(CACHE_STORE, { strict: false }),
     { ...h.config, SIEM_BATCH_SIZE: 7, OUTBOUND_TIMEOUT_MS: 5000, SIEM_RETRY_BASE_MS: 10, SIEM_RETRY_MAX_MS: 20 },
     h.get(JobScheduler),
   );

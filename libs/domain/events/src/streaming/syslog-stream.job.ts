@@ -2,14 +2,12 @@ import { readFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database, JobScheduler, type ScheduledJob } from '@keyhaven/db';
 import { EventStream, retryDelayMs, type StreamCursor, type StreamEvent } from './event-stream';
 import { frame, syslogMessage } from './syslog-format';
 
 const CURSOR = 'syslog';
-const LOCK_KEY = 'events:syslog';
 const BATCHES_PER_ROUND = 20;
 
 interface CursorRow {
@@ -34,7 +32,6 @@ export class SyslogStreamJob implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly db: Database,
     private readonly stream: EventStream,
-    @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
     private readonly scheduler: JobScheduler,
   ) {
@@ -60,14 +57,8 @@ export class SyslogStreamJob implements OnApplicationBootstrap, OnApplicationShu
     const url = this.config.SYSLOG_URL;
     if (!url) return;
     try {
-      const lease = this.config.OUTBOUND_TIMEOUT_MS * BATCHES_PER_ROUND + 30_000;
-      const handle = await this.cacheStore.lock.tryAcquire(LOCK_KEY, lease);
-      if (!handle) return;
-      try {
-        await this.sendBacklog(new URL(url));
-      } finally {
-        await handle.release();
-      }
+      // One sender at a time (a PostgreSQL advisory lock, gone the moment a holder dies; no Redis needed).
+      await this.scheduler.exclusively('siem-syslog:send', () => this.sendBacklog(new URL(url)));
     } catch (error) {
       this.logger.error(`syslog round failed: ${error instanceof Error ? error.message : 'unknown error'}`);
     }

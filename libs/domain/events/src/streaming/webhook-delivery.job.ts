@@ -1,6 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CACHE_STORE, type CacheStore } from '@keyhaven/cache';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { JobScheduler, type ScheduledJob } from '@keyhaven/db';
 import { GuardedFetcher, OutboundError } from '@keyhaven/outbound';
@@ -20,8 +19,10 @@ const BATCHES_PER_ROUND = 10;
 /**
  * Streams each organization's stored events to its webhook: batched JSON, signed, in order, at
  * least once (a receiver de-duplicates by event `id`). One instance delivers for a given
- * organization at a time (a Lock port lease per webhook), and its cursor moves only after the
- * receiver answered 2xx; a failure is recorded for the admins and retried with exponential backoff.
+ * organization at a time (a PostgreSQL advisory lock per webhook, through the JobScheduler: released the
+ * moment a holder dies, so a killed instance's batch is taken over at the next round, and needing no
+ * Redis), and its cursor moves only after the receiver answered 2xx; a failure is recorded for the
+ * admins and retried with exponential backoff.
  */
 @Injectable()
 export class WebhookDeliveryJob implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,7 +33,6 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnApplication
     private readonly webhooks: SiemWebhookRepository,
     private readonly stream: EventStream,
     private readonly fetcher: GuardedFetcher,
-    @Inject(CACHE_STORE) private readonly cacheStore: CacheStore,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
     private readonly scheduler: JobScheduler,
   ) {}
@@ -60,32 +60,28 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnApplication
   }
 
   private async deliverFor(organizationId: string): Promise<void> {
-    // Longer than one attempt can take, so the lease never ends while its holder still sends.
-    const lease = this.config.OUTBOUND_TIMEOUT_MS * BATCHES_PER_ROUND + 30_000;
-    const handle = await this.cacheStore.lock.tryAcquire(`siem-webhook:${organizationId}`, lease);
-    if (!handle) return;
-    try {
-      for (let i = 0; i < BATCHES_PER_ROUND; i++) {
-        // Re-read under the lock: another instance may have moved the cursor or failed meanwhile.
-        const webhook = await this.webhooks.find(organizationId);
-        if (!webhook?.enabled || (webhook.nextAttemptAt && webhook.nextAttemptAt > new Date())) return;
-        const batch = await this.stream.after(webhook.cursor, organizationId, this.config.SIEM_BATCH_SIZE);
-        if (batch.events.length === 0) return;
-        const failure = await this.post(webhook, batch.events);
-        if (failure !== null) {
-          const delay = retryDelayMs(
-            webhook.failedAttempts + 1,
-            this.config.SIEM_RETRY_BASE_MS,
-            this.config.SIEM_RETRY_MAX_MS,
-          );
-          await this.webhooks.failed(organizationId, failure, delay);
-          return;
-        }
-        if (!(await this.webhooks.delivered(organizationId, webhook.cursor, batch.next, batch.events.length))) return;
-        if (batch.events.length < this.config.SIEM_BATCH_SIZE) return;
+    await this.scheduler.exclusively(`siem-webhook:${organizationId}`, () => this.sendBatches(organizationId));
+  }
+
+  private async sendBatches(organizationId: string): Promise<void> {
+    for (let i = 0; i < BATCHES_PER_ROUND; i++) {
+      // Re-read under the lock: another instance may have moved the cursor or failed meanwhile.
+      const webhook = await this.webhooks.find(organizationId);
+      if (!webhook?.enabled || (webhook.nextAttemptAt && webhook.nextAttemptAt > new Date())) return;
+      const batch = await this.stream.after(webhook.cursor, organizationId, this.config.SIEM_BATCH_SIZE);
+      if (batch.events.length === 0) return;
+      const failure = await this.post(webhook, batch.events);
+      if (failure !== null) {
+        const delay = retryDelayMs(
+          webhook.failedAttempts + 1,
+          this.config.SIEM_RETRY_BASE_MS,
+          this.config.SIEM_RETRY_MAX_MS,
+        );
+        await this.webhooks.failed(organizationId, failure, delay);
+        return;
       }
-    } finally {
-      await handle.release();
+      if (!(await this.webhooks.delivered(organizationId, webhook.cursor, batch.next, batch.events.length))) return;
+      if (batch.events.length < this.config.SIEM_BATCH_SIZE) return;
     }
   }
 
