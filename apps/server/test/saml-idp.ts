@@ -117,17 +117,25 @@ export async function startSamlIdp(spMetadata: () => Promise<string>) {
   const http = createServer();
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const idp = samlify.IdentityProvider({
-    entityID: `${url}/metadata`,
-    privateKey: signing.key,
-    signingCert: signing.cert,
-    nameIDFormat: [EMAIL_FORMAT],
-    singleSignOnService: [
-      { Binding: samlify.Constants.namespace.binding.redirect, Location: `${url}/sso` },
-      { Binding: samlify.Constants.namespace.binding.post, Location: `${url}/sso` },
-    ],
-  });
+  /** The IdP as the state says it behaves now (samlify fixes these settings at construction). */
+  const makeIdp = () =>
+    samlify.IdentityProvider({
+      entityID: `${url}/metadata`,
+      privateKey: signing.key,
+      signingCert: signing.cert,
+      nameIDFormat: [EMAIL_FORMAT],
+      singleSignOnService: [
+        { Binding: samlify.Constants.namespace.binding.redirect, Location: `${url}/sso` },
+        { Binding: samlify.Constants.namespace.binding.post, Location: `${url}/sso` },
+      ],
+      wantAuthnRequestsSigned: state.wantSignedRequests,
+      isAssertionEncrypted: state.encryptAssertions,
+    });
   const state = {
+    /** Verify the SP's signature on AuthnRequests (with the signing certificate of its metadata). */
+    wantSignedRequests: false,
+    /** Encrypt assertions to the SP's encryption certificate (from its metadata). */
+    encryptAssertions: false,
     /** Who is "logged in" at the IdP. */
     email: '',
     /** Applied to every response until reset. */
@@ -147,6 +155,7 @@ export async function startSamlIdp(spMetadata: () => Promise<string>) {
   async function issue(target: Sp, options: IssueOptions): Promise<string> {
     const audience = options.audience ?? target.entityMeta.getEntityID();
     const acs = target.entityMeta.getAssertionConsumerService('post');
+    const idp = makeIdp();
     const result = await idp.createLoginResponse(
       target,
       {},
@@ -182,12 +191,17 @@ export async function startSamlIdp(spMetadata: () => Promise<string>) {
   }
 
   /** Answers the AuthnRequest with an auto-posting form to the ACS. */
-  async function answer(binding: 'redirect' | 'post', request: Record<string, string>): Promise<string> {
+  async function answer(
+    binding: 'redirect' | 'post',
+    request: Record<string, string>,
+    octetString?: string,
+  ): Promise<string> {
+    const idp = makeIdp();
     const target = await sp();
     const parsed = await idp.parseLoginRequest(
       target,
       binding,
-      binding === 'redirect' ? { query: request } : { body: request },
+      binding === 'redirect' ? { query: request, octetString } : { body: request },
     );
     const requestId = (parsed.extract as { request: { id: string } }).request.id;
     state.requests++;
@@ -215,7 +229,16 @@ export async function startSamlIdp(spMetadata: () => Promise<string>) {
         const html =
           req.method === 'POST'
             ? await answer('post', await readBody(req))
-            : await answer('redirect', Object.fromEntries(at.searchParams));
+            : await answer(
+                'redirect',
+                Object.fromEntries(at.searchParams),
+                // What the SP signed: the query as sent, without the signature.
+                at.search
+                  .slice(1)
+                  .split('&')
+                  .filter((p) => !p.startsWith('Signature='))
+                  .join('&'),
+              );
         res.writeHead(200, { 'content-type': 'text/html' }).end(html);
       } catch (err) {
         res

@@ -179,6 +179,8 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
     assert.equal(metadata.getEntityID(), urls['spEntityId']);
     assert.equal(metadata.getAssertionConsumerService('post'), urls['spAcsUrl']);
     assert.match(res.text, /Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"/);
+    assert.match(res.text, /<KeyDescriptor use="encryption">/, 'assertions may be encrypted to Keyhaven');
+    assert.doesNotMatch(res.text, /<KeyDescriptor use="signing">/, 'requests are not signed (behaviour Never)');
     assert.equal(
       (await server.http.request('GET', `/sso/saml2/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`)).status,
       404,
@@ -346,5 +348,49 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
     assert.ok(!links.some((l) => l.user_id === owner.userId), 'no forged response linked the owner');
     assert.equal(await eventCount(1005), failedBefore + 2, 'User_FailedLogIn for each refusal');
     assert.ok(!server.output().includes(idp.state.last!.SAMLResponse.slice(0, 40)), 'no response in the log');
+  });
+  test("signed AuthnRequests (Redirect and POST) and encrypted assertions, with Keyhaven's own SP key from the metadata", async () => {
+    try {
+      idp.state.wantSignedRequests = true;
+      // The IdP really checks: an unsigned request is turned away there.
+      ok(await configure(1, { spSigningBehavior: 3 }), 'never sign');
+      idp.state.email = member.email;
+      const unsigned = await begin();
+      const refused = await fetch(String(unsigned.res.headers['location']));
+      assert.equal(refused.status, 400, 'the IdP refuses an unsigned request');
+      for (const binding of [1, 2] as const) {
+        const saved = ok(await configure(binding, { spSigningBehavior: 1 }), 'always sign');
+        const metadata = (
+          await server.http.request(
+            'GET',
+            new URL((saved['urls'] as Record<string, string>)['spMetadataUrl']!).pathname,
+          )
+        ).text;
+        assert.match(metadata, /AuthnRequestsSigned="true"/);
+        assert.match(metadata, /<KeyDescriptor use="signing">/);
+        const flow = await login(member.email);
+        assert.equal(flow.acs.status, 302, `binding ${binding}: ${flow.acs.text}`);
+        if (binding === 1) assert.match(String(flow.res.headers['location']), /&Signature=/);
+        else
+          assert.match(
+            Buffer.from(formOf(flow.res.text).fields['SAMLRequest']!, 'base64').toString(),
+            /<(ds:)?Signature[ >]/,
+          );
+        ok(
+          await exchange(new URL(String(flow.acs.headers['location'])).searchParams.get('code')!, flow.verifier),
+          'token',
+        );
+      }
+      idp.state.wantSignedRequests = false;
+      ok(await configure(1), 'unsigned requests again');
+      idp.state.encryptAssertions = true;
+      const encrypted = await login(member.email);
+      assert.match(Buffer.from(idp.state.last!.SAMLResponse, 'base64').toString(), /EncryptedAssertion/);
+      assert.equal(encrypted.acs.status, 302, encrypted.acs.text);
+    } finally {
+      idp.state.wantSignedRequests = false;
+      idp.state.encryptAssertions = false;
+      ok(await configure(1), 'back to the plain configuration');
+    }
   });
 });

@@ -14,3 +14,4 @@ export * from './sso-page';
 export * from './sso-settings.service';
 export * from './saml-idp.adapter';
 export * from './saml-sp.service';
+export * from './saml-sp-key';

@@ -14,6 +14,7 @@ import {
 } from './idp-adapter';
 import { autoPostForm } from './oidc-idp.adapter';
 import { SamlRequestCache } from './saml-request-cache';
+import { SamlSpKey } from './saml-sp-key';
 import { MemberDecryptionType, SsoConfigType, spEntityIdOf, type SsoConfig, type SsoConfigData } from './sso-config';
 import { SsoPendingRepository } from './sso-pending.repository';
 
@@ -38,6 +39,13 @@ const ALGORITHM_STRENGTH: Readonly<Record<string, number>> = {
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 4,
 };
 const DEFAULT_MIN_ALGORITHM = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+
+/** `spOutboundSigningAlgorithm` → node-saml's name; node-saml signs with RSA-SHA1, -SHA256 and -SHA512 only. */
+const OUTBOUND_ALGORITHMS: Readonly<Record<string, 'sha1' | 'sha256' | 'sha512'>> = {
+  'http://www.w3.org/2000/09/xmldsig#rsa-sha1': 'sha1',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': 'sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 'sha512',
+};
 
 /** The IdP's clock may be a little off; Sustainsys (Bitwarden's SP) allows more, this is enough. */
 const CLOCK_SKEW_MS = 60_000;
@@ -64,6 +72,7 @@ export class SamlIdpAdapter implements IdpAdapter {
 
   constructor(
     private readonly pending: SsoPendingRepository,
+    private readonly spKey: SamlSpKey,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
@@ -78,7 +87,7 @@ export class SamlIdpAdapter implements IdpAdapter {
 
   validate(config: SsoConfig): Promise<void> {
     this.certificateOf(config);
-    this.requestSigning(config);
+    this.outboundAlgorithm(config);
     return Promise.resolve();
   }
 
@@ -98,10 +107,9 @@ export class SamlIdpAdapter implements IdpAdapter {
         'misconfigured',
       );
     }
-    this.requestSigning(config);
     // An NCName (starts with a letter or underscore), unguessable; the IdP echoes it as InResponseTo.
     const requestId = `_${randomBytes(20).toString('hex')}`;
-    const saml = this.saml(config, new SamlRequestCache(this.pending, this.ttlMs()), requestId);
+    const saml = await this.saml(config, new SamlRequestCache(this.pending, this.ttlMs()), requestId);
     try {
       if (config.data.idpBindingType === 2) {
         const fields = await saml.getAuthorizeMessageAsync(flow.id, undefined, {});
@@ -129,7 +137,7 @@ export class SamlIdpAdapter implements IdpAdapter {
     const xml = Buffer.from(encoded, 'base64').toString('utf8');
     this.checkEnvelope(config, xml, acs);
     const requestId = typeof flow.adapterState['requestId'] === 'string' ? flow.adapterState['requestId'] : null;
-    const saml = this.saml(config, new SamlRequestCache(this.pending, this.ttlMs(), requestId));
+    const saml = await this.saml(config, new SamlRequestCache(this.pending, this.ttlMs(), requestId));
     let profile: Record<string, unknown>;
     try {
       const result = await saml.validatePostResponseAsync({ SAMLResponse: encoded });
@@ -161,7 +169,7 @@ export class SamlIdpAdapter implements IdpAdapter {
    * Served before SAML is configured too (the admin registers Keyhaven at the IdP first), with the
    * web form's defaults (per-organization entity id).
    */
-  metadata(organizationId: string, data: SsoConfigData | null): string {
+  async metadata(organizationId: string, data: SsoConfigData | null): Promise<string> {
     const config: SsoConfig = {
       id: '',
       organizationId,
@@ -172,12 +180,14 @@ export class SamlIdpAdapter implements IdpAdapter {
       revisionDate: new Date(),
     };
     const format = NAME_ID_FORMATS[config.data.spNameIdFormat ?? 0];
+    const sp = await this.spKey.get();
     const saml = new SAML({
-      ...this.options(config),
+      ...(await this.options(config)),
       // The metadata names no IdP certificate; node-saml's constructor wants one all the same.
       idpCert: 'unused',
     });
-    return saml.generateServiceProviderMetadata(null, null).replace(
+    // Encryption key always (an IdP may encrypt assertions); signing key when requests are signed.
+    return saml.generateServiceProviderMetadata(sp.cert, this.signsRequests(config) ? sp.cert : null).replace(
       // node-saml always writes a NameIDFormat; with none configured, say what Keyhaven accepts.
       /<NameIDFormat>[^<]*<\/NameIDFormat>/,
       `<NameIDFormat>${format ?? NAME_ID_FORMATS[1]}</NameIDFormat>`,
@@ -216,17 +226,19 @@ export class SamlIdpAdapter implements IdpAdapter {
     }
   }
 
-  private saml(config: SsoConfig, cache: SamlRequestCache, requestId?: string): SAML {
+  private async saml(config: SsoConfig, cache: SamlRequestCache, requestId?: string): Promise<SAML> {
     return new SAML({
-      ...this.options(config),
+      ...(await this.options(config)),
       idpCert: this.certificateOf(config),
       cacheProvider: cache,
       ...(requestId ? { generateUniqueId: () => requestId } : {}),
     });
   }
 
-  private options(config: SsoConfig): Omit<SamlConfig, 'idpCert'> {
+  private async options(config: SsoConfig): Promise<Omit<SamlConfig, 'idpCert'>> {
     const data = config.data;
+    const sp = await this.spKey.get();
+    const algorithm = this.outboundAlgorithm(config);
     const format = NAME_ID_FORMATS[data.spNameIdFormat ?? 0] ?? null;
     const entityId = this.spEntityId(config);
     return {
@@ -249,6 +261,10 @@ export class SamlIdpAdapter implements IdpAdapter {
         : ValidateInResponseTo.always,
       requestIdExpirationPeriodMs: this.ttlMs(),
       acceptedClockSkewMs: CLOCK_SKEW_MS,
+      decryptionPvk: sp.key,
+      ...(this.signsRequests(config)
+        ? { privateKey: sp.key, signatureAlgorithm: algorithm, digestAlgorithm: algorithm }
+        : {}),
     };
   }
 
@@ -267,20 +283,24 @@ export class SamlIdpAdapter implements IdpAdapter {
     return bare;
   }
 
-  /**
-   * `spSigningBehavior` 1 (always), or 0 when the IdP wants signed requests: Keyhaven has no SP
-   * signing key yet, so such a configuration is refused with a clear reason instead of sending
-   * requests the IdP would reject.
-   */
-  private requestSigning(config: SsoConfig): void {
+  /** `spSigningBehavior` 1 (always), or 0 (the default) when the IdP says it wants signed requests; 3 never. */
+  private signsRequests(config: SsoConfig): boolean {
     const behavior = config.data.spSigningBehavior ?? 0;
-    if (behavior === 1 || (behavior === 0 && config.data.idpWantAuthnRequestsSigned === true)) {
+    return behavior === 1 || (behavior === 0 && config.data.idpWantAuthnRequestsSigned === true);
+  }
+
+  private outboundAlgorithm(config: SsoConfig): 'sha1' | 'sha256' | 'sha512' {
+    const configured = config.data.spOutboundSigningAlgorithm;
+    if (!configured) return 'sha256';
+    const algorithm = OUTBOUND_ALGORITHMS[configured];
+    if (!algorithm) {
       throw new IdpError(
         MISCONFIGURED,
-        'Signed SAML AuthnRequests are not supported yet: set the SP signing behaviour to "Never" or let the IdP accept unsigned requests',
+        `SP outbound signing algorithm ${configured.slice(0, 100)} is not supported; choose RSA-SHA256 or RSA-SHA512`,
         'misconfigured',
       );
     }
+    return algorithm;
   }
 
   private ttlMs(): number {

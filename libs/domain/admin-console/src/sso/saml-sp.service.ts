@@ -35,7 +35,7 @@ export class SamlSpService {
   async metadata(organizationId: string): Promise<string | null> {
     if (!(await this.organizations.findById(organizationId))) return null;
     const config = await this.configs.findByOrganization(organizationId);
-    return this.adapter.metadata(organizationId, config?.type === SsoConfigType.Saml2 ? config.data : null);
+    return await this.adapter.metadata(organizationId, config?.type === SsoConfigType.Saml2 ? config.data : null);
   }
 
   async acs(organizationId: string, request: IdpCallbackRequest): Promise<SsoPageResult> {
