@@ -9,7 +9,7 @@ import {
   unwrapOrgKey,
   type EncryptedCipher,
 } from '@keyhaven/vault-crypto';
-import { freePort } from '@keyhaven/testing';
+import { freePort, passwordLogin } from '@keyhaven/testing';
 import {
   call,
   confirm,
@@ -78,11 +78,15 @@ describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) =>
     const state = overrides.state ?? clientState(identifier);
     const ssoToken = await prevalidate(server.http, identifier);
     const url = authorizeUrl(server.url, { ...overrides, state, challenge, identifier, ssoToken });
-    const end = await new Browser(oneServer(server), {
-      login: sub,
-      password: idp.accounts.get(sub)?.password ?? '',
-    }).go(url);
-    const back = end.url ? new URL(end.url) : null;
+    const end = await new Browser(
+      oneServer(server),
+      { login: sub, password: idp.accounts.get(sub)?.password ?? '' },
+      overrides.redirectUri ?? CLI_REDIRECT,
+    ).go(url);
+    // Native redirect URIs (bitwarden://, bwdc://) get a page that sends the browser on (§1.5).
+    const handOff = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(end.text)?.[1]?.replace(/&amp;/g, '&');
+    const landed = end.url ?? (end.status === 200 ? handOff : undefined);
+    const back = landed ? new URL(landed) : null;
     const code = back?.searchParams.get('code') ?? '';
     return {
       end,
@@ -91,7 +95,7 @@ describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) =>
       code,
       verifier,
       exchange: (extra: Record<string, string> = {}) => exchangeCode(server.http, code, verifier, extra),
-      rawSearch: end.url?.split('?')[1] ?? '',
+      rawSearch: landed?.split('?')[1] ?? '',
     };
   }
 
@@ -149,6 +153,105 @@ describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) =>
       events.some((e) => e.type === 1510),
       'FirstSsoLogin event',
     );
+  });
+
+  test('every client of the redirect table gets its code (302, or the HTML hand-off for native URIs) and exchanges it; two exchanges at once, one wins', async () => {
+    const clients: [string, string][] = [
+      ['web', `${server.url}/sso-connector.html`],
+      ['browser', `${server.url}/sso-connector.html`],
+      ['desktop', 'http://localhost:8070'],
+      ['desktop', 'bitwarden://sso-callback'],
+      ['mobile', 'bitwarden://sso-callback'],
+      ['connector', 'bwdc://sso-callback'],
+    ];
+    for (const [clientId, redirectUri] of clients) {
+      const flow = await ssoLogin('ext-member', { clientId, redirectUri });
+      assert.ok(flow.back, `${clientId} ${redirectUri}: ${flow.end.status} ${flow.end.text.slice(0, 200)}`);
+      assert.equal(flow.end.url === undefined, !/^https?:/.test(redirectUri), `${redirectUri}: 302 or hand-off page`);
+      assert.equal(`${flow.back.protocol}//${flow.back.host}${flow.back.pathname}`.replace(/\/$/, ''), redirectUri);
+      assert.ok(flow.rawSearch.endsWith(`&state=${flow.state}`), flow.rawSearch);
+      const res = await flow.exchange({ client_id: clientId, redirect_uri: redirectUri });
+      assert.equal(res.status, 200, `${clientId} ${redirectUri}: ${res.text}`);
+    }
+    const raced = await ssoLogin('ext-member');
+    const both = await Promise.all([raced.exchange(), raced.exchange()]);
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 400]);
+  });
+
+  test('a refresh of an SSO session keeps amr external (Key Connector migration reads it from the current token)', async () => {
+    const login = await (await ssoLogin('ext-member')).exchange();
+    assert.equal(login.status, 200, login.text);
+    const refreshed = await server.http.request<Record<string, unknown>>('POST', '/identity/connect/token', {
+      form: { grant_type: 'refresh_token', client_id: 'cli', refresh_token: String(login.body['refresh_token']) },
+    });
+    assert.equal(refreshed.status, 200, refreshed.text);
+    assert.deepEqual(jwtPayload(String(refreshed.body['access_token']))['amr'], ['external']);
+    // A password session stays what it was.
+    const password = await server.http.request<Record<string, unknown>>('POST', '/identity/connect/token', {
+      form: {
+        grant_type: 'refresh_token',
+        client_id: 'cli',
+        refresh_token: (await passwordLogin(server.http, owner.account)).refreshToken,
+      },
+    });
+    assert.equal(password.status, 200, password.text);
+    assert.deepEqual(jwtPayload(String(password.body['access_token']))['amr'], ['Application']);
+  });
+
+  test('the IdP answers an error, or the person took longer than the flow lives: a clear page, no code', async () => {
+    const begin = async (): Promise<{ flowId: string; idpUrl: string }> => {
+      const { challenge } = pkce();
+      const ssoToken = await prevalidate(server.http, 'acme');
+      const res = await server.http.request(
+        'GET',
+        authorizeUrl('', { state: clientState('acme'), challenge, identifier: 'acme', ssoToken }),
+      );
+      const idpUrl = String(res.headers['location']);
+      assert.equal(res.status, 302);
+      assert.ok(idpUrl.startsWith(idp.issuer), idpUrl);
+      return { flowId: new URL(idpUrl).searchParams.get('state') ?? '', idpUrl };
+    };
+    const codesBefore = await codes();
+    const denied = await begin();
+    const refusal = await server.http.request(
+      'GET',
+      `/sso/oidc-signin?state=${denied.flowId}&error=access_denied&error_description=cancelled`,
+    );
+    assert.equal(refusal.status, 400, refusal.text);
+    assert.match(refusal.text, /identity provider refused/);
+    assert.match(server.output(), /failed \(rejected\): IdP answered error=access_denied/);
+    const again = await server.http.request('GET', `/sso/oidc-signin?state=${denied.flowId}&code=x`);
+    assert.equal(again.status, 400, 'the flow was used up by the refusal');
+
+    const slow = await begin();
+    await server.db.rows("UPDATE sso_pending SET expires_at = now() - interval '1 second' WHERE id = $1", [
+      slow.flowId,
+    ]);
+    const end = await new Browser(oneServer(server), { login: 'ext-member', password: 'ext-member-password' }).go(
+      slow.idpUrl,
+    );
+    assert.equal(end.status, 400, end.text);
+    assert.equal(end.url, undefined);
+    assert.match(end.text, /expired/);
+    assert.equal(await codes(), codesBefore);
+  });
+
+  test('a linked member revoked later: a code minted before buys no token, the next sign-in is refused', async () => {
+    const person = await newPerson(server.http, `sso-later-revoked-${backend}@example.com`);
+    const joined = await join(server.http, org, owner.token, person, { type: 2 });
+    idpAccount('ext-later', person.email);
+    assert.equal((await (await ssoLogin('ext-later')).exchange()).status, 200, 'linked');
+    const pending = await ssoLogin('ext-later');
+    assert.ok(pending.back);
+    ok(
+      await call(server.http, owner.token, 'PUT', `/api/organizations/${org.id}/users/${joined.memberId}/revoke`),
+      'revoke',
+    );
+    assert.equal((await pending.exchange()).status, 400);
+    const refused = await ssoLogin('ext-later');
+    assert.equal(refused.back, null);
+    assert.equal(refused.end.status, 400);
+    assert.match(refused.end.text, /revoked/);
   });
 
   test('the IdP login form refuses a wrong password: no code, nothing provisioned', async () => {

@@ -18,6 +18,7 @@ import { TrustedDevices1797200100000 } from './1797200100000-TrustedDevices';
 import { KeyConnector1797200200000 } from './1797200200000-KeyConnector';
 import { Billing1797300000000 } from './1797300000000-Billing';
 import { JobRuns1797550000000 } from './1797550000000-JobRuns';
+import { RefreshTokenAmr1797610000000 } from './1797610000000-RefreshTokenAmr';
 import { UniqueExternalIds1797630000000 } from './1797630000000-UniqueExternalIds';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
@@ -42,6 +43,7 @@ export const migrations = [
   KeyConnector1797200200000,
   Billing1797300000000,
   JobRuns1797550000000,
+  RefreshTokenAmr1797610000000,
   UniqueExternalIds1797630000000,
 ];
 

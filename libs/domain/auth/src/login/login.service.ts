@@ -234,6 +234,7 @@ export class LoginService {
           deviceId: device?.id ?? null,
           clientId: grant.clientId,
           securityStamp: user.securityStamp,
+          amr: 'external',
         })
       : undefined;
     return tokenResponse(user, {
@@ -324,7 +325,8 @@ export class LoginService {
       deviceIdentifier: grant.deviceId ? await this.devices.identifierOf(grant.deviceId) : null,
       deviceId: grant.deviceId,
       deviceType: null,
-      amr: ['Application'],
+      // The login's method, not the refresh's: an SSO session stays `external` (Duende keeps it too).
+      amr: [grant.amr ?? 'Application'],
     });
     return {
       access_token: access.token,

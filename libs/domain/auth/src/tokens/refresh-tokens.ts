@@ -13,6 +13,8 @@ export interface RefreshGrant {
   readonly deviceId: string | null;
   readonly clientId: string;
   readonly securityStamp: string;
+  /** The login's authentication method as its access token said (`external` for SSO); every successor keeps it. */
+  readonly amr?: string;
 }
 
 /** A used refresh token's grant and the token that replaces it. */
@@ -27,6 +29,7 @@ interface TokenRow {
   device_id: string | null;
   client_id: string;
   security_stamp: string;
+  amr: string;
   expires_at: Date;
   rotated_at: Date | null;
   successor_hash: string | null;
@@ -87,7 +90,7 @@ export class RefreshTokens {
     return this.db.transaction(async () => {
       // The row lock orders concurrent uses of one token: the second sees the first's rotation.
       const rows = await this.db.rows<TokenRow>(
-        `SELECT r.id, r.family_id, r.user_id, r.device_id, r.client_id, r.security_stamp, r.expires_at,
+        `SELECT r.id, r.family_id, r.user_id, r.device_id, r.client_id, r.security_stamp, r.amr, r.expires_at,
                 r.rotated_at, r.successor_hash, u.security_stamp AS current_stamp
          FROM refresh_token r JOIN app_user u ON u.id = r.user_id
          WHERE r.token_hash = $1
@@ -107,6 +110,7 @@ export class RefreshTokens {
         deviceId: row.device_id,
         clientId: row.client_id,
         securityStamp: row.security_stamp,
+        amr: row.amr,
       };
       if (row.rotated_at === null) {
         await this.db.execute('UPDATE refresh_token SET rotated_at = $2, successor_hash = $3 WHERE id = $1', [
@@ -139,8 +143,8 @@ export class RefreshTokens {
   private async insert(tokenHash: string, familyId: string, grant: RefreshGrant, now: number): Promise<void> {
     await this.db.execute(
       `INSERT INTO refresh_token
-         (id, token_hash, family_id, user_id, device_id, client_id, security_stamp, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         (id, token_hash, family_id, user_id, device_id, client_id, security_stamp, created_at, expires_at, amr)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (token_hash) DO NOTHING`,
       [
         randomUUID(),
@@ -152,6 +156,7 @@ export class RefreshTokens {
         grant.securityStamp,
         new Date(now),
         new Date(now + REFRESH_TOKEN_LIFETIME_MS),
+        grant.amr ?? 'Application',
       ],
     );
   }
