@@ -20,7 +20,8 @@ import { StripeStandIn, type StandInSubscription } from './stripe-stand-in';
  * Billing (issue 17), the parts billing.spec does not walk through: the seat limit when a directory
  * provisions through SCIM; two invitations or restores at the same moment never passing the limit
  * together; deleting an organization cancelling its Stripe subscription at once (and refused, nothing
- * deleted, while Stripe cannot be reached); the web vault's change-plan call (`organizations/{id}/upgrade`).
+ * deleted, while Stripe cannot be reached); the web vault's change-plan call (`organizations/{id}/upgrade`);
+ * Stripe failing (503) or refusing (400) an owner's change.
  * Same loopback Stripe stand-in and real `stripe` client as billing.spec.
  */
 
@@ -291,5 +292,37 @@ describeOnBackends('billing: seats under SCIM and concurrency, deletion, upgrade
     const notYet = await upgrade(free.id, 17, 3);
     assertApiError(notYet, 400, 'no subscription yet');
     assert.match(notYet.text, /Subscribe through Stripe Checkout first/);
+  });
+  test("Stripe failing or refusing an owner's change answers 503 or 400 with the reason, never 500, and changes nothing", async () => {
+    const org = await createOrg(server.http, owner, 'Unlucky Co');
+    const sub = await subscribe(org, 3);
+    const seatsNow = async (): Promise<number> =>
+      ok(
+        await call<{ seats: number }>(server.http, owner.token, 'GET', `/api/organizations/${org.id}/subscription`),
+        'subscription',
+      ).seats;
+    stripe.outage = true;
+    const down = await call(server.http, owner.token, 'POST', `/api/organizations/${org.id}/seat`, {
+      seatAdjustment: 1,
+    });
+    const noCheckout = await call(
+      server.http,
+      owner.token,
+      'POST',
+      `/api/organizations/${(await createOrg(server.http, owner, 'Unlucky Free')).id}/billing/checkout`,
+      { plan: 'teams', seats: 2 },
+    );
+    stripe.outage = false;
+    assertApiError(down, 503);
+    assert.match(down.text, /Stripe cannot be reached right now; nothing was changed/);
+    assertApiError(noCheckout, 503);
+    assert.equal(await seatsNow(), 3);
+
+    // Stripe no longer knows the subscription (removed in its dashboard): its refusal, passed on.
+    stripe.subscriptions.delete(sub.id);
+    const refused = await call(server.http, owner.token, 'POST', `/api/organizations/${org.id}/cancel`, {});
+    assertApiError(refused, 400);
+    assert.match(refused.text, /Stripe refused the request: No such subscription/);
+    assert.equal(await seatsNow(), 3);
   });
 });

@@ -69,16 +69,18 @@ export class BillingService {
     if (body.seats < used) {
       throw badRequest(`The organization uses ${used} seats; subscribe to at least ${used}.`);
     }
-    const session = await this.stripe.stripe.checkout.sessions.create({
-      mode: 'subscription',
-      line_items: [{ price: priceFor(this.config, body), quantity: body.seats }],
-      client_reference_id: orgId,
-      ...(current ? { customer: current.customerId } : { customer_email: org.billingEmail }),
-      metadata: { organizationId: orgId },
-      subscription_data: { metadata: { organizationId: orgId } },
-      success_url: this.vaultLink(orgId, '?checkout=success'),
-      cancel_url: this.vaultLink(orgId, '?checkout=canceled'),
-    });
+    const session = await this.stripe.call((stripe) =>
+      stripe.checkout.sessions.create({
+        mode: 'subscription',
+        line_items: [{ price: priceFor(this.config, body), quantity: body.seats }],
+        client_reference_id: orgId,
+        ...(current ? { customer: current.customerId } : { customer_email: org.billingEmail }),
+        metadata: { organizationId: orgId },
+        subscription_data: { metadata: { organizationId: orgId } },
+        success_url: this.vaultLink(orgId, '?checkout=success'),
+        cancel_url: this.vaultLink(orgId, '?checkout=canceled'),
+      }),
+    );
     await this.events.record(orgId, [BillingEventType.Checkout_Started]);
     if (!session.url) throw new Error('Stripe answered a Checkout session without a URL');
     return { id: session.id, url: session.url };
@@ -87,10 +89,12 @@ export class BillingService {
   /** The Stripe customer portal: payment methods, invoices, the billing address. */
   async portal(actor: Membership): Promise<{ url: string }> {
     const current = await this.requireSubscription(actor.organizationId);
-    const session = await this.stripe.stripe.billingPortal.sessions.create({
-      customer: current.customerId,
-      return_url: this.vaultLink(actor.organizationId),
-    });
+    const session = await this.stripe.call((stripe) =>
+      stripe.billingPortal.sessions.create({
+        customer: current.customerId,
+        return_url: this.vaultLink(actor.organizationId),
+      }),
+    );
     return { url: session.url };
   }
 
@@ -172,7 +176,7 @@ export class BillingService {
   }
 
   private async update(current: Subscription, params: Record<string, unknown>): Promise<void> {
-    const answer = await this.stripe.stripe.subscriptions.update(current.subscriptionId, params);
+    const answer = await this.stripe.call((stripe) => stripe.subscriptions.update(current.subscriptionId, params));
     const fields = subscriptionFields(answer as unknown as Json, false);
     const results = await this.db.transaction(async () => [
       await this.lifecycle.applySnapshot(

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import Stripe from 'stripe';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
+import { KeyhavenError, badRequest } from '@keyhaven/contracts';
 
 /**
  * The one place that talks to Stripe's API (only from an owner's billing action, never from a login,
@@ -10,6 +11,7 @@ import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 @Injectable()
 export class StripeGateway {
   private client: Stripe | undefined;
+  private readonly logger = new Logger('stripe');
 
   constructor(@Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig) {}
 
@@ -27,6 +29,34 @@ export class StripeGateway {
       });
     }
     return this.client;
+  }
+
+  /**
+   * An owner's call to Stripe, its failures in the owner's terms (never a 500): Stripe refusing the
+   * request (an invalid request, a declined card) is a 400 with Stripe's reason; Stripe unreachable,
+   * failing or rate-limiting, or refusing this server's key, is a 503 and nothing was changed.
+   */
+  async call<T>(action: (stripe: Stripe) => Promise<T>): Promise<T> {
+    try {
+      return await action(this.stripe);
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError || error instanceof Stripe.errors.StripeCardError) {
+        throw badRequest(`Stripe refused the request: ${error.message}`);
+      }
+      if (error instanceof Stripe.errors.StripeError) {
+        const misconfigured =
+          error instanceof Stripe.errors.StripeAuthenticationError ||
+          error instanceof Stripe.errors.StripePermissionError;
+        this.logger.warn(`Stripe call failed (${error.type}): ${error.message}`);
+        throw new KeyhavenError(
+          'unavailable',
+          misconfigured
+            ? "This server's Stripe key was refused; nothing was changed. Ask the operator to check STRIPE_SECRET_KEY."
+            : 'Stripe cannot be reached right now; nothing was changed. Try again shortly.',
+        );
+      }
+      throw error;
+    }
   }
 
   /** The verified event, or a thrown StripeSignatureVerificationError (bad signature, stale timestamp). */
