@@ -8,6 +8,7 @@ import { registerDataSafetyCommands } from './commands/data-safety';
 import { registerUserCommands } from './commands/users';
 import { registerVaultClientCommands } from './commands/vault-client';
 import { registerScimCommands } from './commands/scim';
+import { registerSsoCommands } from './commands/sso';
 
 /**
  * `keyhaven`, the operator CLI (`npm run keyhaven -- <command>`). Exit codes: 0 ok, 1 failure, 2 usage,
@@ -50,6 +51,7 @@ registerAuditReport(program);
 registerVaultClientCommands(program);
 registerDataSafetyCommands(program);
 registerScimCommands(program);
+registerSsoCommands(program);
 
 program.parseAsync(process.argv).then(
   () => process.exit(EXIT.ok),
