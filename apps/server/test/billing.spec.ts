@@ -227,6 +227,10 @@ describeOnBackends('billing through Stripe', (backend) => {
       'metadata',
     );
     assert.equal(metadata.isSubscriptionUnpaid, true);
+    assert.deepEqual(
+      ok(await call(server.http, owner.token, 'GET', `/api/organizations/${org.id}/billing/vnext/metadata`), 'vnext'),
+      metadata,
+    );
     assert.equal(metadata.hasOpenInvoice, true);
 
     // The grace period ends (moved into the past rather than waited for); the job disables the organization.
@@ -249,6 +253,18 @@ describeOnBackends('billing through Stripe', (backend) => {
       'sync',
     );
     assert.equal(profile.profile.organizations.find((o) => o.id === org.id)?.enabled, false);
+    // The web vault's suspended-organization dialog: the owner is asked for a payment method.
+    const warnings = async (): Promise<{ inactiveSubscription: { resolution: string } | null }> =>
+      ok(
+        await call<{ inactiveSubscription: { resolution: string } | null }>(
+          server.http,
+          owner.token,
+          'GET',
+          `/api/organizations/${org.id}/billing/vnext/warnings`,
+        ),
+        'warnings',
+      );
+    assert.equal((await warnings()).inactiveSubscription?.resolution, 'add_payment_method');
     // Its items are kept but not served while it is disabled.
     const syncedItems = async (): Promise<string[]> =>
       ok(await call<{ ciphers: { id: string }[] }>(server.http, owner.token, 'GET', '/api/sync'), 'sync').ciphers.map(
@@ -275,6 +291,7 @@ describeOnBackends('billing through Stripe', (backend) => {
       ok(await call<{ id: string }>(server.http, owner.token, 'GET', `/api/ciphers/${orgItem}`), 'item back').id,
       orgItem,
     );
+    assert.equal((await warnings()).inactiveSubscription, null);
     const billing = ok(
       await call<{ invoices: { number: string; paid: boolean; amount: number; url: string }[] }>(
         server.http,
@@ -433,6 +450,8 @@ describe('billing off (the default)', () => {
       ['GET', 'billing'],
       ['GET', 'billing/history'],
       ['GET', 'billing/metadata'],
+      ['GET', 'billing/vnext/metadata'],
+      ['GET', 'billing/vnext/warnings'],
       ['POST', 'billing/checkout'],
       ['POST', 'billing/portal'],
       ['POST', 'seat'],

@@ -3,6 +3,7 @@ import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { notFound } from '@keyhaven/contracts';
 import {
   MemberRepository,
+  MemberType,
   OrganizationRepository,
   organizationJson,
   profileOrganizationJson,
@@ -95,6 +96,25 @@ export class BillingReads {
       invoiceCreatedDate: iso(open?.created ?? null),
       subPeriodEndDate: iso(sub?.periodEnd ?? null),
       object: 'organizationBillingMetadata',
+    };
+  }
+
+  /**
+   * `GET organizations/{id}/billing/vnext/warnings` (`OrganizationWarningsResponse`), any member: the
+   * web vault shows its "suspended organization" dialog for `inactiveSubscription` — owners are asked to
+   * add a payment method, everyone else to contact an owner. No free trials, resellers or tax ids here.
+   */
+  async warnings(actor: Membership): Promise<Record<string, unknown>> {
+    this.enabled.require();
+    const sub = await this.billing.find(actor.organizationId);
+    const owner = actor.type === MemberType.Owner;
+    return {
+      freeTrial: null,
+      inactiveSubscription:
+        sub?.state === 'disabled' ? { resolution: owner ? 'add_payment_method' : 'contact_owner' } : null,
+      resellerRenewal: null,
+      taxId: null,
+      scheduledPriceIncrease: null,
     };
   }
 

@@ -32,10 +32,24 @@ export class OrganizationBillingController {
     return this.reads.history(actor.organizationId);
   }
 
+  /** Any member: the web vault's organization pages read it to show an unpaid subscription's banner. */
   @Get('billing/metadata')
-  @OrgPermission('owner')
+  @OrgPermission('member')
   metadata(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
     return this.reads.metadata(actor.organizationId);
+  }
+
+  /** The newer web vault's name for the same `OrganizationBillingMetadataResponse`. */
+  @Get('billing/vnext/metadata')
+  @OrgPermission('member')
+  metadataVNext(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return this.reads.metadata(actor.organizationId);
+  }
+
+  @Get('billing/vnext/warnings')
+  @OrgPermission('member')
+  warnings(@OrgMember() actor: Membership): Promise<Record<string, unknown>> {
+    return this.reads.warnings(actor);
   }
 
   @Post('billing/checkout')
