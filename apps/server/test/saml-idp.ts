@@ -43,9 +43,27 @@ export interface IssueOptions {
   /** Validity window of the assertion relative to now, in seconds (default -60 … +300). */
   notBefore?: number;
   notOnOrAfter?: number;
+  /** NameID instead of the email, with its format (default emailAddress). */
+  nameId?: string;
+  nameIdFormat?: string;
+  /** An AttributeStatement: attribute name (URI or plain) → values. */
+  attributes?: Record<string, string[]>;
 }
 
 const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+
+const xmlText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+
+function attributeStatement(attributes: Record<string, string[]> | undefined): string {
+  if (!attributes) return '';
+  const each = Object.entries(attributes).map(
+    ([name, values]) =>
+      `<saml:Attribute Name="${xmlText(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">` +
+      values.map((v) => `<saml:AttributeValue xsi:type="xs:string">${xmlText(v)}</saml:AttributeValue>`).join('') +
+      '</saml:Attribute>',
+  );
+  return `<saml:AttributeStatement>${each.join('')}</saml:AttributeStatement>`;
+}
 
 /** The part of samlify used here (its own declarations pull in the DOM lib, which breaks other files' types). */
 interface SpMeta {
@@ -176,13 +194,15 @@ export async function startSamlIdp(spMetadata: () => Promise<string>) {
             ConditionsNotBefore: iso(options.notBefore ?? -60),
             ConditionsNotOnOrAfter: iso(options.notOnOrAfter ?? 300),
             SubjectConfirmationDataNotOnOrAfter: iso(options.notOnOrAfter ?? 300),
-            NameIDFormat: EMAIL_FORMAT,
-            NameID: options.email,
+            NameIDFormat: options.nameIdFormat ?? EMAIL_FORMAT,
+            NameID: options.nameId ?? options.email,
             InResponseTo: options.inResponseTo ?? '',
             AuthnStatement: '',
             AttributeStatement: '',
           });
           if (options.inResponseTo === null) xml = xml.replace(/ InResponseTo=""/g, '');
+          // samlify escapes tag values, so the statement goes in after the replacement.
+          xml = xml.replace('</saml:Assertion>', `${attributeStatement(options.attributes)}</saml:Assertion>`);
           return { id, context: xml };
         },
       },

@@ -393,4 +393,54 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
       ok(await configure(1), 'back to the plain configuration');
     }
   });
+  test('OID-named attributes (Shibboleth, Keycloak): mail picked by its OID over another OID address, a persistent NameID links, the groups attribute maps the group', async () => {
+    const person = await newPerson(server.http, 'saml-oid@example.com');
+    await join(server.http, org, owner.token, person, { type: 2 });
+    const group = ok(
+      await call<{ id: string }>(server.http, owner.token, 'POST', `/api/organizations/${org.id}/groups`, {
+        name: 'Engineering',
+        collections: [],
+        users: [],
+      }),
+      'group',
+    );
+    ok(await configure(1, { spNameIdFormat: 7, groupsClaimType: 'memberOf' }), 'persistent NameID, groups attribute');
+    try {
+      idp.state.overrides = {
+        nameId: 'opaque-7f3a9c',
+        nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+        attributes: {
+          // eduPersonPrincipalName first: an address, but not the mail one.
+          'urn:oid:1.3.6.1.4.1.5923.1.1.1.6': ['someone-else@example.org'],
+          'urn:oid:0.9.2342.19200300.100.1.3': [person.email],
+          'urn:oid:2.16.840.1.113730.3.1.241': ['Oid Person'],
+          memberOf: ['Engineering'],
+        },
+      };
+      const flow = await login(person.email);
+      assert.equal(flow.acs.status, 302, flow.acs.text);
+      const links = await server.db.rows<{ user_id: string }>(
+        'SELECT user_id FROM sso_user WHERE organization_id = $1 AND external_id = $2',
+        [org.id, 'opaque-7f3a9c'],
+      );
+      assert.deepEqual(
+        links.map((l) => l.user_id),
+        [person.userId],
+        'linked to the mail address, by the persistent NameID',
+      );
+      const strangers = await server.db.rows('SELECT id FROM app_user WHERE email = $1', ['someone-else@example.org']);
+      assert.equal(strangers.length, 0, 'nobody provisioned for the other address');
+      const groups = await server.db.rows<{ group_id: string }>(
+        'SELECT g.group_id FROM group_user g JOIN organization_user m ON m.id = g.organization_user_id WHERE m.user_id = $1',
+        [person.userId],
+      );
+      assert.deepEqual(
+        groups.map((g) => g.group_id),
+        [group.id],
+      );
+    } finally {
+      idp.reset();
+      ok(await configure(1), 'back to the plain configuration');
+    }
+  });
 });

@@ -3,7 +3,9 @@
  * first, then the usual names. Claim names compare without case and without non-letters
  * (`preferred_username` = `PreferredUsername`).
  */
-const normalize = (name: string): string => name.replace(/[^a-z]/gi, '').toLowerCase();
+const normalize = (name: string): string =>
+  // OID-named SAML attributes (`urn:oid:0.9.2342.19200300.100.1.3`) differ only in their digits: compared whole.
+  /^urn:oid:/i.test(name) ? name.toLowerCase() : name.replace(/[^a-z]/gi, '').toLowerCase();
 
 export const csv = (value: string | null | undefined): string[] =>
   (value ?? '')
@@ -18,7 +20,7 @@ function lookup(claims: Readonly<Record<string, unknown>>, names: readonly strin
     if (!index.has(n)) index.set(n, value);
     // SAML attribute names are URIs: index their last segment too.
     const tail = /[/#:]([^/#:]+)$/.exec(key)?.[1];
-    if (tail && !index.has(normalize(tail))) index.set(normalize(tail), value);
+    if (tail && normalize(tail) && !index.has(normalize(tail))) index.set(normalize(tail), value);
   }
   return names.map((name) => index.get(normalize(name)));
 }
@@ -41,7 +43,16 @@ export function subjectOf(
   claims: Readonly<Record<string, unknown>>,
   additional: string | null | undefined,
 ): string | null {
-  return first(claims, [...csv(additional), 'sub', 'nameidentifier', 'uid', 'upn', 'eppn']);
+  return first(claims, [
+    ...csv(additional),
+    'sub',
+    'nameidentifier',
+    'uid',
+    'urn:oid:0.9.2342.19200300.100.1.1',
+    'upn',
+    'eppn',
+    'urn:oid:1.3.6.1.4.1.5923.1.1.1.6',
+  ]);
 }
 
 export function emailOf(
@@ -67,10 +78,17 @@ export function nameOf(
   claims: Readonly<Record<string, unknown>>,
   additional: string | null | undefined,
 ): string | null {
-  const direct = first(claims, [...csv(additional), 'name', 'displayname', 'cn']);
+  const direct = first(claims, [
+    ...csv(additional),
+    'name',
+    'displayname',
+    'urn:oid:2.16.840.1.113730.3.1.241',
+    'cn',
+    'urn:oid:2.5.4.3',
+  ]);
   if (direct) return direct;
-  const given = first(claims, ['given_name', 'givenname']);
-  const family = first(claims, ['family_name', 'surname', 'sn']);
+  const given = first(claims, ['given_name', 'givenname', 'urn:oid:2.5.4.42']);
+  const family = first(claims, ['family_name', 'surname', 'sn', 'urn:oid:2.5.4.4']);
   const joined = [given, family].filter(Boolean).join(' ');
   return joined || null;
 }
