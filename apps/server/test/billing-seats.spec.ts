@@ -7,6 +7,8 @@ import {
   assertApiError,
   call,
   createOrg,
+  createOrgItem,
+  join,
   newPerson,
   ok,
   type Org,
@@ -21,7 +23,7 @@ import { StripeStandIn, type StandInSubscription } from './stripe-stand-in';
  * provisions through SCIM; two invitations or restores at the same moment never passing the limit
  * together; deleting an organization cancelling its Stripe subscription at once (and refused, nothing
  * deleted, while Stripe cannot be reached); the web vault's change-plan call (`organizations/{id}/upgrade`);
- * Stripe failing (503) or refusing (400) an owner's change.
+ * Stripe failing (503) or refusing (400) an owner's change; what a member of a disabled organization gets.
  * Same loopback Stripe stand-in and real `stripe` client as billing.spec.
  */
 
@@ -324,5 +326,54 @@ describeOnBackends('billing: seats under SCIM and concurrency, deletion, upgrade
     assertApiError(refused, 400);
     assert.match(refused.text, /Stripe refused the request: No such subscription/);
     assert.equal(await seatsNow(), 3);
+  });
+  test('a member of a disabled organization: no items, the web vault told to ask an owner; the owner to pay', async () => {
+    const org = await createOrg(server.http, owner, 'Lapsed Co');
+    const sub = await subscribe(org, 3);
+    const member = await join(
+      server.http,
+      org,
+      owner.token,
+      await newPerson(server.http, `member-${backend}@lapsed.example`),
+      { type: MemberType.User, collections: [{ id: org.defaultCollection }] },
+    );
+    const item = await createOrgItem(server.http, org, owner.token, 'lapsed-item', [org.defaultCollection]);
+    const read = (token: string) => call(server.http, token, 'GET', `/api/ciphers/${item}`);
+    const warning = async (token: string): Promise<string | null> =>
+      ok(
+        await call<{ inactiveSubscription: { resolution: string } | null }>(
+          server.http,
+          token,
+          'GET',
+          `/api/organizations/${org.id}/billing/vnext/warnings`,
+        ),
+        'warnings',
+      ).inactiveSubscription?.resolution ?? null;
+    assert.equal((await read(member.token)).status, 200);
+    assert.equal(await warning(member.token), null);
+
+    // Stripe gives up on the invoices: the subscription is unpaid and the organization disabled at once.
+    sub.status = 'unpaid';
+    await deliver(stripe.event('customer.subscription.updated', stripe.subscriptionObject(sub)));
+    assertApiError(await read(member.token), 404);
+    assert.equal(await warning(member.token), 'contact_owner');
+    assert.equal(await warning(owner.token), 'add_payment_method');
+    const metadata = ok(
+      await call<{ isSubscriptionUnpaid: boolean }>(
+        server.http,
+        member.token,
+        'GET',
+        `/api/organizations/${org.id}/billing/metadata`,
+      ),
+      'a member reads the billing metadata',
+    );
+    assert.equal(metadata.isSubscriptionUnpaid, true);
+    // Billing itself stays the owners': a member is refused the subscription.
+    assertApiError(await call(server.http, member.token, 'GET', `/api/organizations/${org.id}/subscription`), 404);
+
+    sub.status = 'active';
+    await deliver(stripe.event('customer.subscription.updated', stripe.subscriptionObject(sub)));
+    assert.equal((await read(member.token)).status, 200);
+    assert.equal(await warning(member.token), null);
   });
 });
