@@ -7,6 +7,7 @@ import { CACHE_STORE } from '@keyhaven/cache';
 import { BLOB_STORE } from '@keyhaven/storage';
 import { MAILER } from '@keyhaven/mail';
 import type { Infrastructure } from './infrastructure';
+import { ScheduledBackupJob } from './backup/scheduled-backup';
 
 const INFRASTRUCTURE = Symbol('INFRASTRUCTURE');
 
@@ -34,12 +35,14 @@ export class InfrastructureModule implements OnApplicationShutdown {
         useFactory: (registry: SchedulerRegistry) =>
           new JobScheduler(database, createJobLock(infrastructure.dataSource), registry),
       },
+      // BACKUP_SCHEDULE: one instance of the deployment writes each scheduled backup.
+      ScheduledBackupJob,
     ];
     return {
       module: InfrastructureModule,
       imports: [ScheduleModule.forRoot()],
       providers,
-      exports: providers.map((p) => p.provide),
+      exports: providers.map((p) => ('provide' in p ? p.provide : p)),
     };
   }
 

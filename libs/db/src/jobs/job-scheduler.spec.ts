@@ -62,6 +62,31 @@ async function scenario(sources: DataSource[]): Promise<void> {
       'failing',
     ]);
     assert.equal(failed?.last_error, 'boom');
+
+    // A calendar job (cron-like: fires on the hour): not run when first seen, then once per fire time that
+    // has passed, however many instances check and however many fire times were missed.
+    let calendarRuns = 0;
+    const hourly: JobDefinition = {
+      name: 'calendar',
+      periodMs: 3_600_000,
+      nextAfter: (ms) => (Math.floor(ms / 3_600_000) + 1) * 3_600_000,
+      run: () => Promise.resolve(calendarRuns++),
+    };
+    const calendarJobs = schedulers.map((s) => s.schedule({ ...hourly }));
+    for (const job of calendarJobs) assert.equal(await job.check(), 'not-due', 'no run at first sight');
+    assert.equal(calendarRuns, 0);
+    // Three fire times pass while nobody looks: one run, recorded at the latest of them.
+    await db.execute('UPDATE job_run SET slot = slot - 3 * 3600000 WHERE name = $1', ['calendar']);
+    const after = [];
+    for (const job of calendarJobs) after.push(await job.check());
+    assert.deepEqual(after, ['ran', ...calendarJobs.slice(1).map(() => 'not-due')], 'one run per fire time');
+    assert.equal(calendarRuns, 1);
+    const [slot] = await db.rows<{ slot: string; now_ms: string }>(
+      `SELECT slot::text, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS now_ms
+         FROM job_run WHERE name = $1`,
+      ['calendar'],
+    );
+    assert.equal(Number(slot?.slot), Math.floor(Number(slot?.now_ms) / 3_600_000) * 3_600_000, 'the last fire time');
   } finally {
     await Promise.all(schedulers.map((s) => s.onApplicationShutdown()));
   }

@@ -19,6 +19,12 @@ export interface JobDefinition {
    * runs it every period: no lock, no bookkeeping.
    */
   readonly everyInstance?: boolean;
+  /**
+   * A calendar job (a cron schedule, e.g. BACKUP_SCHEDULE): the first fire time strictly after `ms` (epoch
+   * ms). It runs once per fire time that has passed, the first time at the first fire after the job was first
+   * seen by any instance (not at boot); `periodMs` then only bounds how long an instance sleeps between checks.
+   */
+  readonly nextAfter?: (ms: number) => number;
 }
 
 export type CheckOutcome = 'ran' | 'not-due' | 'busy';
@@ -34,6 +40,18 @@ export interface ScheduledJob {
 const RECHECK_MS = 30_000;
 /** The latest first check after boot. */
 const FIRST_CHECK_MS = 60_000;
+
+/** The last fire time after `last` and at or before `now`, or null when none has passed (bounded walk). */
+function latestFireTime(nextAfter: (ms: number) => number, last: number, now: number): number | null {
+  let fired = nextAfter(last);
+  if (fired > now) return null;
+  for (let i = 0; i < 100_000; i++) {
+    const next = nextAfter(fired);
+    if (next > now) break;
+    fired = next;
+  }
+  return fired;
+}
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -93,16 +111,30 @@ export class JobScheduler implements OnApplicationShutdown {
         [name],
       );
       const nowMs = Number(state?.now_ms ?? Date.now());
-      const slot = Math.floor(nowMs / periodMs);
       const started = Date.now();
-      const nextMs = (): number => (slot + 1) * periodMs - nowMs - (Date.now() - started);
-      if (
-        state?.slot !== null &&
-        state?.slot !== undefined &&
-        Number(state.slot) >= slot &&
-        state.interrupted !== true
-      ) {
-        return { outcome: 'not-due' as const, nextMs: nextMs() };
+      const last = state?.slot === null || state?.slot === undefined ? null : Number(state.slot);
+      const interrupted = state?.interrupted === true;
+      let slot: number;
+      let nextMs: () => number;
+      if (definition.nextAfter) {
+        const nextAfter = definition.nextAfter;
+        nextMs = (): number => Math.min(periodMs, nextAfter(nowMs) - nowMs) - (Date.now() - started);
+        if (last === null) {
+          // First sighting: fire times are counted from now on; a first boot does not run the job at once.
+          await this.db.execute(
+            `INSERT INTO job_run (name, slot, runs, started_at, finished_at, owner) VALUES ($1, $2, 0, now(), now(), $3)
+             ON CONFLICT (name) DO NOTHING`,
+            [name, nowMs, this.instanceId],
+          );
+          return { outcome: 'not-due' as const, nextMs: nextMs() };
+        }
+        const fired = latestFireTime(nextAfter, last, nowMs);
+        if (fired === null && !interrupted) return { outcome: 'not-due' as const, nextMs: nextMs() };
+        slot = fired ?? last;
+      } else {
+        slot = Math.floor(nowMs / periodMs);
+        nextMs = (): number => (slot + 1) * periodMs - nowMs - (Date.now() - started);
+        if (last !== null && last >= slot && !interrupted) return { outcome: 'not-due' as const, nextMs: nextMs() };
       }
       if (state?.interrupted === true) this.logger.warn(`job ${name}: the last run did not finish, running it again`);
       await this.db.execute(

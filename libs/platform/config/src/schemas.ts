@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { CronTime } from 'cron';
 
 const bool = (fallback: boolean) =>
   z
@@ -82,6 +83,26 @@ const stripePrices = list(
   }
   return prices;
 });
+
+/** A cron expression (5 fields, or 6 with seconds first), evaluated in UTC. */
+const cronExpression = z.string().refine(
+  (v) => {
+    try {
+      new CronTime(v, 'UTC');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a cron expression such as "0 3 * * *" (evaluated in UTC)' },
+);
+
+/** How many backups to keep: a count (`7`) or an age in days (`30d`). */
+const backupRetention = z
+  .string()
+  .default('7')
+  .refine((v) => /^[1-9]\d{0,5}d?$/.test(v), { message: 'must be a count (7) or a number of days (30d)' })
+  .transform((v) => (v.endsWith('d') ? { days: Number(v.slice(0, -1)) } : { count: Number(v) }));
 
 /** Settings every service process shares. */
 const processShape = {
@@ -202,6 +223,21 @@ const processShape = {
   SEND_DELETION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
   /** How often one instance deletes events older than EVENTS_DAYS_RETAIN (daily). */
   EVENTS_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(604800).default(86400),
+  /** Scheduled backups (`keyhaven backup` run by exactly one instance): a cron expression in UTC; off when unset. */
+  BACKUP_SCHEDULE: cronExpression.optional(),
+  /** Where scheduled backups are written (a volume every instance that may run the job can reach); required with BACKUP_SCHEDULE. */
+  BACKUP_DIR: z.string().optional(),
+  /** Scheduled backups kept after each run: the newest N (`7`) or those younger than N days (`30d`). */
+  BACKUP_RETENTION: backupRetention,
+  /** Passphrase scheduled backups are encrypted with (scrypt); use BACKUP_PASSPHRASE_FILE. One of it or BACKUP_RECIPIENT. */
+  BACKUP_PASSPHRASE: z.string().min(1).optional(),
+  /** age public key (`age1…`) scheduled backups are encrypted to; the identity stays off the server. */
+  BACKUP_RECIPIENT: z
+    .string()
+    .regex(/^(age1[0-9a-z]+)?$/, 'must be an age public key (age1…)')
+    .optional()
+    // Empty is unset, so an env file can list the variable without choosing it.
+    .transform((v) => (v === '' ? undefined : v)),
   /** Outbound fetches (icons, webhooks) may reach these CIDRs despite the private-address policy (tests, internal hosts); metadata addresses stay closed. */
   OUTBOUND_ALLOW_NETWORKS: list(isNetwork, 'must be IP addresses or CIDRs, comma-separated'),
   /** Test and development routing: `host[:port]=address:port`, comma-separated; the address policy still applies. */
@@ -312,7 +348,8 @@ export const serverConfigSchema = z
   })
   .superRefine(s3Complete)
   .superRefine(billingComplete)
-  .superRefine(keyConnectorComplete);
+  .superRefine(keyConnectorComplete)
+  .superRefine(backupComplete);
 
 /** Default ports of the split services, so they can run side by side on one host. */
 export const SERVICE_PORTS = {
@@ -343,7 +380,8 @@ export function serviceConfigSchema(service: ServiceName) {
     })
     .superRefine(s3Complete)
     .superRefine(billingComplete)
-    .superRefine(keyConnectorComplete);
+    .superRefine(keyConnectorComplete)
+    .superRefine(backupComplete);
 }
 
 /** With BILLING=stripe the keys and every plan's price are required, so a half-set-up billing never boots. */
@@ -394,6 +432,30 @@ function keyConnectorComplete(
   }
 }
 
+/** A backup schedule needs a place to write and exactly one way to encrypt. */
+function backupComplete(
+  value: {
+    BACKUP_SCHEDULE?: string | undefined;
+    BACKUP_DIR?: string | undefined;
+    BACKUP_PASSPHRASE?: string | undefined;
+    BACKUP_RECIPIENT?: string | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (value.BACKUP_SCHEDULE === undefined) return;
+  if (value.BACKUP_DIR === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['BACKUP_DIR'], message: 'is required with BACKUP_SCHEDULE' });
+  }
+  if ((value.BACKUP_PASSPHRASE === undefined) === (value.BACKUP_RECIPIENT === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BACKUP_PASSPHRASE'],
+      message:
+        'set exactly one of BACKUP_PASSPHRASE (or BACKUP_PASSPHRASE_FILE) and BACKUP_RECIPIENT with BACKUP_SCHEDULE',
+    });
+  }
+}
+
 function s3Complete(
   value: { S3_ENDPOINT?: string | undefined; S3_BUCKET?: string | undefined },
   ctx: z.RefinementCtx,
@@ -416,6 +478,7 @@ export const SECRET_KEYS = [
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'KEY_CONNECTOR_ENCRYPTION_KEY',
+  'BACKUP_PASSPHRASE',
 ] as const;
 
 /** A printable view of the configuration: secrets masked, URLs stripped of credentials. */

@@ -1,0 +1,117 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createScratchDatabase, queryDatabase, startServer, type ServerProcess } from '@keyhaven/testing';
+import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
+import { keyhaven } from './data-safety-fixtures';
+
+/**
+ * Scheduled backups (BACKUP_SCHEDULE, BACKUP_DIR, BACKUP_RETENTION, BACKUP_PASSPHRASE_FILE) on the
+ * JobScheduler: every few seconds (cron with a seconds field) a verified backup appears under its final name,
+ * old ones are pruned to the retention, and with two instances on one PostgreSQL database each fire time is
+ * backed up by exactly one of them.
+ */
+const PASSPHRASE = 'scheduled backup passphrase, several words long';
+const WRITTEN = /backup written and verified \(contents\): (\S+),/g;
+const scratch = mkdtempSync(join(tmpdir(), 'keyhaven-scheduled-backup-'));
+const passphraseFile = join(scratch, 'passphrase');
+writeFileSync(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 });
+
+after(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function backupEnv(dir: string): Record<string, string> {
+  return {
+    // The job's line is Nest's log level, which the server writes at debug.
+    LOG_LEVEL: 'debug',
+    BACKUP_SCHEDULE: '*/3 * * * * *',
+    BACKUP_DIR: dir,
+    BACKUP_RETENTION: '2',
+    BACKUP_PASSPHRASE_FILE: passphraseFile,
+  };
+}
+
+function written(log: string): string[] {
+  return [...log.matchAll(WRITTEN)].map((m) => m[1] ?? '');
+}
+
+/** Polls (bounded) until the logs show `count` scheduled backups. */
+async function waitForBackups(logs: () => string, count: number): Promise<void> {
+  const deadline = Date.now() + 240_000;
+  while (written(logs()).length < count) {
+    if (Date.now() > deadline)
+      assert.fail(`fewer than ${count} scheduled backups within 240 s:\n${logs().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describeOnBackends('scheduled backups', (backend) => {
+  test('each fire time writes a verified backup, older ones are pruned to the retention', async () => {
+    const dir = join(scratch, `one-${backend}`);
+    let server: BackedServer | undefined = await startAllInOne(backend, backupEnv(dir));
+    try {
+      await waitForBackups(() => server?.output() ?? '', 3);
+      const stopped = server;
+      server = undefined;
+      await stopped.stop();
+      // Read after the stop: a backup running then finishes (and logs) before the server is down.
+      const log = stopped.output();
+      assert.ok(!log.includes(PASSPHRASE), 'the passphrase is never logged');
+      const files = readdirSync(dir).sort();
+      assert.equal(files.length, 2, `retention 2 keeps two files and leaves nothing temporary: ${files.join(', ')}`);
+      assert.ok(
+        files.every((f) => /^keyhaven-\d{8}T\d{6}Z\.backup$/.test(f)),
+        files.join(', '),
+      );
+      const newest = join(dir, files[1] ?? '');
+      assert.ok(written(log).includes(newest), 'the newest file is one the job logged');
+      const verify = await keyhaven(['restore', newest, '--passphrase-file', passphraseFile, '--verify', '--json'], {
+        DATA_DIR: join(scratch, `never-${backend}`),
+      });
+      assert.equal(verify.code, 0, verify.stderr);
+      const summary = JSON.parse(verify.stdout) as {
+        verified: boolean;
+        tables: { table: string; rows: number; matches: boolean }[];
+      };
+      assert.equal(summary.verified, true);
+      assert.ok(summary.tables.every((t) => t.matches));
+      assert.ok((summary.tables.find((t) => t.table === 'job_run')?.rows ?? 0) > 0, 'the rows are in it');
+    } finally {
+      await server?.stop();
+    }
+  });
+
+  if (backend === 'postgres') {
+    test('two instances on one database: each fire time is backed up by exactly one of them', async () => {
+      const database = await createScratchDatabase();
+      const dir = join(scratch, 'two-instances');
+      const servers: ServerProcess[] = [];
+      try {
+        for (let i = 0; i < 2; i++) {
+          servers.push(await startServer({ env: { ...backupEnv(dir), DATABASE_URL: database.url } }));
+        }
+        const logs = (): string => servers.map((s) => s.output()).join('\n');
+        await waitForBackups(logs, 4);
+        for (const s of servers) await s.stop();
+        const files = written(logs());
+        const [row] = await queryDatabase<{ runs: string; whole: boolean }>(
+          database.url,
+          `SELECT runs::text, (finished_at IS NOT NULL AND last_error IS NULL) AS whole FROM job_run WHERE name = 'scheduled-backup'`,
+        );
+        // A run the shutdown cut short is counted but wrote nothing (the next instance would run it again).
+        const finished = Number(row?.runs) - (row?.whole === true ? 0 : 1);
+        assert.equal(finished, files.length, 'every finished run wrote one backup, and only those');
+        assert.equal(new Set(files).size, files.length, 'no fire time was backed up twice');
+      } finally {
+        for (const s of servers) {
+          await s.stop('SIGKILL');
+          s.cleanup();
+        }
+        await database.drop();
+      }
+    });
+  }
+});
