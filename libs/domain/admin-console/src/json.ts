@@ -178,6 +178,7 @@ export function policyJson(p: Omit<Policy, 'id'> & { readonly id: string | null 
     type: p.type,
     data: p.data,
     enabled: p.enabled,
+    revisionDate: p.revisionDate ? p.revisionDate.toISOString() : null,
     object: 'policy',
   };
 }

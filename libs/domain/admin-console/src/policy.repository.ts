@@ -8,6 +8,8 @@ export interface Policy {
   readonly type: number;
   readonly data: Record<string, unknown> | null;
   readonly enabled: boolean;
+  /** Clients parse it as a date (the bw CLI fails its login without one); null for a default never saved. */
+  readonly revisionDate?: Date | null;
 }
 
 interface PolicyRow {
@@ -16,6 +18,7 @@ interface PolicyRow {
   type: number;
   data: Record<string, unknown> | null;
   enabled: boolean;
+  revision_date?: Date | string | null;
 }
 
 const toPolicy = (r: PolicyRow): Policy => ({
@@ -24,6 +27,7 @@ const toPolicy = (r: PolicyRow): Policy => ({
   type: r.type,
   data: r.data,
   enabled: r.enabled,
+  revisionDate: r.revision_date ? new Date(r.revision_date) : null,
 });
 
 @Injectable()
