@@ -16,8 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { inheritedEnvironment } from '@keyhaven/config';
-import { registerAccount, repoRoot, startServer } from '@keyhaven/testing';
-import { lastPassCsv, sampleLogins } from '../cli/test/import-fixtures';
+import { lastPassCsv, registerAccount, repoRoot, sampleLogins, startServer } from '@keyhaven/testing';
 
 const argv = process.argv.slice(2);
 const rowsAt = argv.indexOf('--rows');

@@ -15,3 +15,4 @@ export * from './icon-sites';
 export * from './tcp-proxy';
 export * from './private-redis';
 export * from './private-postgres';
+export * from './import-fixtures';

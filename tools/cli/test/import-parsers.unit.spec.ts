@@ -17,7 +17,7 @@ import {
   safariCsv,
   sampleLogins,
   type SampleLogin,
-} from './import-fixtures';
+} from '@keyhaven/testing';
 
 const samples = sampleLogins(25);
 const orNull = (v: string): string | null => (v === '' ? null : v);
