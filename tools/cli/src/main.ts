@@ -9,6 +9,7 @@ import { registerUserCommands } from './commands/users';
 import { registerVaultClientCommands } from './commands/vault-client';
 import { registerScimCommands } from './commands/scim';
 import { registerSsoCommands } from './commands/sso';
+import { registerImportVaultwarden } from './commands/import-vaultwarden';
 
 /**
  * `keyhaven`, the operator CLI (`npm run keyhaven -- <command>`). Exit codes: 0 ok, 1 failure, 2 usage,
@@ -52,6 +53,7 @@ registerVaultClientCommands(program);
 registerDataSafetyCommands(program);
 registerScimCommands(program);
 registerSsoCommands(program);
+registerImportVaultwarden(program);
 
 program.parseAsync(process.argv).then(
   () => process.exit(EXIT.ok),

@@ -1,5 +1,20 @@
+import { pbkdf2, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import argon2 from 'argon2';
 import { Injectable } from '@nestjs/common';
+
+const pbkdf2Async = promisify(pbkdf2);
+
+/**
+ * A hash imported from Vaultwarden (`keyhaven import-vaultwarden`), which stores the client's master
+ * password hash PBKDF2-HMAC-SHA256'd with a per-user salt: `$pbkdf2-sha256$i=ITERATIONS$SALT$HASH` (PHC
+ * style, standard base64). Verified as Vaultwarden does, then replaced by an Argon2id hash at the next login.
+ */
+const IMPORTED_PBKDF2 = /^\$pbkdf2-sha256\$i=(\d{1,7})\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
+
+export function importedPbkdf2Hash(salt: Buffer, hash: Buffer, iterations: number): string {
+  return `$pbkdf2-sha256$i=${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
 
 /**
  * The client already sends PBKDF2/Argon2-derived master password hashes; the server hashes that
@@ -18,13 +33,32 @@ export class PasswordHasher {
     return argon2.hash(secret, OPTIONS);
   }
 
-  /** Constant-time comparison happens inside argon2.verify. */
+  /** Constant-time comparison happens inside argon2.verify (and timingSafeEqual for imported hashes). */
   async verify(stored: string, secret: string): Promise<boolean> {
+    const imported = IMPORTED_PBKDF2.exec(stored);
+    if (imported) {
+      const [, iterations = '0', salt = '', hash = ''] = imported;
+      const expected = Buffer.from(hash, 'base64');
+      if (Number(iterations) < 1 || expected.length === 0) return false;
+      const actual = await pbkdf2Async(
+        secret,
+        Buffer.from(salt, 'base64'),
+        Number(iterations),
+        expected.length,
+        'sha256',
+      );
+      return timingSafeEqual(actual, expected);
+    }
     try {
       return await argon2.verify(stored, secret);
     } catch {
       return false;
     }
+  }
+
+  /** A hash in another scheme than this server's own (imported): replace it after a successful check. */
+  needsRehash(stored: string): boolean {
+    return !stored.startsWith('$argon2id$');
   }
 
   /** Spends the same time as a real check, so unknown accounts are not told apart by latency. */

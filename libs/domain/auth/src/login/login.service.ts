@@ -151,6 +151,10 @@ export class LoginService {
     // Before the second step, as Bitwarden: a member who must use SSO is sent there, not asked for a code.
     const sso = await this.loginPolicies?.ssoRequired(user.id);
     if (sso) throw ssoRequired(sso.organizationIdentifier);
+    // An account imported from Vaultwarden keeps its PBKDF2 hash until this first successful login.
+    if (!authRequestId && this.hasher.needsRehash(user.masterPasswordHash)) {
+      await this.users.rehashPassword(user.id, user.masterPasswordHash, await this.hasher.hash(password));
+    }
 
     const { rememberToken: twoFactorToken, provider } = await this.twoFactor.check(user, form);
     // A second step already proved the person; a login with device comes from an approved request.

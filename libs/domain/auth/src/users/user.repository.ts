@@ -216,6 +216,18 @@ export class UserRepository {
     ]);
   }
 
+  /**
+   * Swaps a verified password hash for one in this server's scheme (an imported account's first login): the
+   * same secret, so no revision date moves; a concurrent password change wins.
+   */
+  async rehashPassword(id: string, previous: string, next: string): Promise<void> {
+    await this.db.execute('UPDATE app_user SET master_password_hash = $3 WHERE id = $1 AND master_password_hash = $2', [
+      id,
+      previous,
+      next,
+    ]);
+  }
+
   /** Vault changes move the account revision date, which `bw sync` compares before a full sync. */
   async touchAccountRevision(id: string): Promise<void> {
     await this.touchAccountRevisions([id]);

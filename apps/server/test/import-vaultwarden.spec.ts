@@ -1,0 +1,224 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStoreSession } from '@keyhaven/runtime';
+import { BwCli, createScratchDatabase, startServer, type ServerProcess } from '@keyhaven/testing';
+import { totpCode } from '@keyhaven/vault-crypto';
+import { describeOnBackends } from './backends';
+import { keyhaven } from './data-safety-fixtures';
+import { buildVaultwardenFixture, type VaultwardenFixture, type VaultwardenPerson } from './vaultwarden-fixture';
+
+/**
+ * `keyhaven import-vaultwarden` from a Vaultwarden SQLite database and data folder built by the test as
+ * Vaultwarden stores what the clients send: a dry run writes nothing, the import is idempotent, and then the real
+ * bw CLI logs in to Keyhaven with each person's old master password (Alice also with her authenticator code),
+ * decrypts every item, folder and the attachment, and the organization member decrypts the shared item.
+ */
+interface Summary {
+  dryRun: boolean;
+  entities: Record<string, { read: number; created: number; existing: number; skipped: number }>;
+  skipped: { what: string; reason: string }[];
+  notMigrated: string[];
+}
+
+interface BwItem {
+  id: string;
+  name: string;
+  notes: string | null;
+  folderId: string | null;
+  favorite: boolean;
+  organizationId: string | null;
+  login?: { username: string | null; password: string | null; uris?: { uri: string }[] | null };
+  fields?: { name: string; value: string }[] | null;
+  attachments?: { id: string; fileName: string }[];
+}
+
+const created = (s: Summary): Record<string, number> =>
+  Object.fromEntries(Object.entries(s.entities).map(([k, v]) => [k, v.created]));
+
+describeOnBackends('keyhaven import-vaultwarden', (backend) => {
+  const scratch = mkdtempSync(join(tmpdir(), 'keyhaven-vw-'));
+  const dataDir = join(scratch, 'keyhaven-data');
+  const tag = randomBytes(3).toString('hex');
+  let fixture: VaultwardenFixture;
+  let database: { url: string; drop(): Promise<void> } | undefined;
+  let server: ServerProcess | undefined;
+  let env: Record<string, string>;
+  const run = (...extra: string[]) =>
+    keyhaven(
+      ['import-vaultwarden', '--sqlite', fixture.sqlite, '--data-dir', fixture.dataDir, '--json', ...extra],
+      env,
+    );
+
+  before(async () => {
+    fixture = await buildVaultwardenFixture(scratch, tag);
+    database = backend === 'postgres' ? await createScratchDatabase() : undefined;
+    env = { DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}) };
+  });
+
+  after(async () => {
+    await server?.stop();
+    await database?.drop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('a dry run reports what it would import and writes nothing', async () => {
+    for (let i = 0; i < 2; i++) {
+      const dry = await run('--dry-run');
+      assert.equal(dry.code, 0, dry.stderr);
+      const summary = JSON.parse(dry.stdout) as Summary;
+      assert.equal(summary.dryRun, true);
+      assert.deepEqual(
+        [
+          summary.entities['users']?.created,
+          summary.entities['items']?.created,
+          summary.entities['attachments']?.created,
+        ],
+        [2, 4, 1],
+        `run ${i + 1}: the same plan, since the first wrote nothing`,
+      );
+    }
+  });
+
+  test('the import carries everything over once; a second run adds nothing', async () => {
+    const first = await run();
+    assert.equal(first.code, 0, first.stderr);
+    const summary = JSON.parse(first.stdout) as Summary;
+    assert.deepEqual(summary.skipped, []);
+    assert.deepEqual(summary.notMigrated, []);
+    assert.deepEqual(created(summary), {
+      users: 2,
+      folders: 1,
+      organizations: 1,
+      collections: 1,
+      memberships: 3,
+      // Bob's assignment, and Alice's from "access all collections".
+      'collection assignments': 2,
+      groups: 1,
+      'group members': 1,
+      'group collections': 1,
+      policies: 1,
+      items: 4,
+      'folders and favourites': 1,
+      'item collections': 1,
+      attachments: 1,
+      'emergency access': 0,
+      sends: 1,
+    });
+    const second = await run();
+    assert.equal(second.code, 0, second.stderr);
+    const again = JSON.parse(second.stdout) as Summary;
+    assert.ok(
+      Object.values(again.entities).every((e) => e.created === 0 && e.existing === e.read),
+      `nothing new the second time: ${second.stdout}`,
+    );
+  });
+
+  test('bw logs in with the old master passwords (and TOTP), decrypts every item, folder and the attachment', async () => {
+    server = await startServer({ dataDir, env: database ? { DATABASE_URL: database.url } : {} });
+    const login = async (p: VaultwardenPerson, code?: string): Promise<BwCli> => {
+      const bw = new BwCli(server?.caPath);
+      await bw.ok(['config', 'server', server?.url ?? '']);
+      const args = ['login', p.email, p.password, ...(code ? ['--method', '0', '--code', code] : []), '--raw'];
+      bw.session = (await bw.ok(args)).trim();
+      return bw;
+    };
+
+    const refused = new BwCli(server.caPath);
+    try {
+      await refused.ok(['config', 'server', server.url]);
+      const noCode = await refused.run(['login', fixture.alice.email, fixture.alice.password, '--raw']);
+      assert.notEqual(noCode.code, 0, 'the authenticator from Vaultwarden is still required');
+    } finally {
+      refused.cleanup();
+    }
+
+    const alice = await login(fixture.alice, totpCode(fixture.aliceTotp));
+    try {
+      const items = await alice.json<BwItem[]>(['list', 'items']);
+      const folders = new Map(
+        (await alice.json<{ id: string; name: string }[]>(['list', 'folders'])).map((f) => [f.id, f.name]),
+      );
+      assert.deepEqual(
+        items.map((i) => i.name).sort(),
+        [...Object.keys(fixture.aliceItems), fixture.sharedItemName].sort(),
+      );
+      for (const [name, expected] of Object.entries(fixture.aliceItems)) {
+        const item = items.find((i) => i.name === name);
+        assert.ok(item, name);
+        if (expected.username !== undefined) assert.equal(item.login?.username, expected.username, name);
+        if (expected.password !== undefined) assert.equal(item.login?.password, expected.password, name);
+        if (expected.notes !== undefined) assert.equal(item.notes, expected.notes, name);
+        assert.equal(item.folderId ? folders.get(item.folderId) : undefined, expected.folder, `folder of ${name}`);
+      }
+      const withFile = items.find((i) => i.name === fixture.attachment.itemName);
+      assert.ok(withFile);
+      assert.equal(withFile.favorite, true, 'the favourite is kept');
+      assert.deepEqual(
+        withFile.fields?.map((f) => [f.name, f.value]),
+        [['pin', '4321']],
+      );
+      assert.equal(items.find((i) => i.name === 'Old router')?.login?.uris?.[0]?.uri, 'http://192.168.1.1');
+      const file = withFile.attachments?.[0];
+      assert.ok(file);
+      assert.equal(file.fileName, fixture.attachment.fileName);
+      const sends = await alice.json<{ name: string; text: { text: string } | null; passwordSet: boolean }[]>([
+        'send',
+        'list',
+      ]);
+      assert.deepEqual(
+        sends.map((x) => [x.name, x.text?.text, x.passwordSet]),
+        [['Guest Wi-Fi', 'guest wifi password', true]],
+        'the Send moved with its password',
+      );
+      const out = join(scratch, 'download.bin');
+      await alice.ok(['get', 'attachment', file.id, '--itemid', withFile.id, '--output', out]);
+      assert.ok(readFileSync(out).equals(fixture.attachment.bytes), 'the attachment downloads byte for byte');
+    } finally {
+      alice.cleanup();
+    }
+
+    const bob = await login(fixture.bob);
+    try {
+      const items = await bob.json<BwItem[]>(['list', 'items']);
+      assert.deepEqual(
+        items.map((i) => [i.name, i.login?.username, i.login?.password, i.organizationId]),
+        [[fixture.sharedItemName, 'vpn', 'shared-secret', fixture.orgId]],
+        'the member decrypts the shared item with the organization key from Vaultwarden',
+      );
+      const collections = await bob.json<{ name: string }[]>(['list', 'collections']);
+      assert.deepEqual(
+        collections.map((c) => c.name),
+        ['Engineering'],
+      );
+    } finally {
+      bob.cleanup();
+    }
+    await server.stop();
+    server = undefined;
+
+    // The first login replaced Vaultwarden's PBKDF2 hash with Keyhaven's own.
+    const store = await openStoreSession({ dataDir, databaseUrl: database?.url });
+    try {
+      const hashes = await store.query<{ email: string; hash: string }>(
+        `SELECT email, left(master_password_hash, 10) AS hash FROM app_user ORDER BY email`,
+      );
+      assert.deepEqual(
+        hashes.map((h) => [h.email, h.hash]),
+        [
+          [fixture.alice.email, '$argon2id$'],
+          [fixture.bob.email, '$argon2id$'],
+        ],
+      );
+      const invited = await store.query<{ email: string; user_id: string | null }>(
+        `SELECT email, user_id FROM organization_user WHERE status = 0`,
+      );
+      assert.deepEqual(invited, [{ email: `carol-${tag}@example.com`, user_id: null }], 'the invitation stays one');
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig, serverConfigSchema } from '@keyhaven/config';
+import { blobStoreFor, openStoreSession } from '@keyhaven/runtime';
+import { CliError, EXIT, print } from '../context';
+import { progressBar } from '../progress';
+import { importVaultwarden, type VaultwardenSummary } from '../vaultwarden/importer';
+import { openPostgresSource, openSqliteSource, type VaultwardenSource } from '../vaultwarden/source';
+
+interface Options {
+  readonly json?: boolean;
+  readonly sqlite?: string;
+  readonly databaseUrl?: string;
+  readonly dataDir?: string;
+  readonly dryRun?: boolean;
+}
+
+function summaryText(summary: VaultwardenSummary): string {
+  const lines = [
+    `${summary.dryRun ? 'dry run, nothing written: would import' : 'imported'} from Vaultwarden (${summary.source}) in ${(summary.ms / 1000).toFixed(1)} s`,
+  ];
+  for (const [name, c] of Object.entries(summary.entities)) {
+    lines.push(`  ${name}: ${c.created} new, ${c.existing} already there${c.skipped ? `, ${c.skipped} skipped` : ''}`);
+  }
+  for (const s of summary.skipped) lines.push(`  skipped ${s.what}: ${s.reason}`);
+  for (const n of summary.notMigrated) lines.push(`  not carried over: ${n}`);
+  return lines.join('\n');
+}
+
+export function registerImportVaultwarden(program: Command): void {
+  program
+    .command('import-vaultwarden')
+    .description(
+      "move a whole Vaultwarden instance (its database and attachment files) into this server's database; nothing is decrypted",
+    )
+    .option('--sqlite <file>', "Vaultwarden's SQLite database (db.sqlite3)")
+    .option('--database-url <url>', "Vaultwarden's PostgreSQL database (postgres://…)")
+    .option('--data-dir <dir>', "Vaultwarden's data folder, for the attachment files")
+    .option('--dry-run', 'read and check everything, write nothing')
+    .action(async (options: Options) => {
+      if (Boolean(options.sqlite) === Boolean(options.databaseUrl)) {
+        throw new CliError('give exactly one of --sqlite and --database-url', EXIT.usage);
+      }
+      if (options.databaseUrl && !/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+        throw new CliError('--database-url must be a postgres:// URL (MySQL is not supported)', EXIT.usage);
+      }
+      if (options.sqlite && !existsSync(options.sqlite))
+        throw new CliError(`${options.sqlite} does not exist`, EXIT.notFound);
+      const config = loadConfig(serverConfigSchema);
+      const source: VaultwardenSource = options.sqlite
+        ? openSqliteSource(options.sqlite)
+        : await openPostgresSource(options.databaseUrl ?? '');
+      const target = await openStoreSession({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+      const blobs = options.dryRun ? null : blobStoreFor(config);
+      const bar = progressBar(options.json !== true);
+      try {
+        const summary = await importVaultwarden(source, target, blobs, {
+          dataDir: options.dataDir,
+          dryRun: options.dryRun === true,
+          progress: bar.update,
+        });
+        bar.done();
+        print(options.json === true, summary, () => summaryText(summary));
+      } finally {
+        bar.done();
+        await source.close();
+        await target.close();
+        await blobs?.close();
+      }
+    });
+}
