@@ -219,4 +219,14 @@ describeOnBackends('SSO following the directory', (backend) => {
     );
     assert.equal(failed.length, 1, 'the failed SSO login is in the organization event log');
   });
+
+  test('a revoked member is refused, and the failed SSO login (1005) names them', async () => {
+    const member = await memberOf('dir-person@example.com');
+    ok(await call(server.http, owner.token, 'PUT', `/api/organizations/${org.id}/users/${member.id}/revoke`), 'revoke');
+    const flow = await ssoLogin('ext-dir', 'dirco');
+    assert.equal(flow.end.status, 400, flow.end.text.slice(0, 300));
+    assert.equal(flow.code, '');
+    assert.match(flow.end.text, /revoked/);
+    assert.equal(await eventCount(server, 1005, member.id), 1, 'FailedLogIn with the member');
+  });
 });

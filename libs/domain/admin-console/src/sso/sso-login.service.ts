@@ -26,7 +26,7 @@ import { allowedRedirectUris, isNativeRedirect, parseRawQuery } from './sso-clie
 import { MemberDecryptionType, type SsoConfig } from './sso-config';
 import { SsoConfigRepository } from './sso-config.repository';
 import { SsoPendingRepository } from './sso-pending.repository';
-import { MembershipRequired, SsoProvisioning } from './sso-provisioning';
+import { MemberRefused, MembershipRequired, SsoProvisioning } from './sso-provisioning';
 import { SsoUserRepository } from './sso-user.repository';
 
 /** What the browser gets: a hand-off (302 or HTML), or a plain error page with a status. */
@@ -266,7 +266,12 @@ export class SsoLoginService {
     if (!(err instanceof IdpError)) throw err;
     // The admin's line: what went wrong, never tokens or secrets (adapters keep those out of logDetail).
     this.log.warn(`SSO for organization ${organizationId} failed (${err.kind}): ${err.logDetail}`);
-    await this.events.record({ type: EventType.User_FailedLogIn, organizationId, actingUserId: null });
+    // A refused member's failed login is also in their own event trail.
+    const who =
+      err instanceof MemberRefused
+        ? { userId: err.userId, organizationUserId: err.organizationUserId, actingUserId: err.userId }
+        : { actingUserId: null };
+    await this.events.record({ type: EventType.User_FailedLogIn, organizationId, ...who });
     return page(err.kind === 'unreachable' ? 502 : 400, err.userMessage);
   }
 

@@ -26,6 +26,17 @@ export class MembershipRequired extends Error {
   }
 }
 
+/** A person the IdP vouched for whose membership is revoked or gone: refused, and the failed login is theirs. */
+export class MemberRefused extends IdpError {
+  constructor(
+    readonly userId: string,
+    readonly organizationUserId: string | null,
+    logDetail: string,
+  ) {
+    super('Your access to this organization has been revoked. Ask an administrator.', logDetail);
+  }
+}
+
 /**
  * ENTERPRISE.md §1.8: the IdP subject → a user of the organization. A linked subject is that user;
  * otherwise an existing account with an accepted or confirmed membership is linked, and an unknown
@@ -57,10 +68,7 @@ export class SsoProvisioning {
     if (!user) user = await this.linkOrCreate(config, claims);
     const membership = await this.members.findByUser(orgId, user.id);
     if (!membership || membership.status === MemberStatus.Revoked) {
-      throw new IdpError(
-        'Your access to this organization has been revoked. Ask an administrator.',
-        `revoked or removed member ${user.id} tried SSO`,
-      );
+      throw new MemberRefused(user.id, membership?.id ?? null, `revoked or removed member ${user.id} tried SSO`);
     }
     const groupsChanged = await this.applyGroups(config, membership, claims);
     const roleChanged = await this.applyRole(config, membership, claims);
@@ -87,10 +95,7 @@ export class SsoProvisioning {
       if (membership.status === MemberStatus.Invited)
         throw new MembershipRequired('ssoOrgInviteAcceptanceRequired', email);
       if (membership.status === MemberStatus.Revoked) {
-        throw new IdpError(
-          'Your access to this organization has been revoked. Ask an administrator.',
-          'revoked member',
-        );
+        throw new MemberRefused(existing.id, membership.id, `revoked member ${existing.id} tried SSO`);
       }
       const replaced = await this.links.link(orgId, existing.id, claims.subject);
       await this.events.record({
