@@ -216,6 +216,23 @@ describeOnBackends('SCIM provisioning from Entra ID and Okta', (backend) => {
       assert.equal(answers.filter((r) => r.status === 201).length, 1, `${what}: ${answers.map((r) => r.text).join()}`);
       for (const res of answers.filter((r) => r.status !== 201)) assertScimError(res, 409, 'uniqueness', what);
     }
+    // A confirmed member is found by their account's address (in any case), by SCIM and by the web invite.
+    assertScimError(
+      await entra.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: owner.email.toUpperCase() }),
+      409,
+      'uniqueness',
+      'the owner',
+    );
+    assertApiError(
+      await call(server.http, owner.token, 'POST', `/api/organizations/${org.id}/users/invite`, {
+        emails: [owner.email],
+        type: MemberType.User,
+        collections: [],
+        groups: [],
+      }),
+      400,
+      'inviting the owner',
+    );
     const rows = await server.db.rows<{ n: number }>(
       `SELECT count(*)::int AS n FROM organization_user WHERE organization_id = $1 AND (external_id = $2 OR email = $3)
        UNION ALL SELECT count(*)::int FROM org_group WHERE organization_id = $1 AND external_id = $4`,

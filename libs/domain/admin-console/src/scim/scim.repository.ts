@@ -99,18 +99,26 @@ export class ScimRepository {
     return rows[0] ?? null;
   }
 
-  /** A member other than `exceptId` with this email (case-insensitive) or external id (exact). */
+  /**
+   * A member other than `exceptId` with this email (case-insensitive) or external id (exact). Each
+   * test is an index lookup (stored addresses are normalised to lower case): a scan of the whole
+   * organization per create made provisioning slow down as the organization grew.
+   */
   async findUserClash(
     organizationId: string,
     email: string | null,
     externalId: string | null,
     exceptId: string | null = null,
   ): Promise<'userName' | 'externalId' | null> {
+    const other = '($4::uuid IS NULL OR m.id <> $4::uuid)';
     const rows = await this.db.rows<{ email_clash: boolean; external_clash: boolean }>(
-      `SELECT bool_or(lower(${EMAIL}) = lower($2)) AS email_clash, bool_or(m.external_id = $3) AS external_clash
-       FROM organization_user m LEFT JOIN app_user u ON u.id = m.user_id
-       WHERE m.organization_id = $1 AND ($4::uuid IS NULL OR m.id <> $4::uuid)
-         AND (lower(${EMAIL}) = lower($2) OR m.external_id = $3)`,
+      `SELECT
+         EXISTS (SELECT 1 FROM organization_user m WHERE m.organization_id = $1 AND m.user_id IS NULL
+                   AND m.email = lower($2) AND ${other})
+         OR EXISTS (SELECT 1 FROM app_user u JOIN organization_user m ON m.user_id = u.id AND m.organization_id = $1
+                   WHERE u.email = lower($2) AND ${other}) AS email_clash,
+         EXISTS (SELECT 1 FROM organization_user m WHERE m.organization_id = $1 AND m.external_id = $3
+                   AND ${other}) AS external_clash`,
       [organizationId, email, externalId, exceptId],
     );
     if (rows[0]?.email_clash) return 'userName';
