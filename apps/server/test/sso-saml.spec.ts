@@ -301,7 +301,7 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
     assert.match(server.output().slice(mark), /SAML response refused: InResponseTo is not valid/);
   });
 
-  test('an unsolicited response is refused unless the configuration allows it; IdP-initiated always', async () => {
+  test('an unsolicited response is refused unless the configuration allows it; an allowed IdP-initiated one only leads to the web vault SSO page', async () => {
     await refusedLogin(
       'an unsolicited response',
       () => {
@@ -314,7 +314,14 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
     await assertRefused(await postAcs({ SAMLResponse: unsolicited }), before);
     ok(await configure(1, { idpAllowUnsolicitedAuthnResponse: true }), 'allow unsolicited');
     try {
-      await assertRefused(await postAcs({ SAMLResponse: unsolicited }), before);
+      // IdP-initiated (a dashboard tile): nothing granted, the web vault's SSO page starts a real sign-in.
+      const tile = await postAcs({ SAMLResponse: unsolicited });
+      assert.equal(tile.status, 302, tile.text);
+      assert.equal(tile.headers['location'], `${server.url}/#/sso?identifier=samlco`);
+      assert.equal(await codes(), before, 'no code minted');
+      // A solicited response without its sign-in (a replay) is still refused.
+      const solicited = await idp.issue({ email: member.email, inResponseTo: '_a0b1c2d3e4f5' });
+      await assertRefused(await postAcs({ SAMLResponse: solicited }), before);
       idp.state.overrides = { unsolicited: true };
       const allowed = await login(member.email);
       assert.equal(allowed.acs.status, 302, allowed.acs.text);

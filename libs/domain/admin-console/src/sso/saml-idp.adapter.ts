@@ -194,6 +194,19 @@ export class SamlIdpAdapter implements IdpAdapter {
     );
   }
 
+  /** Whether a posted SAMLResponse answers no request (no `InResponseTo`): IdP-initiated. */
+  isUnsolicited(encoded: string): boolean {
+    try {
+      const parsed = new XMLParser({ ignoreAttributes: false, removeNSPrefix: true, processEntities: false }).parse(
+        Buffer.from(encoded, 'base64').toString('utf8'),
+      ) as Record<string, unknown>;
+      const root = asRecord(parsed['Response']);
+      return Object.keys(root).length > 0 && root['@_InResponseTo'] === undefined;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * What node-saml does not check: the Response's Destination must be this ACS, and every signature
    * must use at least the configured minimum algorithm (rsa-sha256 unless set).

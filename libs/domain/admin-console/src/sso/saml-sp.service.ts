@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { EventType } from '@keyhaven/contracts';
 import { EventRecorder } from '@keyhaven/db';
 import { OrganizationRepository } from '../organization.repository';
@@ -8,6 +9,7 @@ import { SsoConfigType } from './sso-config';
 import { SsoConfigRepository } from './sso-config.repository';
 import { SsoLoginService, type SsoPageResult } from './sso-login.service';
 import { SsoPendingRepository } from './sso-pending.repository';
+import { SsoUserRepository } from './sso-user.repository';
 
 const refused = (message: string): SsoPageResult => ({ kind: 'error', status: 400, message });
 
@@ -29,6 +31,8 @@ export class SamlSpService {
     private readonly organizations: OrganizationRepository,
     private readonly pending: SsoPendingRepository,
     private readonly events: EventRecorder,
+    private readonly links: SsoUserRepository,
+    @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
   /** The SP metadata XML, or null for an organization that does not exist. */
@@ -51,6 +55,17 @@ export class SamlSpService {
     }
     const relayState = request.body['RelayState'] ?? '';
     const flow = relayState ? await this.pending.get<{ organizationId: string }>('flow', relayState) : null;
+    if (!flow && (await this.idpInitiatedAllowed(organizationId, request.body['SAMLResponse']))) {
+      // An IdP dashboard tile: nothing is granted from this response. The web vault's SSO page starts
+      // an SP-initiated sign-in for the organization, which the IdP's open session completes at once.
+      const identifier = await this.links.identifierOf(organizationId);
+      if (identifier) {
+        this.log.log(
+          `SSO for organization ${organizationId}: IdP-initiated SAML response, sent to the web vault's SSO page`,
+        );
+        return { kind: 'redirect', url: `${this.config.DOMAIN}/#/sso?identifier=${encodeURIComponent(identifier)}` };
+      }
+    }
     if (!flow || flow.organizationId !== organizationId) {
       // Expired, already used (a replayed response), IdP-initiated, or started for another organization.
       return this.refuse(
@@ -60,6 +75,16 @@ export class SamlSpService {
       );
     }
     return this.sso.completeCallback(relayState, request);
+  }
+
+  private async idpInitiatedAllowed(organizationId: string, encoded: string): Promise<boolean> {
+    const config = await this.configs.findByOrganization(organizationId);
+    return (
+      config?.enabled === true &&
+      config.type === SsoConfigType.Saml2 &&
+      config.data.idpAllowUnsolicitedAuthnResponse === true &&
+      this.adapter.isUnsolicited(encoded)
+    );
   }
 
   private async refuse(organizationId: string, detail: string, message: string): Promise<SsoPageResult> {
