@@ -216,6 +216,17 @@ describeOnBackends('SCIM provisioning from Entra ID and Okta', (backend) => {
       assert.equal(answers.filter((r) => r.status === 201).length, 1, `${what}: ${answers.map((r) => r.text).join()}`);
       for (const res of answers.filter((r) => r.status !== 201)) assertScimError(res, 409, 'uniqueness', what);
     }
+    // Paths without SCIM's own check meet the unique index: a 409 in Bitwarden's shape, not a 500.
+    assertApiError(
+      await call(server.http, owner.token, 'POST', `/api/organizations/${org.id}/groups`, {
+        name: 'Web duplicate',
+        externalId: `${tag}-g`,
+        collections: [],
+        users: [],
+      }),
+      409,
+      'web vault group with a taken externalId',
+    );
     // A confirmed member is found by their account's address (in any case), by SCIM and by the web invite.
     assertScimError(
       await entra.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: owner.email.toUpperCase() }),
