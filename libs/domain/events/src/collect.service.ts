@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { EventType, guid, isClientReportedEventType, parseBody } from '@keyhaven/contracts';
-import { Database, EventRecorder, type EventInput } from '@keyhaven/db';
+import { Database, toEventRecords, type EventInput } from '@keyhaven/db';
+import { EventRepository } from './event.repository';
 
 /** What clients POST to `events/collect`; unknown fields are ignored, the list is bounded. */
 export const collectSchema = z
@@ -56,13 +57,18 @@ const VISIBLE_CIPHERS = `
  * `POST events/collect`: what clients observed (vault exports, items viewed or copied, phishing
  * warnings). Only the types clients may report are kept, and only for the caller's own items and
  * organizations — both checked with one query each for the whole upload; the rest is dropped
- * silently, as Bitwarden does, so a client never retries it. Kept events go through the outbox.
+ * silently, as Bitwarden does, so a client never retries it.
+ *
+ * Kept events are written straight to the event log, committed before the answer: they record no
+ * change of ours that they must commit with, which is what the outbox is for, so the outbox, relay,
+ * queue and processor would only add three writes and a hop per event (Bitwarden's self-hosted
+ * server, too, writes collected events straight to its database). Streams read them from the log.
  */
 @Injectable()
 export class CollectService {
   constructor(
     private readonly db: Database,
-    private readonly recorder: EventRecorder,
+    private readonly events: EventRepository,
   ) {}
 
   /** The number of events kept. */
@@ -82,7 +88,7 @@ export class CollectService {
       const input = this.toInput(userId, e, orgs, visible);
       return input ? [{ ...input, date: reportedDate(e.date, now) }] : [];
     });
-    await this.recorder.record(kept);
+    await this.events.insert(toEventRecords(kept));
     return kept.length;
   }
 

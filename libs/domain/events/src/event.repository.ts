@@ -75,7 +75,15 @@ export class EventRepository {
    */
   async storeBatch(events: readonly EventRecord[]): Promise<number> {
     if (events.length === 0) return 0;
-    const inserted = await this.db.execute(
+    const inserted = await this.insert(events);
+    await this.db.execute(`DELETE FROM event_outbox WHERE id = ANY($1::uuid[])`, [events.map((e) => e.id)]);
+    return inserted;
+  }
+
+  /** The rows, each once (a record already stored is skipped); the number inserted. */
+  async insert(events: readonly EventRecord[]): Promise<number> {
+    if (events.length === 0) return 0;
+    return this.db.execute(
       `INSERT INTO event (id, type, user_id, organization_id, installation_id, provider_id, cipher_id, collection_id,
          policy_id, group_id, organization_user_id, send_id, acting_user_id, domain_name, device_type, ip_address, system_user_type, date)
        SELECT r."id", r."type", r."userId", r."organizationId", r."installationId", r."providerId", r."cipherId",
@@ -88,8 +96,6 @@ export class EventRepository {
        ON CONFLICT (id) DO NOTHING`,
       [JSON.stringify(events)],
     );
-    await this.db.execute(`DELETE FROM event_outbox WHERE id = ANY($1::uuid[])`, [events.map((e) => e.id)]);
-    return inserted;
   }
 
   /** Drops outbox rows whose events will never be stored (they went to the dead-letter queue). */
