@@ -450,4 +450,25 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
       ok(await configure(1), 'back to the plain configuration');
     }
   });
+  test('with "unique SP entity id" off the static entity id is published and is the only audience accepted', async () => {
+    const saved = ok(await configure(1, { spUniqueEntityId: false }), 'static entity id');
+    const urls = saved['urls'] as Record<string, string>;
+    try {
+      const metadata = (await loadSamlify()).SPMetadata(
+        (await server.http.request('GET', new URL(urls['spMetadataUrl']!).pathname)).text,
+      );
+      assert.equal(metadata.getEntityID(), urls['spEntityIdStatic']);
+      const flow = await login(member.email);
+      assert.equal(flow.acs.status, 302, flow.acs.text);
+      await refusedLogin(
+        'the per-organization audience while the static one is chosen',
+        () => {
+          idp.state.overrides = { audience: urls['spEntityId']! };
+        },
+        /SAML response refused: SAML assertion audience mismatch/,
+      );
+    } finally {
+      ok(await configure(1), 'back to the per-organization entity id');
+    }
+  });
 });
