@@ -229,4 +229,20 @@ describeOnBackends('SSO following the directory', (backend) => {
     assert.match(flow.end.text, /revoked/);
     assert.equal(await eventCount(server, 1005, member.id), 1, 'FailedLogIn with the member');
   });
+
+  test('a new IdP subject for a linked account replaces the link (1509 ResetSsoLink); the first link was 1510', async () => {
+    const member = await memberOf(owner.email);
+    assert.equal(await eventCount(server, 1510, member.id), 1, 'FirstSsoLogin when the owner first signed in');
+    person('ext-owner-moved', owner.email, []);
+    await signIn('ext-owner-moved');
+    assert.equal(await eventCount(server, 1509, member.id), 1, 'ResetSsoLink');
+    const links = await server.db.rows<{ external_id: string }>(
+      'SELECT external_id FROM sso_user WHERE organization_id = $1 AND user_id = (SELECT user_id FROM organization_user WHERE id = $2)',
+      [org.id, member.id],
+    );
+    assert.deepEqual(
+      links.map((l) => l.external_id),
+      ['ext-owner-moved'],
+    );
+  });
 });
