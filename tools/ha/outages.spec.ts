@@ -7,8 +7,8 @@
  *   before is lost.
  * - Redis down: credential endpoints fail closed (a login answers 503 instead of skipping its rate limit),
  *   everything else carries on (sync, writes, refresh, readiness 200 "degraded"); logins work again once it is back.
- * - RabbitMQ unreachable: writes succeed, their events wait in the outbox and arrive once each when it is back,
- *   and pushes flow again.
+ * - RabbitMQ unreachable: writes succeed, their events wait in the outbox and arrive once each when it is back;
+ *   their pushes wait in the push outbox and reach the live client then, and pushes flow again.
  *
  * The machine's PostgreSQL, Redis and RabbitMQ are shared by other users, so the faults are made on private
  * copies: a PostgreSQL cluster and a redis-server of this test's own, and a TCP link to RabbitMQ that is cut.
@@ -31,6 +31,7 @@ import {
   type Session,
   type TcpProxy,
 } from '@keyhaven/testing';
+import { PushType } from '@keyhaven/contracts';
 import { encryptCipher, type Account } from '@keyhaven/vault-crypto';
 import { connectLiveClient, type LiveClient } from './hub-client';
 import { startTestBed, type TestBed } from './testbed';
@@ -205,7 +206,7 @@ void describe('HA: dependency outages on the test bed', { timeout: 900_000 }, ()
     assert.deepEqual(alive(), [], 'an instance exited during the Redis outage');
   });
 
-  void test('RabbitMQ unreachable: writes succeed, events wait in the outbox and arrive once each, pushes resume', async (t: TestContext) => {
+  void test('RabbitMQ unreachable: writes succeed, events and pushes wait in their outboxes and arrive once it is back', async (t: TestContext) => {
     if (missing !== false) {
       t.skip(missing);
       return;
@@ -232,6 +233,9 @@ void describe('HA: dependency outages on the test bed', { timeout: 900_000 }, ()
       if (now === settled) break;
       settled = now;
     }
+    const pushesWaiting = async (): Promise<number> =>
+      (await queryDatabase<{ n: number }>(databaseUrl, 'SELECT count(*)::int AS n FROM push_outbox'))[0]?.n ?? -1;
+    let writtenDuringCut = '';
     const live: LiveClient = await connectLiveClient(bed.url, bed.caPath, session.accessToken);
     try {
       const first = await createItem('pushed before the cut');
@@ -246,7 +250,10 @@ void describe('HA: dependency outages on the test bed', { timeout: 900_000 }, ()
         }
         const write = await createItem('written while RabbitMQ is unreachable');
         assert.equal(write.status, 200, `write: ${write.text}`);
-        await sleep(1000);
+        writtenDuringCut = write.body.id;
+        // Its push waits out the publish timeout (10 s), then waits in the push outbox.
+        const parked = await until(pushesWaiting, (n) => n >= 1, 30_000);
+        assert.ok(parked >= 1, 'the push of a write made while RabbitMQ was unreachable is not in the outbox');
         assert.equal(await loginEvents(), settled, 'an event travelled although the broker was unreachable');
         const waiting = await queryDatabase<{ n: number }>(databaseUrl, 'SELECT count(*)::int AS n FROM event_outbox');
         assert.ok((waiting[0]?.n ?? 0) >= during, `events not waiting in the outbox: ${JSON.stringify(waiting)}`);
@@ -254,6 +261,10 @@ void describe('HA: dependency outages on the test bed', { timeout: 900_000 }, ()
       } finally {
         await amqp.restore();
       }
+      // The push made during the outage arrives through the outbox once the bus is back and settled.
+      const late = await live.pushFor(writtenDuringCut, 60_000);
+      assert.equal(late.Type, PushType.SyncCipherCreate);
+      assert.equal(await until(pushesWaiting, (n) => n === 0), 0, 'the push outbox did not drain');
       const arrived = await until(loginEvents, (n) => n >= settled + during);
       assert.equal(arrived, settled + during, 'the events of the outage did not arrive');
       await sleep(1000);

@@ -5,5 +5,6 @@ export { migrationsForTest, migrations as allMigrations } from './migrations';
 export * from './entities';
 export * from './database';
 export * from './event-recorder';
+export * from './push-outbox';
 export { onLongLease, NestedConnectionError, type LongLease } from './pglite-driver';
 export * from './jobs';

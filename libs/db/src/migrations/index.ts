@@ -20,6 +20,7 @@ import { Billing1797300000000 } from './1797300000000-Billing';
 import { JobRuns1797550000000 } from './1797550000000-JobRuns';
 import { RefreshTokenAmr1797610000000 } from './1797610000000-RefreshTokenAmr';
 import { UniqueExternalIds1797630000000 } from './1797630000000-UniqueExternalIds';
+import { PushOutbox1797650000000 } from './1797650000000-PushOutbox';
 
 /** Every migration, oldest first. Committed, forward-only, the same for PostgreSQL and PGlite. */
 export const migrations = [
@@ -45,6 +46,7 @@ export const migrations = [
   JobRuns1797550000000,
   RefreshTokenAmr1797610000000,
   UniqueExternalIds1797630000000,
+  PushOutbox1797650000000,
 ];
 
 /** Names of every migration, as recorded in schema_migrations. */

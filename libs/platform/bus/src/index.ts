@@ -6,3 +6,4 @@ export * from './in-process/in-process-event-bus';
 export { type AmqpConnector, DEFAULT_EXCHANGE, type RabbitMqEventBusOptions } from './rabbitmq/options';
 export * from './rabbitmq/rabbitmq-event-bus';
 export * from './push-publisher';
+export * from './push-outbox.port';

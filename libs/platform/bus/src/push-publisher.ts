@@ -1,18 +1,24 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { PUSH_TOPIC, type PushMessage, type UsersPushMessage } from '@keyhaven/contracts';
 import { EVENT_BUS, type EventBus } from './event-bus.port';
+import { PUSH_OUTBOX, type PushOutbox } from './push-outbox.port';
 
-/** Publishes changes for the notifications service; a bus failure never fails the write that caused it. */
+/**
+ * Publishes changes for the notifications service; a bus failure never fails the write that caused it. A push
+ * the bus refuses (RabbitMQ down for longer than a publish waits through a reconnect) waits in the push outbox,
+ * when there is one, and is relayed once the bus is back.
+ */
 @Injectable()
 export class PushPublisher {
   private readonly logger = new Logger('push');
 
-  constructor(@Inject(EVENT_BUS) private readonly bus: EventBus) {}
+  constructor(
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Optional() @Inject(PUSH_OUTBOX) private readonly outbox?: PushOutbox,
+  ) {}
 
   publish(message: PushMessage): void {
-    this.bus.publish(PUSH_TOPIC, message).catch((error: unknown) => {
-      this.logger.warn(`push not published: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    this.send(message);
   }
 
   /**
@@ -23,8 +29,22 @@ export class PushPublisher {
     const unique = [...new Set(userIds)];
     if (unique.length === 0) return;
     const message: UsersPushMessage = { type, userIds: unique, contextId, date: new Date().toISOString() };
-    this.bus.publish(PUSH_TOPIC, message).catch((error: unknown) => {
-      this.logger.warn(`push not published: ${error instanceof Error ? error.message : String(error)}`);
+    this.send(message);
+  }
+
+  private send(message: PushMessage | UsersPushMessage): void {
+    this.bus.publish(PUSH_TOPIC, message).catch(async (error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (this.outbox) {
+        try {
+          await this.outbox.store(message);
+          this.logger.warn(`push kept in the outbox until the bus is back: ${reason}`);
+          return;
+        } catch {
+          // The database is out as well: the push is lost; the clients catch up at their next sync.
+        }
+      }
+      this.logger.warn(`push not published: ${reason}`);
     });
   }
 }
