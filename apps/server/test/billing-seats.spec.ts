@@ -314,7 +314,14 @@ describeOnBackends('billing: seats under SCIM and concurrency, deletion, upgrade
       `/api/organizations/${(await createOrg(server.http, owner, 'Unlucky Free')).id}/billing/checkout`,
       { plan: 'teams', seats: 2 },
     );
+    const downFewer = await call(server.http, owner.token, 'POST', `/api/organizations/${org.id}/seat`, {
+      seatAdjustment: -1,
+    });
     stripe.outage = false;
+    // The fewer seats were enforced before Stripe was asked; its failure put the limit back.
+    assertApiError(downFewer, 503);
+    const limit = await server.db.rows<{ seats: number }>('SELECT seats FROM organization WHERE id = $1', [org.id]);
+    assert.equal(limit[0]?.seats, 3);
     assertApiError(down, 503);
     assert.match(down.text, /Stripe cannot be reached right now; nothing was changed/);
     assertApiError(noCheckout, 503);
@@ -375,5 +382,24 @@ describeOnBackends('billing: seats under SCIM and concurrency, deletion, upgrade
     await deliver(stripe.event('customer.subscription.updated', stripe.subscriptionObject(sub)));
     assert.equal((await read(member.token)).status, 200);
     assert.equal(await warning(member.token), null);
+  });
+  test('a seat reduction racing an invitation: one of them wins, the members never outnumber the seats', async () => {
+    for (let round = 0; round < 3; round++) {
+      const org = await createOrg(server.http, owner, `Shrinking Co ${round}`);
+      const sub = await subscribe(org, 5);
+      for (let i = 0; i < 2; i++) ok(await inviteOne(org, `keep-${round}-${i}-${backend}@seats.example`), 'invite');
+      const [reduce, invite] = await Promise.all([
+        call(server.http, owner.token, 'POST', `/api/organizations/${org.id}/seat`, { seatAdjustment: -2 }),
+        inviteOne(org, `racer-${round}-${backend}@seats.example`),
+      ]);
+      const paid = ok(
+        await call<{ seats: number }>(server.http, owner.token, 'GET', `/api/organizations/${org.id}/subscription`),
+        'subscription',
+      ).seats;
+      const used = await seatsInUse(org.id);
+      assert.equal([reduce, invite].filter((r) => r.status === 200).length, 1, `${reduce.text} / ${invite.text}`);
+      assert.ok(used <= paid, `${used} members on ${paid} seats`);
+      assert.equal(sub.quantity, paid, 'Stripe bills the seats the organization has');
+    }
   });
 });

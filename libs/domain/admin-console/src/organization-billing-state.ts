@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@keyhaven/db';
 import { PushPublisher } from '@keyhaven/bus';
-import { PushType } from '@keyhaven/contracts';
+import { PushType, badRequest } from '@keyhaven/contracts';
 import { AccountRevisionService } from '@keyhaven/domain-auth';
 import { MemberRepository } from './member.repository';
+import { OrganizationRepository } from './organization.repository';
 
 /** What billing decides for an organization: its seat limit (null: the Free plan's) and whether it works. */
 export interface BillingState {
@@ -23,7 +24,38 @@ export class OrganizationBillingState {
     private readonly members: MemberRepository,
     private readonly revisions: AccountRevisionService,
     private readonly push: PushPublisher,
+    private readonly organizations: OrganizationRepository,
   ) {}
+
+  /**
+   * Lowers the seat limit before fewer seats are billed, under the same organization lock the seat
+   * check of invitations and restores takes: a member added meanwhile either came first (and the
+   * reduction is refused here, 400) or waits and finds the lower limit. Answers the limit it replaced,
+   * for `restoreSeats` if the billing change then fails.
+   */
+  async lowerSeats(organizationId: string, seats: number): Promise<number | null> {
+    return this.db.transaction(async () => {
+      const current = await this.organizations.lockSeats(organizationId);
+      const used = await this.members.countSeatsUsed(organizationId);
+      if (used > seats) {
+        throw badRequest(`The organization uses ${used} seats; it cannot have fewer than ${used}.`);
+      }
+      await this.db.execute('UPDATE organization SET seats = $2, revision_date = now() WHERE id = $1', [
+        organizationId,
+        seats,
+      ]);
+      return current?.seats ?? null;
+    });
+  }
+
+  /** Puts back the limit `lowerSeats` replaced, unless something else has changed it since. */
+  async restoreSeats(organizationId: string, lowered: number, previous: number | null): Promise<void> {
+    await this.db.execute('UPDATE organization SET seats = $2 WHERE id = $1 AND seats = $3', [
+      organizationId,
+      previous,
+      lowered,
+    ]);
+  }
 
   /** In the caller's transaction; true when something changed (members then re-sync). */
   async apply(organizationId: string, state: BillingState): Promise<boolean> {

@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { Database } from '@keyhaven/db';
 import { badRequest, parseBody } from '@keyhaven/contracts';
-import { MemberRepository, OrganizationRepository, type Membership } from '@keyhaven/domain-admin-console';
+import {
+  MemberRepository,
+  OrganizationBillingState,
+  OrganizationRepository,
+  type Membership,
+} from '@keyhaven/domain-admin-console';
 import { BillingEventType, BillingEvents } from './billing-events';
 import { BillingLifecycle } from './billing-lifecycle';
 import { BillingRepository, type Subscription } from './billing.repository';
@@ -47,6 +52,7 @@ export class BillingService {
     private readonly enabled: BillingSwitch,
     private readonly organizations: OrganizationRepository,
     private readonly members: MemberRepository,
+    private readonly seatLimits: OrganizationBillingState,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
@@ -112,7 +118,7 @@ export class BillingService {
       throw badRequest(`The organization uses ${used} seats; it cannot have fewer than ${Math.max(1, used)}.`);
     }
     if (seats === current.seats || !current.itemId) return;
-    await this.update(current, {
+    await this.changeSeats(current, seats, {
       items: [{ id: current.itemId, quantity: seats }],
       proration_behavior: 'create_prorations',
     });
@@ -146,7 +152,7 @@ export class BillingService {
     }
     const price = priceFor(this.config, choice);
     if (!current.itemId || (price === current.priceId && seats === current.seats)) return;
-    await this.update(current, {
+    await this.changeSeats(current, seats, {
       items: [{ id: current.itemId, price, quantity: seats }],
       proration_behavior: 'create_prorations',
     });
@@ -173,6 +179,22 @@ export class BillingService {
     const current = await this.billing.find(organizationId);
     if (!current) throw badRequest('This organization has no subscription; upgrade it through Checkout first.');
     return current;
+  }
+
+  /**
+   * A change of the billed seats. Fewer seats lower the enforced limit first (checked against the seats
+   * in use under the organization's lock), so an invitation racing the change cannot end above it; if
+   * Stripe then refuses, the old limit is put back. More seats are billed first and granted after.
+   */
+  private async changeSeats(current: Subscription, seats: number, params: Record<string, unknown>): Promise<void> {
+    if (seats >= current.seats) return this.update(current, params);
+    const previous = await this.seatLimits.lowerSeats(current.organizationId, seats);
+    try {
+      await this.update(current, params);
+    } catch (error) {
+      await this.seatLimits.restoreSeats(current.organizationId, seats, previous);
+      throw error;
+    }
   }
 
   private async update(current: Subscription, params: Record<string, unknown>): Promise<void> {
