@@ -9,7 +9,12 @@ import { BwCli, createScratchDatabase, startServer, type ServerProcess } from '@
 import { totpCode } from '@keyhaven/vault-crypto';
 import { describeOnBackends } from './backends';
 import { keyhaven } from './data-safety-fixtures';
-import { buildVaultwardenFixture, type VaultwardenFixture, type VaultwardenPerson } from './vaultwarden-fixture';
+import {
+  buildVaultwardenFixture,
+  copyVaultwardenToPostgres,
+  type VaultwardenFixture,
+  type VaultwardenPerson,
+} from './vaultwarden-fixture';
 
 /**
  * `keyhaven import-vaultwarden` from a Vaultwarden SQLite database and data folder built by the test as
@@ -82,6 +87,28 @@ describeOnBackends('keyhaven import-vaultwarden', (backend) => {
       );
     }
   });
+
+  if (backend === 'postgres') {
+    test("Vaultwarden's PostgreSQL database reads the same as its SQLite file", async () => {
+      const vw = await createScratchDatabase();
+      try {
+        await copyVaultwardenToPostgres(fixture.sqlite, vw.url);
+        const plan = async (source: string[]): Promise<Summary['entities']> => {
+          const dry = await keyhaven(
+            ['import-vaultwarden', ...source, '--data-dir', fixture.dataDir, '--dry-run', '--json'],
+            { ...env, DATA_DIR: join(scratch, `empty-${source[0] ?? ''}`) },
+          );
+          assert.equal(dry.code, 0, dry.stderr);
+          return (JSON.parse(dry.stdout) as Summary).entities;
+        };
+        const fromPostgres = await plan(['--database-url', vw.url]);
+        assert.equal(fromPostgres['items']?.created, 4);
+        assert.deepEqual(fromPostgres, await plan(['--sqlite', fixture.sqlite]));
+      } finally {
+        await vw.drop();
+      }
+    });
+  }
 
   test('the import carries everything over once; a second run adds nothing', async () => {
     const first = await run();

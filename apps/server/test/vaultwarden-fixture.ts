@@ -2,6 +2,7 @@ import { pbkdf2Sync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Client } from 'pg';
 import {
   createAccount,
   createSendKey,
@@ -433,4 +434,37 @@ function pascal(value: unknown): unknown {
       pascal(v),
     ]),
   );
+}
+
+/**
+ * The same Vaultwarden database on PostgreSQL, as Vaultwarden's PostgreSQL migrations type it (bytea, timestamp,
+ * boolean): the SQLite schema translated, then every row copied.
+ */
+export async function copyVaultwardenToPostgres(sqlite: string, url: string): Promise<void> {
+  const ddl = SCHEMA.replace(/BOOLEAN NOT NULL DEFAULT 1/g, 'boolean NOT NULL DEFAULT true')
+    .replace(/BOOLEAN NOT NULL DEFAULT 0/g, 'boolean NOT NULL DEFAULT false')
+    .replace(/\bBOOLEAN\b/g, 'boolean')
+    .replace(/\bBLOB\b/g, 'bytea')
+    .replace(/\bDATETIME\b/g, 'timestamp');
+  const source = new Database(sqlite, { readonly: true });
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(ddl);
+    const tables = source.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid`).all() as {
+      name: string;
+    }[];
+    for (const { name } of tables) {
+      for (const row of source.prepare(`SELECT * FROM ${name}`).all() as Record<string, unknown>[]) {
+        const cols = Object.keys(row);
+        await client.query(
+          `INSERT INTO ${name} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+          cols.map((c) => row[c]),
+        );
+      }
+    }
+  } finally {
+    source.close();
+    await client.end();
+  }
 }
