@@ -147,6 +147,17 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
     assert.equal(await codes(), before, 'no code minted');
   }
 
+  /**
+   * The server's log since `mark` must hold `pattern`; waited for (bounded), because the PostgreSQL
+   * backend's server is a child process whose log lines may arrive after its HTTP reply.
+   */
+  async function assertLogged(mark: number, pattern: RegExp, message?: string): Promise<void> {
+    for (let i = 0; i < 50 && !pattern.test(server.output().slice(mark)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.match(server.output().slice(mark), pattern, message);
+  }
+
   /** A login as the member whose response the IdP (or the attacker on the way) bends; it must be refused. */
   async function refusedLogin(why: string, bend: () => void, logged: RegExp) {
     const before = await codes();
@@ -158,7 +169,7 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
     } finally {
       idp.reset();
     }
-    assert.match(server.output().slice(mark), logged, `the admin's log line for ${why}`);
+    await assertLogged(mark, logged, `the admin's log line for ${why}`);
   }
 
   /** The RelayState of a fresh sign-in (Redirect binding), the browser stopped before the IdP. */
@@ -294,11 +305,11 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
     const before = await codes();
     let mark = server.output().length;
     await assertRefused(await postAcs({ SAMLResponse: used.SAMLResponse, RelayState: used.RelayState }), before);
-    assert.match(server.output().slice(mark), /SAML response refused: no pending sign-in for the RelayState/);
+    await assertLogged(mark, /SAML response refused: no pending sign-in for the RelayState/);
     mark = server.output().length;
     const relayState = await freshRelayState();
     await assertRefused(await postAcs({ SAMLResponse: used.SAMLResponse, RelayState: relayState }), before);
-    assert.match(server.output().slice(mark), /SAML response refused: InResponseTo is not valid/);
+    await assertLogged(mark, /SAML response refused: InResponseTo is not valid/);
   });
 
   test('an unsolicited response is refused unless the configuration allows it; an allowed IdP-initiated one only leads to the web vault SSO page', async () => {
@@ -348,7 +359,7 @@ describeOnBackends('SSO with SAML 2.0 (samlify IdP on loopback)', (backend) => {
       `/sso/saml2/${org.id}/Acs?SAMLart=AAQAAMh48%2F1oXIM&RelayState=${encodeURIComponent(relayState)}`,
     );
     await assertRefused(viaGet, before);
-    assert.match(server.output().slice(mark), /SAML response refused: artifact binding \(SAMLart\) is not supported/);
+    await assertLogged(mark, /SAML response refused: artifact binding \(SAMLart\) is not supported/);
     const links = await server.db.rows<{ user_id: string }>('SELECT user_id FROM sso_user WHERE organization_id = $1', [
       org.id,
     ]);
