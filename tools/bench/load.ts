@@ -126,24 +126,32 @@ async function measure(
   http: HttpClient,
   quietToken: string,
   work: () => Promise<number[]>,
-): Promise<{ alive: number[]; quiet: number[]; quietFailures: number; statuses: number[]; seconds: number }> {
+): Promise<{
+  alive: number[];
+  aliveFailures: number;
+  quiet: number[];
+  quietFailures: number;
+  statuses: number[];
+  seconds: number;
+}> {
   const state = { done: false };
   const alive: number[] = [];
   const quiet: number[] = [];
+  let aliveFailures = 0;
   let quietFailures = 0;
   const aliveLoop = (async () => {
     for (let i = 0; i < 20_000 && !state.done; i++) {
       const t = performance.now();
-      await http.get('/alive');
-      alive.push(performance.now() - t);
+      if ((await statusOf(http.get('/alive'))) === 200) alive.push(performance.now() - t);
+      else aliveFailures++;
       await sleep(20);
     }
   })();
   const quietLoop = (async () => {
     for (let i = 0; i < 5_000 && !state.done; i++) {
       const t = performance.now();
-      const r = await http.get('/api/sync', { token: quietToken, parse: false });
-      if (r.status === 200) quiet.push(performance.now() - t);
+      if ((await statusOf(http.get('/api/sync', { token: quietToken, parse: false }))) === 200)
+        quiet.push(performance.now() - t);
       else quietFailures++;
       await sleep(100);
     }
@@ -153,7 +161,19 @@ async function measure(
   const seconds = (performance.now() - started) / 1000;
   state.done = true;
   await Promise.all([aliveLoop, quietLoop]);
-  return { alive, quiet, quietFailures, statuses, seconds };
+  return { alive, aliveFailures, quiet, quietFailures, statuses, seconds };
+}
+
+/**
+ * A request's status, or 0 when it failed on the network (reset, timeout): reported among the statuses
+ * rather than ending the run, since a connection the server resets under load is itself a finding.
+ */
+async function statusOf(response: Promise<{ status: number }>): Promise<number> {
+  try {
+    return (await response).status;
+  } catch {
+    return 0;
+  }
 }
 
 async function eventLoopLag(http: HttpClient): Promise<string> {
@@ -169,7 +189,7 @@ async function eventLoopLag(http: HttpClient): Promise<string> {
 function countStatuses(statuses: number[]): string {
   const counts = new Map<number, number>();
   for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
-  return [...counts].map(([s, n]) => `${n}×${s}`).join(' ');
+  return [...counts].map(([s, n]) => `${n}×${s === 0 ? 'network error' : s}`).join(' ');
 }
 
 async function main(): Promise<void> {
@@ -209,7 +229,9 @@ async function main(): Promise<void> {
 
     const report = async (label: string, result: Awaited<ReturnType<typeof measure>>): Promise<void> => {
       console.log(`\n${label} (${result.seconds.toFixed(1)} s): noisy user ${countStatuses(result.statuses)}`);
-      console.log(`  /alive            ${summary(result.alive)}`);
+      console.log(
+        `  /alive            ${summary(result.alive)}${result.aliveFailures ? `, ${result.aliveFailures} failed` : ''}`,
+      );
       console.log(
         `  other user's sync ${summary(result.quiet)}${result.quietFailures ? `, ${result.quietFailures} failed` : ''}`,
       );
@@ -221,9 +243,9 @@ async function main(): Promise<void> {
       `(a) ${options.syncs} concurrent syncs of one user`,
       await measure(http, quiet, async () => {
         const rs = await Promise.all(
-          Array.from({ length: options.syncs }, () => http.get('/api/sync', { token: noisy, parse: false })),
+          Array.from({ length: options.syncs }, () => statusOf(http.get('/api/sync', { token: noisy, parse: false }))),
         );
-        return rs.map((r) => r.status);
+        return rs;
       }),
     );
 
@@ -234,12 +256,11 @@ async function main(): Promise<void> {
       await measure(http, quiet, async () => {
         // A fresh connection: building the body can outlast the server's keep-alive timeout, and a pooled
         // socket the server closed meanwhile would reset under the upload.
-        const r = await new HttpClient(server.url).post('/api/ciphers/import', {
-          token: noisy,
-          rawBody: big,
-          parse: false,
-        });
-        return [r.status];
+        return [
+          await statusOf(
+            new HttpClient(server.url).post('/api/ciphers/import', { token: noisy, rawBody: big, parse: false }),
+          ),
+        ];
       }),
     );
 
@@ -250,12 +271,11 @@ async function main(): Promise<void> {
     await report(
       `(c) ${options.imports} parallel ${options.importEachMb} MB imports by one user while another syncs`,
       await measure(http, quiet, async () => {
-        const rs = await Promise.all(
+        return Promise.all(
           bodies.map((rawBody) =>
-            new HttpClient(server.url).post('/api/ciphers/import', { token: noisy, rawBody, parse: false }),
+            statusOf(new HttpClient(server.url).post('/api/ciphers/import', { token: noisy, rawBody, parse: false })),
           ),
         );
-        return rs.map((r) => r.status);
       }),
     );
 
@@ -265,12 +285,15 @@ async function main(): Promise<void> {
     await report(
       `(d) a directory import of ${options.directoryMembers} new members through the public API`,
       await measure(http, quiet, async () => {
-        const r = await new HttpClient(server.url).post('/api/public/organization/import', {
-          token: orgToken,
-          rawBody: directory,
-          parse: false,
-        });
-        return [r.status];
+        return [
+          await statusOf(
+            new HttpClient(server.url).post('/api/public/organization/import', {
+              token: orgToken,
+              rawBody: directory,
+              parse: false,
+            }),
+          ),
+        ];
       }),
     );
   } finally {
