@@ -296,12 +296,12 @@ export function exchangeCode(
   });
 }
 
-/** `POST api/organizations/{id}/sso` with an OIDC configuration pointing at `authority`. */
+/** `POST api/organizations/{id}/sso` with an OIDC configuration pointing at `authority` (master password unless said). */
 export async function configureOidc(
   http: HttpClient,
   ownerToken: string,
   orgId: string,
-  options: { identifier: string; authority: string; enabled?: boolean },
+  options: { identifier: string; authority: string; enabled?: boolean; memberDecryptionType?: number },
 ): Promise<Record<string, unknown>> {
   return ok(
     await call<Record<string, unknown>>(http, ownerToken, 'POST', `/api/organizations/${orgId}/sso`, {
@@ -309,7 +309,7 @@ export async function configureOidc(
       identifier: options.identifier,
       data: {
         configType: 1,
-        memberDecryptionType: 0,
+        memberDecryptionType: options.memberDecryptionType ?? 0,
         authority: options.authority,
         clientId: IDP_CLIENT_ID,
         clientSecret: IDP_CLIENT_SECRET,
