@@ -99,6 +99,15 @@ describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) =>
     };
   }
 
+  /**
+   * The server's log must hold `pattern`; waited for (bounded, 5 s), because on PostgreSQL the server
+   * is a child process whose log lines may arrive after its HTTP reply.
+   */
+  async function assertLogged(pattern: RegExp): Promise<void> {
+    for (let i = 0; i < 50 && !pattern.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(server.output(), pattern);
+  }
+
   /** Rows a refused login must not have created. */
   const provisioned = async () =>
     (
@@ -219,7 +228,7 @@ describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) =>
     );
     assert.equal(refusal.status, 400, refusal.text);
     assert.match(refusal.text, /identity provider refused/);
-    assert.match(server.output(), /failed \(rejected\): IdP answered error=access_denied/);
+    await assertLogged(/failed \(rejected\): IdP answered error=access_denied/);
     const again = await server.http.request('GET', `/sso/oidc-signin?state=${denied.flowId}&code=x`);
     assert.equal(again.status, 400, 'the flow was used up by the refusal');
 
@@ -515,6 +524,6 @@ describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) =>
     assert.equal(flow.back, null);
     assert.match(flow.end.text, /cannot be reached/);
     assert.deepEqual(await provisioned(), before);
-    assert.match(server.output(), new RegExp(`SSO for organization ${down.id} failed \\(unreachable\\)`));
+    await assertLogged(new RegExp(`SSO for organization ${down.id} failed \\(unreachable\\)`));
   });
 });
