@@ -167,7 +167,7 @@ describeOnBackends('fuzz: hostile values on every route', (backend) => {
     });
   }
 
-  const BROWSER_PAGES = /^\/(identity\/connect\/authorize|sso\/oidc-signin)(\?|$)/i;
+  const BROWSER_PAGES = /^\/(identity\/connect\/authorize|sso\/oidc-signin|sso\/saml2\/[^/?]+\/acs)(\?|$)/i;
 
   /** What is wrong with an answer to a probe that must be refused; null when it is right. */
   function refusalFault(probe: Probe, res: HttpResponse, expectRefusal: boolean): string | null {

@@ -43,18 +43,27 @@ export class SamlSpService {
   }
 
   async acs(organizationId: string, request: IdpCallbackRequest): Promise<SsoPageResult> {
+    const relayState = request.body['RelayState'] ?? request.query['RelayState'] ?? '';
+    const flow = relayState ? await this.pending.get<{ organizationId: string }>('flow', relayState) : null;
+    // The ACS is anonymous: only a refusal within a sign-in someone started here goes in the organization's
+    // event log, so that anyone posting garbage cannot fill it (the admin's log line is written either way).
+    const started = flow?.organizationId === organizationId;
     if (request.body['SAMLart'] !== undefined || request.query['SAMLart'] !== undefined) {
       return this.refuse(
         organizationId,
         'artifact binding (SAMLart) is not supported',
         'This sign-in method is not supported.',
+        started,
       );
     }
     if (!request.body['SAMLResponse']) {
-      return this.refuse(organizationId, 'no SAMLResponse in the request', 'The identity provider sent no answer.');
+      return this.refuse(
+        organizationId,
+        'no SAMLResponse in the request',
+        'The identity provider sent no answer.',
+        started,
+      );
     }
-    const relayState = request.body['RelayState'] ?? '';
-    const flow = relayState ? await this.pending.get<{ organizationId: string }>('flow', relayState) : null;
     if (!flow && (await this.idpInitiatedAllowed(organizationId, request.body['SAMLResponse']))) {
       // An IdP dashboard tile: nothing is granted from this response. The web vault's SSO page starts
       // an SP-initiated sign-in for the organization, which the IdP's open session completes at once.
@@ -72,6 +81,7 @@ export class SamlSpService {
         organizationId,
         `no pending sign-in for the RelayState (expired, replayed, unsolicited or for another organization)`,
         'This sign-in has expired or was already used, or was not started from the app. Start again from the app.',
+        false,
       );
     }
     return this.sso.completeCallback(relayState, request);
@@ -87,9 +97,14 @@ export class SamlSpService {
     );
   }
 
-  private async refuse(organizationId: string, detail: string, message: string): Promise<SsoPageResult> {
+  private async refuse(
+    organizationId: string,
+    detail: string,
+    message: string,
+    recordEvent: boolean,
+  ): Promise<SsoPageResult> {
     this.log.warn(`SSO for organization ${organizationId} failed (rejected): SAML response refused: ${detail}`);
-    if (await this.organizations.findById(organizationId)) {
+    if (recordEvent && (await this.organizations.findById(organizationId))) {
       await this.events.record({ type: EventType.User_FailedLogIn, organizationId, actingUserId: null });
     }
     return refused(message);
