@@ -1,15 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { totpCode } from '@keyhaven/vault-crypto';
 import { BwCli, type BwResult } from '@keyhaven/testing';
 import {
   PASSWORD,
   call,
-  confirm,
-  createCollection,
   createOrg,
-  createOrgItem,
   createPersonalItem,
   join,
   newPerson,
@@ -37,12 +33,7 @@ describeOnBackends('bw login --sso (stock CLI, OIDC IdP on loopback)', (backend)
   const clis: BwCli[] = [];
 
   before(async () => {
-    server = await startAllInOne(backend, {
-      ...SSO_TEST_ENV,
-      // Keyhaven as its own Key Connector, for the Key Connector organization's test.
-      KEY_CONNECTOR_ENABLED: 'true',
-      KEY_CONNECTOR_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    });
+    server = await startAllInOne(backend, SSO_TEST_ENV);
     idp = await startIdp(`${server.url}/sso/oidc-signin`);
     owner = await newPerson(server.http, `cli-sso-owner-${backend}@example.com`);
     org = await createOrg(server.http, owner, 'Acme');
@@ -191,67 +182,5 @@ describeOnBackends('bw login --sso (stock CLI, OIDC IdP on loopback)', (backend)
     assert.equal(login.code, 1, `${login.stdout}\n${login.stderr}`);
     assert.match(`${login.stdout}${login.stderr}`, /you must first log in through the web vault/);
     assert.equal((await cli.json<{ status: string }>(['status'])).status, 'unauthenticated');
-  });
-
-  test('Key Connector organization: a JIT person confirms the domain on a terminal and is enrolled (key in the Key Connector, membership accepted); once the owner confirms, the unlocked CLI decrypts an org item', async () => {
-    const kcOrg = await createOrg(server.http, owner, 'KC Corp');
-    await configureOidc(server.http, owner.token, kcOrg.id, {
-      identifier: 'kc-corp',
-      authority: idp.issuer,
-      memberDecryptionType: 1,
-    });
-    const email = `cli-kc-${backend}@example.com`;
-    idp.accounts.set('cli-kc', { password: 'cli-kc-idp', email, name: 'K', groups: [] });
-    const first = await newCli();
-    let confirmed = false;
-    const enrol = await loginWhileBrowsing('cli-kc', () =>
-      first.runOnTerminal(
-        ['login', '--sso', 'kc-corp'],
-        (output) => {
-          // The terminal wraps the question; answer once the list with its two choices is drawn.
-          if (!/Key\s+Connector\s+domain:[\s\S]*Log out/.test(output)) return Promise.resolve(null);
-          confirmed = true;
-          return Promise.resolve(''); // Enter: the first choice, "Confirm"
-        },
-        { env: opener.env() },
-      ),
-    );
-    assert.ok(confirmed, `no domain confirmation asked:\n${enrol.stdout}`);
-    assert.ok(enrol.stdout.replace(/\s+/g, ' ').includes(`domain: ${server.url}/api/key-connector`), enrol.stdout);
-    assert.equal(enrol.code, 0, `${enrol.stdout}\n${enrol.stderr}`);
-    assert.match(enrol.stdout, /You are logged in!/);
-    const sealed = await server.db.rows<{ n: string }>(
-      'SELECT count(*)::text AS n FROM key_connector_user_key k JOIN app_user u ON u.id = k.user_id WHERE u.email = $1',
-      [email],
-    );
-    assert.equal(sealed[0]?.n, '1', 'the CLI stored its key in the Key Connector');
-
-    // The owner confirms the new member (org key wrapped for the public key the CLI registered).
-    const members = ok(
-      await call<{ data: { id: string; email: string; status: number; userId: string }[] }>(
-        server.http,
-        owner.token,
-        'GET',
-        `/api/organizations/${kcOrg.id}/users`,
-      ),
-      'members',
-    ).data;
-    const joined = members.find((m) => m.email === email);
-    assert.ok(joined);
-    assert.equal(joined.status, 1, 'accepted by set-key-connector-key');
-    ok(await confirm(server.http, kcOrg, owner.token, joined.id, joined.userId), 'confirm');
-    const shared = await createCollection(server.http, kcOrg, owner.token, 'KC shared', [{ id: joined.id }]);
-    await createOrgItem(server.http, kcOrg, owner.token, 'kc-shared', [shared]);
-
-    // No master password anywhere: the enrolled CLI's session (unlocked with the key the Key Connector
-    // holds) syncs the new org key and decrypts the shared item.
-    first.session = /BW_SESSION="([^"]+)"/.exec(enrol.stdout)?.[1];
-    assert.ok(first.session, `bw printed no session key:\n${enrol.stdout}`);
-    await first.ok(['sync']);
-    const items = await first.json<{ name: string; organizationId: string | null }[]>(['list', 'items']);
-    assert.ok(
-      items.some((i) => i.name === 'kc-shared' && i.organizationId === kcOrg.id),
-      `bw list items: ${items.map((i) => i.name).join(', ')}`,
-    );
   });
 });
