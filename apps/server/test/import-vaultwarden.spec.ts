@@ -134,6 +134,7 @@ describeOnBackends('keyhaven import-vaultwarden', (backend) => {
       attachments: 1,
       'emergency access': 0,
       sends: 1,
+      events: 2,
     });
     const second = await run();
     assert.equal(second.code, 0, second.stderr);

@@ -98,6 +98,10 @@ CREATE TABLE sends (
   password_hash BLOB, password_salt BLOB, password_iter INTEGER, max_access_count INTEGER, access_count INTEGER NOT NULL,
   creation_date DATETIME NOT NULL, revision_date DATETIME NOT NULL, expiration_date DATETIME, deletion_date DATETIME NOT NULL,
   disabled BOOLEAN NOT NULL, hide_email BOOLEAN);
+CREATE TABLE event (
+  uuid TEXT NOT NULL PRIMARY KEY, event_type INTEGER NOT NULL, user_uuid TEXT, org_uuid TEXT, cipher_uuid TEXT,
+  collection_uuid TEXT, group_uuid TEXT, org_user_uuid TEXT, act_user_uuid TEXT, device_type INTEGER, ip_address TEXT,
+  event_date DATETIME NOT NULL, policy_uuid TEXT, provider_uuid TEXT, provider_user_uuid TEXT, provider_org_uuid TEXT);
 `;
 
 export const VW_PASSWORD_ITERATIONS = 600_000;
@@ -391,6 +395,26 @@ export async function buildVaultwardenFixture(dir: string, tag: string): Promise
     { org: orgId },
   );
   insert('ciphers_collections', { cipher_uuid: sharedId, collection_uuid: collectionId });
+  // The event log as Vaultwarden writes it (Bitwarden's numbers): Alice logged in, then created the shared item.
+  insert('event', {
+    uuid: randomUUID(),
+    event_type: 1000,
+    user_uuid: alice.id,
+    act_user_uuid: alice.id,
+    device_type: 9,
+    ip_address: '192.0.2.10',
+    event_date: created,
+  });
+  insert('event', {
+    uuid: randomUUID(),
+    event_type: 1100,
+    org_uuid: orgId,
+    cipher_uuid: sharedId,
+    act_user_uuid: alice.id,
+    device_type: 9,
+    ip_address: '192.0.2.10',
+    event_date: now,
+  });
   // A text Send with a password: Vaultwarden keeps PBKDF2-SHA256 (100,000 iterations) of the client's password hash.
   const send = createSendKey(alice.account.userKey);
   const sendSalt = randomBytes(64);

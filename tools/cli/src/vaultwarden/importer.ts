@@ -52,8 +52,8 @@ const buf = (v: unknown): Buffer =>
  * Moves a whole Vaultwarden instance into Keyhaven's database in one transaction (rolled back for a dry run):
  * accounts with their keys, KDF settings, server-side password hashes (verified at the next login, then
  * re-hashed with Argon2id) and authenticator two-step login; folders, items with their folders and favourites,
- * organizations, memberships with their keys, collections, groups, policies, emergency access, and the
- * attachment files from the data folder. Ids are kept, and every insert skips what is already there, so a
+ * organizations, memberships with their keys, collections, groups, policies, emergency access, Sends, the
+ * event log, and the attachment and Send files from the data folder. Ids are kept, and every insert skips what is already there, so a
  * second run creates nothing.
  */
 export async function importVaultwarden(
@@ -580,8 +580,30 @@ export async function importVaultwarden(
         await blobs.put(`sends/${key}`, body, body.length);
       }
     }
-    const events = (await source.has('event')) ? (await source.rows<Row>('event')).length : 0;
-    if (events > 0) notMigrated.push(`${events} event(s): the event log is not carried over`);
+    // ---- the event log: Vaultwarden records Bitwarden's event numbers with the same columns, ids kept.
+    await insert(
+      'events',
+      'event',
+      (await rowsOf('event')).map((e) => ({
+        id: str(e['uuid']),
+        type: Number(e['event_type']),
+        user_id: strOrNull(e['user_uuid']),
+        organization_id: strOrNull(e['org_uuid']),
+        cipher_id: strOrNull(e['cipher_uuid']),
+        collection_id: strOrNull(e['collection_uuid']),
+        group_id: strOrNull(e['group_uuid']),
+        organization_user_id: strOrNull(e['org_user_uuid']),
+        acting_user_id: strOrNull(e['act_user_uuid']),
+        device_type: e['device_type'] === null || e['device_type'] === undefined ? null : Number(e['device_type']),
+        ip_address: strOrNull(e['ip_address']),
+        date: utc(e['event_date']),
+        policy_id: strOrNull(e['policy_uuid']),
+        provider_id: strOrNull(e['provider_uuid']),
+        provider_user_id: strOrNull(e['provider_user_uuid']),
+        provider_organization_id: strOrNull(e['provider_org_uuid']),
+      })),
+      'id',
+    );
     if ((await rowsOf('archives')).length > 0)
       notMigrated.push('archived state of items (items are imported unarchived)');
 
