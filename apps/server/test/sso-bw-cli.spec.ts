@@ -1,18 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totpCode } from '@keyhaven/vault-crypto';
-import { BwCli, type BwResult } from '@keyhaven/testing';
-import {
-  PASSWORD,
-  call,
-  createOrg,
-  createPersonalItem,
-  join,
-  newPerson,
-  ok,
-  type Org,
-  type Person,
-} from './org-fixtures';
+import { BwCli, enableTotp, type BwResult } from '@keyhaven/testing';
+import { PASSWORD, createOrg, createPersonalItem, join, newPerson, type Org, type Person } from './org-fixtures';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
 import { SSO_TEST_ENV, configureOidc, oneServer, startIdp, type Idp } from './sso-fixtures';
 import { FakeXdgOpen, assertCliPortFree, completeCliSso } from './sso-bw-driver';
@@ -56,28 +46,6 @@ describeOnBackends('bw login --sso (stock CLI, OIDC IdP on loopback)', (backend)
     const item = `${sub} note`;
     await createPersonalItem(server.http, person, item);
     return { person, item };
-  }
-
-  async function enableTotp(person: Person): Promise<string> {
-    const got = ok(
-      await call<{ key: string; userVerificationToken: string }>(
-        server.http,
-        person.token,
-        'POST',
-        '/api/two-factor/get-authenticator',
-        { masterPasswordHash: person.account.masterPasswordHash },
-      ),
-      'get-authenticator',
-    );
-    ok(
-      await call(server.http, person.token, 'PUT', '/api/two-factor/authenticator', {
-        key: got.key,
-        token: totpCode(got.key),
-        userVerificationToken: got.userVerificationToken,
-      }),
-      'enable authenticator',
-    );
-    return got.key;
   }
 
   async function newCli(): Promise<BwCli> {
@@ -134,7 +102,7 @@ describeOnBackends('bw login --sso (stock CLI, OIDC IdP on loopback)', (backend)
 
   test('a two-step-login member with --method 0 --code', async () => {
     const { person, item } = await member('cli-totp');
-    const key = await enableTotp(person);
+    const key = await enableTotp(server.http, person.account, person.token);
     const cli = await newCli();
     // The next time step: enabling used this one's code, and a TOTP code is accepted once.
     const code = totpCode(key, Date.now() + 30_000);
@@ -148,7 +116,7 @@ describeOnBackends('bw login --sso (stock CLI, OIDC IdP on loopback)', (backend)
 
   test('a two-step-login member on a terminal: the CLI gets the challenge, asks, and re-sends the same SSO code with the TOTP', async () => {
     const { person, item } = await member('cli-prompt');
-    const key = await enableTotp(person);
+    const key = await enableTotp(server.http, person.account, person.token);
     const cli = await newCli();
     let asked = false;
     const login = await loginWhileBrowsing('cli-prompt', () =>

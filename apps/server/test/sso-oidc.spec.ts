@@ -9,7 +9,7 @@ import {
   unwrapOrgKey,
   type EncryptedCipher,
 } from '@keyhaven/vault-crypto';
-import { freePort, passwordLogin } from '@keyhaven/testing';
+import { enableTotp, freePort, passwordLogin } from '@keyhaven/testing';
 import {
   call,
   confirm,
@@ -376,24 +376,7 @@ describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) =>
   test('a two-step-login (TOTP) member: the code survives the challenge and a wrong TOTP, and is spent only on success', async () => {
     const member = await newPerson(server.http, `sso-totp-${backend}@example.com`);
     await join(server.http, org, owner.token, member, { type: 2 });
-    const got = ok(
-      await call<{ key: string; userVerificationToken: string }>(
-        server.http,
-        member.token,
-        'POST',
-        '/api/two-factor/get-authenticator',
-        { masterPasswordHash: member.account.masterPasswordHash },
-      ),
-      'get-authenticator',
-    );
-    ok(
-      await call(server.http, member.token, 'PUT', '/api/two-factor/authenticator', {
-        key: got.key,
-        token: totpCode(got.key),
-        userVerificationToken: got.userVerificationToken,
-      }),
-      'enable authenticator',
-    );
+    const totpKey = await enableTotp(server.http, member.account, member.token);
     idpAccount('ext-totp', member.email);
     const flow = await ssoLogin('ext-totp');
     assert.ok(flow.back, flow.end.text);
@@ -407,7 +390,7 @@ describeOnBackends('SSO with OIDC (oidc-provider IdP on loopback)', (backend) =>
     // The next time step: the enable call above already used this one's code (TOTP replay protection).
     const done = await flow.exchange({
       twoFactorProvider: '0',
-      twoFactorToken: totpCode(got.key, Date.now() + 30_000),
+      twoFactorToken: totpCode(totpKey, Date.now() + 30_000),
       twoFactorRemember: '0',
     });
     assert.equal(done.status, 200, done.text);

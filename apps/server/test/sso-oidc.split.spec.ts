@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totpCode } from '@keyhaven/vault-crypto';
-import { skipUnlessService, type HttpClient, type ServerProcess } from '@keyhaven/testing';
+import { enableTotp, skipUnlessService, type HttpClient, type ServerProcess } from '@keyhaven/testing';
 import { call, createOrg, join, newPerson, ok, type Org, type Person } from './org-fixtures';
 import { startSplitApps, type SplitApps } from './split-stack';
 import {
@@ -105,31 +105,14 @@ describe('SSO with OIDC across two instances (PostgreSQL)', async () => {
       return;
     }
     const person = await member('ha-totp');
-    const got = ok(
-      await call<{ key: string; userVerificationToken: string }>(
-        first.http,
-        person.token,
-        'POST',
-        '/api/two-factor/get-authenticator',
-        { masterPasswordHash: person.account.masterPasswordHash },
-      ),
-      'get-authenticator',
-    );
-    ok(
-      await call(first.http, person.token, 'PUT', '/api/two-factor/authenticator', {
-        key: got.key,
-        token: totpCode(got.key),
-        userVerificationToken: got.userVerificationToken,
-      }),
-      'enable authenticator',
-    );
+    const totpKey = await enableTotp(first.http, person.account, person.token);
     const { code, verifier } = await authorizeThroughBoth('ha-totp');
     const challenge = await exchangeCode(first.http, code, verifier);
     assert.equal(challenge.status, 400, challenge.text);
     assert.deepEqual(challenge.body['TwoFactorProviders2'], { '0': null });
     const done = await exchangeCode(second.http, code, verifier, {
       twoFactorProvider: '0',
-      twoFactorToken: totpCode(got.key, Date.now() + 30_000),
+      twoFactorToken: totpCode(totpKey, Date.now() + 30_000),
       twoFactorRemember: '0',
     });
     assert.equal(done.status, 200, done.text);
