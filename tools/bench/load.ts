@@ -20,8 +20,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { HttpClient, createOrganizationAs, passwordLogin, registerAccount, startServer } from '@keyhaven/testing';
-import type { Account } from '@keyhaven/vault-crypto';
 import { encryptCipher, type SymmetricKey } from '@keyhaven/vault-crypto';
+import { directoryImport, organizationApiToken } from './directory';
 
 interface Options {
   readonly syncs: number;
@@ -79,46 +79,6 @@ function importBody(key: SymmetricKey, mb: number, tag: string): Buffer {
   return Buffer.from(
     JSON.stringify({ folders: [], folderRelationships: [], ciphers: items(key, count, itemBytes, tag) }),
   );
-}
-
-/** A directory sync body: `size` new members spread over `groups` groups. */
-function directoryBody(size: number, groups: number): Buffer {
-  const members = Array.from({ length: size }, (_, i) => ({
-    email: `load.user${i}@directory.example.com`,
-    externalId: `load-${i}`,
-    deleted: false,
-  }));
-  const body = {
-    members,
-    groups: Array.from({ length: groups }, (_, g) => ({
-      name: `Load group ${g}`,
-      externalId: `load-group-${g}`,
-      memberExternalIds: members.filter((_, i) => i % groups === g).map((m) => m.externalId),
-    })),
-    overwriteExisting: false,
-    largeImport: size > 2000,
-  };
-  return Buffer.from(JSON.stringify(body));
-}
-
-/** An organization owned by `owner`, and an access token for its public API key. */
-async function organizationKeyToken(http: HttpClient, owner: Account, accessToken: string): Promise<string> {
-  const orgId = await createOrganizationAs(http, owner, accessToken, 'Load directory');
-  const key = await http.post<{ apiKey: string }>(`/api/organizations/${orgId}/api-key`, {
-    token: accessToken,
-    json: { masterPasswordHash: owner.masterPasswordHash },
-  });
-  if (key.status !== 200) throw new Error(`api-key answered ${key.status}`);
-  const res = await http.post<{ access_token: string }>('/identity/connect/token', {
-    form: {
-      grant_type: 'client_credentials',
-      scope: 'api.organization',
-      client_id: `organization.${orgId}`,
-      client_secret: key.body.apiKey,
-    },
-  });
-  if (res.status !== 200) throw new Error(`organization token answered ${res.status}`);
-  return res.body.access_token;
 }
 
 /** Runs `work` while polling `/alive` and the quiet user's sync in bounded loops; returns their latencies. */
@@ -279,8 +239,9 @@ async function main(): Promise<void> {
       }),
     );
 
-    const orgToken = await organizationKeyToken(http, noisyAccount, noisy);
-    const directory = directoryBody(options.directoryMembers, 10);
+    const orgId = await createOrganizationAs(http, noisyAccount, noisy, 'Load directory');
+    const orgToken = await organizationApiToken(http, noisyAccount, noisy, orgId);
+    const directory = Buffer.from(JSON.stringify(directoryImport(options.directoryMembers, 10)));
     await sleep(1000);
     await report(
       `(d) a directory import of ${options.directoryMembers} new members through the public API`,

@@ -42,6 +42,7 @@ import {
 import { listJson } from '@keyhaven/contracts';
 import { memberJson, toMembership, type MemberDetails } from '@keyhaven/domain-admin-console';
 import type { Account } from '@keyhaven/vault-crypto';
+import { directoryImport, organizationApiToken } from './directory';
 
 const PASSWORD = 'benchmark password';
 
@@ -274,24 +275,6 @@ async function benchMembersList(ctx: Context, size: number, rounds: number, warm
   );
 }
 
-function directory(size: number, groups: number): Record<string, unknown> {
-  const members = Array.from({ length: size }, (_, i) => ({
-    email: `Import.User${i}@Directory.Example.com`,
-    externalId: `dir-${i}`,
-    deleted: false,
-  }));
-  return {
-    members,
-    groups: Array.from({ length: groups }, (_, g) => ({
-      name: `Directory group ${g}`,
-      externalId: `dir-group-${g}`,
-      memberExternalIds: members.filter((_, i) => i % groups === g).map((m) => m.externalId),
-    })),
-    overwriteExisting: false,
-    largeImport: size > 2000,
-  };
-}
-
 /**
  * The import's rows written by one statement each in one transaction (rolled back), from the same
  * JSON text: ids made here, so no statement has to look anything up.
@@ -339,22 +322,8 @@ async function importFloorOnce(pool: Pool, orgId: string, text: string): Promise
   }
 }
 
-async function orgToken(ctx: Context, orgId: string): Promise<string> {
-  const key = await ctx.server.http.post<{ apiKey: string }>(`/api/organizations/${orgId}/api-key`, {
-    token: ctx.session.accessToken,
-    json: { masterPasswordHash: ctx.owner.masterPasswordHash },
-  });
-  if (key.status !== 200) throw new Error(`api-key: ${key.status} ${key.text}`);
-  const res = await ctx.server.http.post<{ access_token: string }>('/identity/connect/token', {
-    form: {
-      grant_type: 'client_credentials',
-      scope: 'api.organization',
-      client_id: `organization.${orgId}`,
-      client_secret: key.body.apiKey,
-    },
-  });
-  if (res.status !== 200) throw new Error(`org token: ${res.status} ${res.text}`);
-  return res.body.access_token;
+function orgToken(ctx: Context, orgId: string): Promise<string> {
+  return organizationApiToken(ctx.server.http, ctx.owner, ctx.session.accessToken, orgId);
 }
 
 /** A POST without the test client's 30-second limit: the import before set-based writes took minutes. */
@@ -393,7 +362,7 @@ function postJsonSlow(
 }
 
 async function benchImport(ctx: Context, size: number, groups: number, rounds: number): Promise<void> {
-  const body = directory(size, groups);
+  const body = directoryImport(size, groups);
   const text = JSON.stringify(body);
   const fresh: number[] = [];
   const resync: number[] = [];
