@@ -5,22 +5,27 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStoreSession } from '@keyhaven/runtime';
-import { BwCli, createScratchDatabase, startServer, type ServerProcess } from '@keyhaven/testing';
+import {
+  BwCli,
+  createScratchDatabase,
+  requireServices,
+  skipUnlessService,
+  startServer,
+  type ServerProcess,
+} from '@keyhaven/testing';
 import { totpCode } from '@keyhaven/vault-crypto';
 import { describeOnBackends } from './backends';
 import { keyhaven } from './data-safety-fixtures';
-import {
-  buildVaultwardenFixture,
-  copyVaultwardenToPostgres,
-  type VaultwardenFixture,
-  type VaultwardenPerson,
-} from './vaultwarden-fixture';
+import { copyVaultwardenToMysql, copyVaultwardenToPostgres, createScratchMysqlDatabase } from './vaultwarden-copy';
+import { buildVaultwardenFixture, type VaultwardenFixture, type VaultwardenPerson } from './vaultwarden-fixture';
 
 /**
- * `keyhaven import-vaultwarden` from a Vaultwarden SQLite database and data folder built by the test as
- * Vaultwarden stores what the clients send: a dry run writes nothing, the import is idempotent, and then the real
- * bw CLI logs in to Keyhaven with each person's old master password (Alice also with her authenticator code),
- * decrypts every item, folder and the attachment, and the organization member decrypts the shared item.
+ * `keyhaven import-vaultwarden` from a Vaultwarden database and data folder built by the test as Vaultwarden
+ * stores what the clients send: a dry run writes nothing, the import is idempotent, and then the real bw CLI logs
+ * in to Keyhaven with each person's old master password (Alice also with her authenticator code), decrypts every
+ * item, folder and the attachment, and the organization member decrypts the shared item. On PGlite the source is
+ * the SQLite file; on PostgreSQL it is the same database copied into MySQL/MariaDB (SQLite there when MySQL is
+ * not reachable locally; CI always has it), and the PostgreSQL and MySQL copies must plan what the file plans.
  */
 interface Summary {
   dryRun: boolean;
@@ -52,21 +57,39 @@ describeOnBackends('keyhaven import-vaultwarden', (backend) => {
   let database: { url: string; drop(): Promise<void> } | undefined;
   let server: ServerProcess | undefined;
   let env: Record<string, string>;
+  let mysql: { url: string; drop(): Promise<void> } | undefined;
+  let sourceArgs: string[];
   const run = (...extra: string[]) =>
-    keyhaven(
-      ['import-vaultwarden', '--sqlite', fixture.sqlite, '--data-dir', fixture.dataDir, '--json', ...extra],
-      env,
+    keyhaven(['import-vaultwarden', ...sourceArgs, '--data-dir', fixture.dataDir, '--json', ...extra], env);
+  /** The dry-run plan from a source, into an empty Keyhaven. */
+  const plan = async (source: string[]): Promise<Summary['entities']> => {
+    const dry = await keyhaven(
+      ['import-vaultwarden', ...source, '--data-dir', fixture.dataDir, '--dry-run', '--json'],
+      {
+        ...env,
+        DATA_DIR: join(scratch, `empty-${randomBytes(3).toString('hex')}`),
+      },
     );
+    assert.equal(dry.code, 0, dry.stderr);
+    return (JSON.parse(dry.stdout) as Summary).entities;
+  };
 
   before(async () => {
     fixture = await buildVaultwardenFixture(scratch, tag);
     database = backend === 'postgres' ? await createScratchDatabase() : undefined;
     env = { DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}) };
+    sourceArgs = ['--sqlite', fixture.sqlite];
+    if (backend === 'postgres' && (await skipUnlessService('mysql')) === false) {
+      mysql = await createScratchMysqlDatabase();
+      await copyVaultwardenToMysql(fixture.sqlite, mysql.url);
+      sourceArgs = ['--database-url', mysql.url];
+    }
   });
 
   after(async () => {
     await server?.stop();
     await database?.drop();
+    await mysql?.drop();
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -93,20 +116,22 @@ describeOnBackends('keyhaven import-vaultwarden', (backend) => {
       const vw = await createScratchDatabase();
       try {
         await copyVaultwardenToPostgres(fixture.sqlite, vw.url);
-        const plan = async (source: string[]): Promise<Summary['entities']> => {
-          const dry = await keyhaven(
-            ['import-vaultwarden', ...source, '--data-dir', fixture.dataDir, '--dry-run', '--json'],
-            { ...env, DATA_DIR: join(scratch, `empty-${source[0] ?? ''}`) },
-          );
-          assert.equal(dry.code, 0, dry.stderr);
-          return (JSON.parse(dry.stdout) as Summary).entities;
-        };
         const fromPostgres = await plan(['--database-url', vw.url]);
         assert.equal(fromPostgres['items']?.created, 4);
         assert.deepEqual(fromPostgres, await plan(['--sqlite', fixture.sqlite]));
       } finally {
         await vw.drop();
       }
+    });
+
+    test("Vaultwarden's MySQL/MariaDB database reads the same as its SQLite file", async (t) => {
+      if (!(await requireServices(t, 'mysql'))) return;
+      assert.ok(mysql, 'the MySQL copy was made');
+      const fromMysql = await plan(['--database-url', mysql.url]);
+      assert.equal(fromMysql['items']?.created, 4);
+      assert.deepEqual(fromMysql, await plan(['--sqlite', fixture.sqlite]));
+      // mariadb:// names the same server (MariaDB users write it; Vaultwarden's own URL says mysql://).
+      assert.deepEqual(await plan(['--database-url', mysql.url.replace(/^mysql:/, 'mariadb:')]), fromMysql);
     });
   }
 

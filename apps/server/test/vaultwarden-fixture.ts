@@ -2,107 +2,20 @@ import { pbkdf2Sync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Client } from 'pg';
 import {
   createAccount,
   createSendKey,
   hashSendPassword,
-  createOrganizationKeys,
   encryptCipher,
   encryptType2,
   prepareAttachment,
   unwrapSymmetricKey,
-  wrapOrgKeyForMember,
   type Account,
   type PlainCipher,
   type SymmetricKey,
 } from '@keyhaven/vault-crypto';
-
-/**
- * A Vaultwarden instance as its SQLite file and data folder would hold it after people used it with the
- * official clients: the tables the importer reads, with Vaultwarden's column names and types (src/db/schema.rs,
- * SQLite flavour of its migrations), filled with what the clients sent — encrypted with real keys made here —
- * and what Vaultwarden itself adds (PBKDF2-SHA256 of the client's master password hash with a 64-byte salt at
- * 600,000 iterations, naive UTC timestamps, JSON text columns, 0/1 booleans, attachments under
- * `attachments/<cipher>/<id>`).
- */
-const SCHEMA = `
-CREATE TABLE users (
-  uuid TEXT NOT NULL PRIMARY KEY, enabled BOOLEAN NOT NULL DEFAULT 1, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL,
-  verified_at DATETIME, last_verifying_at DATETIME, login_verify_count INTEGER NOT NULL DEFAULT 0,
-  email TEXT NOT NULL UNIQUE, email_new TEXT, email_new_token TEXT, name TEXT NOT NULL,
-  password_hash BLOB NOT NULL, salt BLOB NOT NULL, password_iterations INTEGER NOT NULL, password_hint TEXT,
-  akey TEXT NOT NULL, private_key TEXT, public_key TEXT, totp_secret TEXT, totp_recover TEXT,
-  security_stamp TEXT NOT NULL, stamp_exception TEXT, equivalent_domains TEXT NOT NULL, excluded_globals TEXT NOT NULL,
-  client_kdf_type INTEGER NOT NULL DEFAULT 0, client_kdf_iter INTEGER NOT NULL DEFAULT 100000,
-  client_kdf_memory INTEGER, client_kdf_parallelism INTEGER, api_key TEXT, avatar_color TEXT, external_id TEXT);
-CREATE TABLE twofactor (
-  uuid TEXT NOT NULL PRIMARY KEY, user_uuid TEXT NOT NULL REFERENCES users (uuid), atype INTEGER NOT NULL,
-  enabled BOOLEAN NOT NULL, data TEXT NOT NULL, last_used BIGINT NOT NULL DEFAULT 0, UNIQUE (user_uuid, atype));
-CREATE TABLE folders (
-  uuid TEXT NOT NULL PRIMARY KEY, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL,
-  user_uuid TEXT NOT NULL REFERENCES users (uuid), name TEXT NOT NULL);
-CREATE TABLE organizations (
-  uuid TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, billing_email TEXT NOT NULL, private_key TEXT, public_key TEXT);
-CREATE TABLE organization_api_key (
-  uuid TEXT NOT NULL, org_uuid TEXT NOT NULL REFERENCES organizations (uuid), atype INTEGER NOT NULL,
-  api_key TEXT NOT NULL, revision_date DATETIME NOT NULL, PRIMARY KEY (uuid, org_uuid));
-CREATE TABLE collections (
-  uuid TEXT NOT NULL PRIMARY KEY, org_uuid TEXT NOT NULL REFERENCES organizations (uuid), name TEXT NOT NULL, external_id TEXT);
-CREATE TABLE users_organizations (
-  uuid TEXT NOT NULL PRIMARY KEY, user_uuid TEXT NOT NULL REFERENCES users (uuid),
-  org_uuid TEXT NOT NULL REFERENCES organizations (uuid), invited_by_email TEXT, access_all BOOLEAN NOT NULL,
-  akey TEXT NOT NULL, status INTEGER NOT NULL, atype INTEGER NOT NULL, reset_password_key TEXT, external_id TEXT,
-  UNIQUE (user_uuid, org_uuid));
-CREATE TABLE users_collections (
-  user_uuid TEXT NOT NULL REFERENCES users (uuid), collection_uuid TEXT NOT NULL REFERENCES collections (uuid),
-  read_only BOOLEAN NOT NULL DEFAULT 0, hide_passwords BOOLEAN NOT NULL DEFAULT 0, manage BOOLEAN NOT NULL DEFAULT 0,
-  PRIMARY KEY (user_uuid, collection_uuid));
-CREATE TABLE groups (
-  uuid TEXT NOT NULL PRIMARY KEY, organizations_uuid TEXT NOT NULL REFERENCES organizations (uuid), name TEXT NOT NULL,
-  access_all BOOLEAN NOT NULL, external_id TEXT, creation_date DATETIME NOT NULL, revision_date DATETIME NOT NULL);
-CREATE TABLE groups_users (
-  groups_uuid TEXT NOT NULL REFERENCES groups (uuid), users_organizations_uuid TEXT NOT NULL REFERENCES users_organizations (uuid),
-  PRIMARY KEY (groups_uuid, users_organizations_uuid));
-CREATE TABLE collections_groups (
-  collections_uuid TEXT NOT NULL REFERENCES collections (uuid), groups_uuid TEXT NOT NULL REFERENCES groups (uuid),
-  read_only BOOLEAN NOT NULL, hide_passwords BOOLEAN NOT NULL, manage BOOLEAN NOT NULL DEFAULT 0,
-  PRIMARY KEY (collections_uuid, groups_uuid));
-CREATE TABLE org_policies (
-  uuid TEXT NOT NULL PRIMARY KEY, org_uuid TEXT NOT NULL REFERENCES organizations (uuid), atype INTEGER NOT NULL,
-  enabled BOOLEAN NOT NULL, data TEXT NOT NULL, UNIQUE (org_uuid, atype));
-CREATE TABLE ciphers (
-  uuid TEXT NOT NULL PRIMARY KEY, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL,
-  user_uuid TEXT REFERENCES users (uuid), organization_uuid TEXT REFERENCES organizations (uuid), key TEXT,
-  atype INTEGER NOT NULL, name TEXT NOT NULL, notes TEXT, fields TEXT, data TEXT NOT NULL, password_history TEXT,
-  deleted_at DATETIME, reprompt INTEGER);
-CREATE TABLE folders_ciphers (
-  cipher_uuid TEXT NOT NULL REFERENCES ciphers (uuid), folder_uuid TEXT NOT NULL REFERENCES folders (uuid),
-  PRIMARY KEY (cipher_uuid, folder_uuid));
-CREATE TABLE favorites (
-  user_uuid TEXT NOT NULL REFERENCES users (uuid), cipher_uuid TEXT NOT NULL REFERENCES ciphers (uuid),
-  PRIMARY KEY (user_uuid, cipher_uuid));
-CREATE TABLE ciphers_collections (
-  cipher_uuid TEXT NOT NULL REFERENCES ciphers (uuid), collection_uuid TEXT NOT NULL REFERENCES collections (uuid),
-  PRIMARY KEY (cipher_uuid, collection_uuid));
-CREATE TABLE attachments (
-  id TEXT NOT NULL PRIMARY KEY, cipher_uuid TEXT NOT NULL REFERENCES ciphers (uuid), file_name TEXT NOT NULL,
-  file_size BIGINT NOT NULL, akey TEXT);
-CREATE TABLE emergency_access (
-  uuid TEXT NOT NULL PRIMARY KEY, grantor_uuid TEXT REFERENCES users (uuid), grantee_uuid TEXT REFERENCES users (uuid),
-  email TEXT, key_encrypted TEXT, atype INTEGER NOT NULL, status INTEGER NOT NULL, wait_time_days INTEGER NOT NULL,
-  recovery_initiated_at DATETIME, last_notification_at DATETIME, updated_at DATETIME NOT NULL, created_at DATETIME NOT NULL);
-CREATE TABLE sends (
-  uuid TEXT NOT NULL PRIMARY KEY, user_uuid TEXT REFERENCES users (uuid), organization_uuid TEXT REFERENCES organizations (uuid),
-  name TEXT NOT NULL, notes TEXT, atype INTEGER NOT NULL, data TEXT NOT NULL, akey TEXT NOT NULL,
-  password_hash BLOB, password_salt BLOB, password_iter INTEGER, max_access_count INTEGER, access_count INTEGER NOT NULL,
-  creation_date DATETIME NOT NULL, revision_date DATETIME NOT NULL, expiration_date DATETIME, deletion_date DATETIME NOT NULL,
-  disabled BOOLEAN NOT NULL, hide_email BOOLEAN);
-CREATE TABLE event (
-  uuid TEXT NOT NULL PRIMARY KEY, event_type INTEGER NOT NULL, user_uuid TEXT, org_uuid TEXT, cipher_uuid TEXT,
-  collection_uuid TEXT, group_uuid TEXT, org_user_uuid TEXT, act_user_uuid TEXT, device_type INTEGER, ip_address TEXT,
-  event_date DATETIME NOT NULL, policy_uuid TEXT, provider_uuid TEXT, provider_user_uuid TEXT, provider_org_uuid TEXT);
-`;
+import { addVaultwardenOrganization } from './vaultwarden-fixture-org';
+import { SQLITE_SCHEMA } from './vaultwarden-schema';
 
 export const VW_PASSWORD_ITERATIONS = 600_000;
 
@@ -130,12 +43,20 @@ export interface VaultwardenFixture {
 /** Vaultwarden's naive UTC timestamp text. */
 const stamp = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '').padEnd(26, '0');
 
+/**
+ * A Vaultwarden instance as its SQLite file and data folder would hold it after people used it with the
+ * official clients: the tables the importer reads, with Vaultwarden's column names and types (src/db/schema.rs,
+ * SQLite flavour of its migrations), filled with what the clients sent — encrypted with real keys made here —
+ * and what Vaultwarden itself adds (PBKDF2-SHA256 of the client's master password hash with a 64-byte salt at
+ * 600,000 iterations, naive UTC timestamps, JSON text columns, 0/1 booleans, attachments under
+ * `attachments/<cipher>/<id>`).
+ */
 export async function buildVaultwardenFixture(dir: string, tag: string): Promise<VaultwardenFixture> {
   const dataDir = join(dir, 'vw-data');
   mkdirSync(dataDir, { recursive: true });
   const sqlite = join(dataDir, 'db.sqlite3');
   const db = new Database(sqlite);
-  db.exec(SCHEMA);
+  db.exec(SQLITE_SCHEMA);
   const created = stamp(new Date(Date.now() - 86_400_000));
   const now = stamp(new Date());
 
@@ -310,91 +231,12 @@ export async function buildVaultwardenFixture(dir: string, tag: string): Promise
   mkdirSync(join(dataDir, 'attachments', loginId), { recursive: true });
   writeFileSync(join(dataDir, 'attachments', loginId, attachmentId), prepared.encryptedData);
 
-  // An organization: Alice owns it, Bob is a confirmed user of its one collection (through a group too).
-  const orgKeys = await createOrganizationKeys(alice.account.publicKey);
-  const orgId = randomUUID();
-  insert('organizations', {
-    uuid: orgId,
-    name: 'Vaultwarden team',
-    billing_email: alice.email,
-    private_key: orgKeys.encryptedPrivateKey,
-    public_key: orgKeys.publicKey,
-  });
-  insert('organization_api_key', {
-    uuid: randomUUID(),
-    org_uuid: orgId,
-    atype: 0,
-    api_key: 'A'.repeat(30),
-    revision_date: now,
-  });
-  const collectionId = randomUUID();
-  insert('collections', { uuid: collectionId, org_uuid: orgId, name: encryptType2(orgKeys.orgKey, 'Engineering') });
-  const aliceMember = randomUUID();
-  const bobMember = randomUUID();
-  insert('users_organizations', {
-    uuid: aliceMember,
-    user_uuid: alice.id,
-    org_uuid: orgId,
-    access_all: true,
-    akey: orgKeys.key,
-    status: 2,
-    atype: 0,
-  });
-  insert('users_organizations', {
-    uuid: bobMember,
-    user_uuid: bob.id,
-    org_uuid: orgId,
-    access_all: false,
-    akey: wrapOrgKeyForMember(orgKeys.orgKey, bob.account.publicKey),
-    status: 2,
-    atype: 2,
-  });
-  insert('users_organizations', {
-    uuid: randomUUID(),
-    user_uuid: carolId,
-    org_uuid: orgId,
-    invited_by_email: alice.email,
-    access_all: false,
-    akey: '',
-    status: 0,
-    atype: 2,
-  });
-  insert('users_collections', {
-    user_uuid: bob.id,
-    collection_uuid: collectionId,
-    read_only: false,
-    hide_passwords: false,
-  });
-  const groupId = randomUUID();
-  insert('groups', {
-    uuid: groupId,
-    organizations_uuid: orgId,
-    name: 'Ops',
-    access_all: false,
-    creation_date: now,
-    revision_date: now,
-  });
-  insert('groups_users', { groups_uuid: groupId, users_organizations_uuid: bobMember });
-  insert('collections_groups', {
-    collections_uuid: collectionId,
-    groups_uuid: groupId,
-    read_only: true,
-    hide_passwords: false,
-  });
-  insert('org_policies', {
-    uuid: randomUUID(),
-    org_uuid: orgId,
-    atype: 1,
-    enabled: true,
-    data: '{"minLength":12,"requireUpper":true}',
-  });
-  const sharedItemName = 'Shared VPN';
-  const sharedId = cipher(
-    orgKeys.orgKey,
-    { type: 1, name: sharedItemName, login: { username: 'vpn', password: 'shared-secret', uris: [] } },
-    { org: orgId },
+  const { orgId, sharedId, sharedItemName } = await addVaultwardenOrganization(
+    insert,
+    cipher,
+    { alice, bob, carolId },
+    now,
   );
-  insert('ciphers_collections', { cipher_uuid: sharedId, collection_uuid: collectionId });
   // The event log as Vaultwarden writes it (Bitwarden's numbers): Alice logged in, then created the shared item.
   insert('event', {
     uuid: randomUUID(),
@@ -458,37 +300,4 @@ function pascal(value: unknown): unknown {
       pascal(v),
     ]),
   );
-}
-
-/**
- * The same Vaultwarden database on PostgreSQL, as Vaultwarden's PostgreSQL migrations type it (bytea, timestamp,
- * boolean): the SQLite schema translated, then every row copied.
- */
-export async function copyVaultwardenToPostgres(sqlite: string, url: string): Promise<void> {
-  const ddl = SCHEMA.replace(/BOOLEAN NOT NULL DEFAULT 1/g, 'boolean NOT NULL DEFAULT true')
-    .replace(/BOOLEAN NOT NULL DEFAULT 0/g, 'boolean NOT NULL DEFAULT false')
-    .replace(/\bBOOLEAN\b/g, 'boolean')
-    .replace(/\bBLOB\b/g, 'bytea')
-    .replace(/\bDATETIME\b/g, 'timestamp');
-  const source = new Database(sqlite, { readonly: true });
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(ddl);
-    const tables = source.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid`).all() as {
-      name: string;
-    }[];
-    for (const { name } of tables) {
-      for (const row of source.prepare(`SELECT * FROM ${name}`).all() as Record<string, unknown>[]) {
-        const cols = Object.keys(row);
-        await client.query(
-          `INSERT INTO ${name} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
-          cols.map((c) => row[c]),
-        );
-      }
-    }
-  } finally {
-    source.close();
-    await client.end();
-  }
 }

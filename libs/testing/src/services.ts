@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { loadTestEnv } from '@keyhaven/config';
 
-export type RealService = 'postgres' | 'redis' | 'rabbitmq';
+export type RealService = 'postgres' | 'redis' | 'rabbitmq' | 'mysql';
 
 export const testEnv = loadTestEnv();
 
@@ -13,6 +13,8 @@ function urlFor(service: RealService): string {
       return testEnv.TEST_REDIS_URL;
     case 'rabbitmq':
       return testEnv.TEST_AMQP_URL;
+    case 'mysql':
+      return testEnv.TEST_MYSQL_URL;
   }
 }
 
@@ -24,6 +26,8 @@ function defaultPort(service: RealService): number {
       return 6379;
     case 'rabbitmq':
       return 5672;
+    case 'mysql':
+      return 3306;
   }
 }
 
@@ -65,6 +69,7 @@ export const serviceUrls = {
   postgres: (): string => urlFor('postgres'),
   redis: (): string => urlFor('redis'),
   rabbitmq: (): string => urlFor('rabbitmq'),
+  mysql: (): string => urlFor('mysql'),
 };
 
 /** Minimal view of node:test's TestContext, so suites can pass `t` in. */

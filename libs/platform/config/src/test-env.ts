@@ -12,6 +12,8 @@ const testEnvSchema = z.object({
   TEST_DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
   TEST_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   TEST_AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+  /** MySQL/MariaDB, for import-vaultwarden's MySQL source; the account may create `keyhaven_*` databases. */
+  TEST_MYSQL_URL: z.string().default('mysql://keyhaven:keyhaven@127.0.0.1:3306/'),
   /** The databases the suites that run on both run on: `postgres,pglite` (both), or one of them. */
   TEST_BACKENDS: z
     .string()

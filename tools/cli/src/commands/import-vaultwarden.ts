@@ -5,7 +5,12 @@ import { blobStoreFor, openStoreSession } from '@keyhaven/runtime';
 import { CliError, EXIT, print } from '../context';
 import { progressBar } from '../progress';
 import { importVaultwarden, type VaultwardenSummary } from '../vaultwarden/importer';
-import { openPostgresSource, openSqliteSource, type VaultwardenSource } from '../vaultwarden/source';
+import { MYSQL_URL, openMysqlSource } from '../vaultwarden/sources/mysql';
+import { openPostgresSource } from '../vaultwarden/sources/postgres';
+import type { VaultwardenSource } from '../vaultwarden/sources/source';
+import { openSqliteSource } from '../vaultwarden/sources/sqlite';
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
 interface Options {
   readonly json?: boolean;
@@ -34,22 +39,25 @@ export function registerImportVaultwarden(program: Command): void {
       "move a whole Vaultwarden instance (its database and attachment files) into this server's database; nothing is decrypted",
     )
     .option('--sqlite <file>', "Vaultwarden's SQLite database (db.sqlite3)")
-    .option('--database-url <url>', "Vaultwarden's PostgreSQL database (postgres://…)")
+    .option('--database-url <url>', "Vaultwarden's PostgreSQL or MySQL/MariaDB database (postgres://…, mysql://…)")
     .option('--data-dir <dir>', "Vaultwarden's data folder, for the attachment files")
     .option('--dry-run', 'read and check everything, write nothing')
     .action(async (options: Options) => {
       if (Boolean(options.sqlite) === Boolean(options.databaseUrl)) {
         throw new CliError('give exactly one of --sqlite and --database-url', EXIT.usage);
       }
-      if (options.databaseUrl && !/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
-        throw new CliError('--database-url must be a postgres:// URL (MySQL is not supported)', EXIT.usage);
+      const url = options.databaseUrl;
+      if (url && !POSTGRES_URL.test(url) && !MYSQL_URL.test(url)) {
+        throw new CliError('--database-url must be a postgres://, mysql:// or mariadb:// URL', EXIT.usage);
       }
       if (options.sqlite && !existsSync(options.sqlite))
         throw new CliError(`${options.sqlite} does not exist`, EXIT.notFound);
       const config = loadConfig(serverConfigSchema);
       const source: VaultwardenSource = options.sqlite
         ? openSqliteSource(options.sqlite)
-        : await openPostgresSource(options.databaseUrl ?? '');
+        : url && MYSQL_URL.test(url)
+          ? await openMysqlSource(url)
+          : await openPostgresSource(url ?? '');
       const target = await openStoreSession({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
       const blobs = options.dryRun ? null : blobStoreFor(config);
       const bar = progressBar(options.json !== true);
