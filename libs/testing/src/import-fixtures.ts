@@ -33,7 +33,8 @@ export function sampleLogins(count: number): SampleLogin[] {
 }
 
 const q = (v: string): string => `"${v.replace(/"/g, '""')}"`;
-const csv = (header: string[], rows: string[][]): string =>
+/** Every value quoted, CRLF line ends: as the browsers and LastPass write their exports. */
+export const csvFile = (header: string[], rows: string[][]): string =>
   [header.join(','), ...rows.map((r) => r.map(q).join(','))].join('\r\n') + '\r\n';
 
 /** LastPass: backslash-separated grouping; `brokenAfter` inserts a row with a missing column after that index. */
@@ -44,11 +45,11 @@ export function lastPassCsv(items: readonly SampleLogin[], brokenAfter?: number)
     rows.push([s.url, s.username, s.password, s.totp, s.notes, s.name, s.folder.replace(/\//g, '\\'), '0']);
     if (i === brokenAfter) rows.push(['https://broken.example.com', 'broken-user', 'broken-pw']);
   });
-  return csv(header, rows);
+  return csvFile(header, rows);
 }
 
 export function chromeCsv(items: readonly SampleLogin[]): string {
-  return csv(
+  return csvFile(
     ['name', 'url', 'username', 'password', 'note'],
     items.map((s) => [s.name, s.url, s.username, s.password, s.notes]),
   );
@@ -66,7 +67,7 @@ export function firefoxCsv(items: readonly SampleLogin[]): string {
     'timeLastUsed',
     'timePasswordChanged',
   ];
-  return csv(
+  return csvFile(
     header,
     items.map((s, i) => [
       s.url,
@@ -84,7 +85,7 @@ export function firefoxCsv(items: readonly SampleLogin[]): string {
 
 export function safariCsv(items: readonly SampleLogin[]): string {
   const header = ['Title', 'URL', 'Username', 'Password', 'Notes', 'OTPAuth'];
-  return csv(
+  return csvFile(
     header,
     items.map((s) => [s.name, s.url, s.username, s.password, s.notes, s.totp]),
   );
@@ -92,13 +93,13 @@ export function safariCsv(items: readonly SampleLogin[]): string {
 
 export function onePasswordCsv(items: readonly SampleLogin[]): string {
   const header = ['Title', 'Url', 'Username', 'Password', 'OTPAuth', 'Favorite', 'Archived', 'Tags', 'Notes'];
-  return csv(
+  return csvFile(
     header,
     items.map((s) => [s.name, s.url, s.username, s.password, s.totp, 'false', 'false', '', s.notes]),
   );
 }
 
-const xml = (v: string): string =>
+export const xmlText = (v: string): string =>
   v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function keePassXml(items: readonly SampleLogin[]): string {
@@ -113,7 +114,7 @@ export function keePassXml(items: readonly SampleLogin[]): string {
     ]
       .map(
         ([k, v, p]) =>
-          `<String><Key>${String(k)}</Key><Value${p ? ' ProtectInMemory="True"' : ''}>${xml(String(v))}</Value></String>`,
+          `<String><Key>${String(k)}</Key><Value${p ? ' ProtectInMemory="True"' : ''}>${xmlText(String(v))}</Value></String>`,
       )
       .join('')}<History><Entry><String><Key>Title</Key><Value>old</Value></String></Entry></History></Entry>`;
   // Groups nest by the folder path; the root group ("Database") is not a folder.
@@ -128,7 +129,7 @@ export function keePassXml(items: readonly SampleLogin[]): string {
           .map((f) => f.split('/')[depth] ?? ''),
       ),
     ];
-    return `${(groups.get(here) ?? []).map(entry).join('')}${children.map((c) => `<Group><Name>${xml(c)}</Name>${render([...path, c], depth + 1)}</Group>`).join('')}`;
+    return `${(groups.get(here) ?? []).map(entry).join('')}${children.map((c) => `<Group><Name>${xmlText(c)}</Name>${render([...path, c], depth + 1)}</Group>`).join('')}`;
   };
   return `<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<KeePassFile><Meta><Generator>KeePass</Generator></Meta><Root><Group><Name>Database</Name>${render([], 0)}</Group></Root></KeePassFile>\n`;
 }
@@ -268,7 +269,7 @@ export function onePux(items: readonly SampleLogin[]): Buffer {
       },
     ],
   };
-  return zip([
+  return storedZip([
     [
       'export.attributes',
       Buffer.from(JSON.stringify({ version: 3, description: '1PUX export', createdAt: 1700000000 })),
@@ -278,7 +279,7 @@ export function onePux(items: readonly SampleLogin[]): Buffer {
 }
 
 /** A minimal zip writer (stored, no compression): enough for a test file. */
-function zip(entries: [string, Buffer][]): Buffer {
+export function storedZip(entries: [string, Buffer][]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

@@ -16,3 +16,6 @@ export * from './tcp-proxy';
 export * from './private-redis';
 export * from './private-postgres';
 export * from './import-fixtures';
+export * from './import-corpus';
+export * from './import-corpus-files';
+export * from './import-corpus-onepux';

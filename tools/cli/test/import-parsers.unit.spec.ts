@@ -181,6 +181,17 @@ describe('the duplicate rule', () => {
     assert.notEqual(fingerprint(base), fingerprint({ type: 2, name: 'A', notes: 'p' }));
   });
 
+  test('an identity from a file (some fields) equals the same identity from the vault (every field, empty ones null)', () => {
+    const fromFile: PlainCipher = { type: 4, name: 'Me', identity: { firstName: 'Zoë', city: 'Zürich' } };
+    const fromVault: PlainCipher = {
+      type: 4,
+      name: 'Me',
+      identity: { title: null, firstName: 'Zoë', lastName: null, city: 'Zürich', email: '', ssn: null },
+    };
+    assert.equal(fingerprint(fromFile), fingerprint(fromVault));
+    assert.notEqual(fingerprint(fromFile), fingerprint({ ...fromFile, identity: { firstName: 'Zoë', city: 'Bern' } }));
+  });
+
   test('within the input and against the vault', async () => {
     const { items } = await parse('lastpass', lastPassCsv([...samples, ...samples.slice(0, 5)]));
     const upload = items.map((i, n) => ({ ...i, where: `item ${n + 1}` }));

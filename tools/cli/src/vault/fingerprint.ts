@@ -44,7 +44,10 @@ function userAndSecret(item: Comparable): [string, string] {
       return [norm(item.card?.['cardholderName']), `${norm(item.card?.['number'])}\u0000${norm(item.card?.['code'])}`];
     case 4: {
       const identity = item.identity ?? {};
+      // Only the filled-in fields: a file names some of them, the same item decrypted from the vault all of
+      // them (the empty ones null), and the two must compare equal.
       const all = Object.keys(identity)
+        .filter((k) => norm(identity[k]) !== '')
         .sort()
         .map((k) => `${k}=${norm(identity[k])}`)
         .join('\u0000');

@@ -11,11 +11,22 @@ export interface CsvRow {
  * Reads a CSV export with a header row (names lower-cased and trimmed). A record that cannot be read (a
  * wrong number of columns, a stray quote) is reported with its line and skipped; the others are kept.
  */
-export function readCsv(data: Buffer | string): { rows: CsvRow[]; failures: ImportFailure[] } {
+export function readCsv(data: Buffer | string): {
+  rows: CsvRow[];
+  failures: ImportFailure[];
+  /** The header's own spelling of each lower-cased name (custom field names keep their case). */
+  headers: Map<string, string>;
+} {
   const failures: ImportFailure[] = [];
+  const headers = new Map<string, string>();
   const records = parse(data, {
     bom: true,
-    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+    columns: (header: string[]) =>
+      header.map((h) => {
+        const name = h.trim().toLowerCase();
+        if (!headers.has(name)) headers.set(name, h.trim());
+        return name;
+      }),
     info: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
@@ -32,6 +43,7 @@ export function readCsv(data: Buffer | string): { rows: CsvRow[]; failures: Impo
   return {
     rows: records.map(({ record, info }) => ({ line: startLine(record, info.lines), values: record })),
     failures,
+    headers,
   };
 }
 

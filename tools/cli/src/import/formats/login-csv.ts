@@ -59,7 +59,7 @@ function hostOf(url: string | null): string | null {
 
 /** Login-only CSV exports: the browsers' and 1Password's. */
 export function parseLoginCsv(data: Buffer, columns: Columns): ParseResult {
-  const { rows, failures } = readCsv(data);
+  const { rows, failures, headers } = readCsv(data);
   const known = new Set([
     ...columns.name,
     ...columns.url,
@@ -74,7 +74,9 @@ export function parseLoginCsv(data: Buffer, columns: Columns): ParseResult {
     const url = pick(values, columns.url);
     const extras = columns.extraAsFields
       ? Object.entries(values).flatMap(([k, v]) =>
-          known.has(k) || !v.trim() ? [] : [field(k, v, (/password|pin|secret/i.test(k) ? 1 : 0) as FieldType)],
+          known.has(k) || !v.trim()
+            ? []
+            : [field(headers.get(k) ?? k, v, (/password|pin|secret/i.test(k) ? 1 : 0) as FieldType)],
         )
       : [];
     return {

@@ -63,6 +63,8 @@ interface SectionField {
   title: string;
   kind: string;
   value: string | null;
+  /** The value as the file has it (an address is an object of parts). */
+  raw: unknown;
 }
 
 function sectionFields(details: Obj): SectionField[] {
@@ -70,7 +72,8 @@ function sectionFields(details: Obj): SectionField[] {
   return sections.flatMap((s) =>
     (Array.isArray(s['fields']) ? (s['fields'] as Obj[]) : []).map((f) => {
       const v = valueOf(f['value']);
-      return { id: str(f['id']), title: str(f['title']) || str(f['id']), kind: v.kind, value: v.text };
+      const raw = Object.values((f['value'] ?? {}) as Obj)[0];
+      return { id: str(f['id']), title: str(f['title']) || str(f['id']), kind: v.kind, value: v.text, raw };
     }),
   );
 }
@@ -91,6 +94,14 @@ const IDENTITY_IDS: Record<string, string> = {
   defphone: 'phone',
   username: 'username',
 };
+
+const ADDRESS_PARTS = [
+  ['street', 'address1'],
+  ['city', 'city'],
+  ['state', 'state'],
+  ['zip', 'postalCode'],
+  ['country', 'country'],
+] as const;
 
 function toCipher(item: Obj): PlainCipher {
   const overview = (item['overview'] ?? {}) as Obj;
@@ -116,8 +127,12 @@ function toCipher(item: Obj): PlainCipher {
   if (category === '004') {
     const identity: Record<string, string | null> = {};
     for (const f of fields) if (IDENTITY_IDS[f.id]) identity[IDENTITY_IDS[f.id] ?? ''] = f.value;
+    // The address is one field of parts; the clients file them into the identity's own address fields.
+    const address = fields.find((f) => f.kind === 'address' && f.raw && typeof f.raw === 'object');
+    const parts = (address?.raw ?? {}) as Obj;
+    for (const [from, to] of ADDRESS_PARTS) if (text(parts[from])) identity[to] = text(parts[from]);
     const c: PlainCipher = { type: 4, name: name ?? '--', notes, favorite, identity };
-    c.fields = custom((f) => f.id in IDENTITY_IDS);
+    c.fields = custom((f) => f.id in IDENTITY_IDS || f === address);
     return c;
   }
   const loginFields = Array.isArray(details['loginFields']) ? (details['loginFields'] as Obj[]) : [];
