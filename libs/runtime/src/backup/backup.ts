@@ -38,12 +38,42 @@ const BLOB_KEYS_SQL = `
   SELECT 'sends/' || id || '/' || file_id FROM send WHERE file_id IS NOT NULL AND file_uploaded
   ORDER BY 1`;
 
-async function readAll(blobs: BlobStore, key: string): Promise<Buffer | null> {
-  const stream = await blobs.get(key);
-  if (!stream) return null;
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(part as Buffer);
-  return Buffer.concat(parts);
+/** A piece of a blob handed to the encryption at once: age encrypts 64 KiB chunks, so nothing larger queues. */
+const PIECE_BYTES = 64 * 1024;
+
+export class BlobChangedError extends Error {
+  constructor(key: string, expected: number, actual: number) {
+    super(`blob ${key} changed while it was backed up (the store said ${expected} bytes, it sent ${actual})`);
+    this.name = 'BlobChangedError';
+  }
+}
+
+/**
+ * One blob as a record: the header with the size the store reports, then the body piece by piece as the store
+ * streams it, hashed on the way (the manifest's entry). Blobs are immutable, so a body of another length means the
+ * store is broken or the blob was replaced: the backup fails rather than write a record its header contradicts.
+ */
+async function* blobRecord(
+  writer: ContainerWriter,
+  key: string,
+  size: number,
+  body: AsyncIterable<Buffer>,
+  entry: (e: { key: string; size: number; sha256: string }) => void,
+): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  let seen = 0;
+  yield writer.blobStart(key, size);
+  for await (const chunk of body) {
+    for (let at = 0; at < chunk.length; at += PIECE_BYTES) {
+      const part = chunk.subarray(at, at + PIECE_BYTES);
+      seen += part.length;
+      if (seen > size) throw new BlobChangedError(key, size, seen);
+      hash.update(part);
+      yield writer.piece(part);
+    }
+  }
+  if (seen !== size) throw new BlobChangedError(key, size, seen);
+  entry({ key, size, sha256: hash.digest('hex') });
 }
 
 /**
@@ -90,14 +120,16 @@ export async function createBackup(
       await session.query('COMMIT');
       for (const [i, blobKey] of keys.entries()) {
         progress('blobs', i, keys.length);
-        const body = await readAll(blobs, blobKey);
-        if (!body) {
+        const info = await blobs.stat(blobKey);
+        const body = info ? await blobs.get(blobKey) : null;
+        if (!info || !body) {
           missingBlobs.push(blobKey);
           continue;
         }
-        blobEntries.push({ key: blobKey, size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
-        blobBytes += body.length;
-        yield writer.record({ t: 'blob', key: blobKey }, body);
+        yield* blobRecord(writer, blobKey, info.size, body as AsyncIterable<Buffer>, (entry) => {
+          blobEntries.push(entry);
+          blobBytes += entry.size;
+        });
       }
       progress('blobs', keys.length, keys.length);
       yield writer.manifest({

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { BlobStore } from '@keyhaven/storage';
 import { decryptFile, type DecryptionKey } from './age-stream';
 import type { Progress } from './backup';
-import { BackupFormatError, readContainer, type Manifest, type SchemaInfo } from './container';
+import { BackupFormatError, drain, measure, readContainer, type Manifest, type SchemaInfo } from './container';
 import { knownMigrationNames, openStoreSession, type StoreLocation, type StoreSession } from './store-session';
 import { insertRows, nonEmptyTables, restoreSequences, tableChecksum, tablesInLoadOrder } from './tables';
 
@@ -90,13 +90,17 @@ export async function restoreBackup(
         await insertRows(session, record.header.table, record.json);
         loaded += record.header.n;
         progress('rows', loaded, 0);
-      } else if ('body' in record) {
-        const digest = createHash('sha256').update(record.body).digest('hex');
-        blobDigests.set(record.header.key, { size: record.body.length, sha256: digest });
+      } else if ('chunks' in record) {
+        // Streamed into the store as it is decrypted; its checksum is compared with the manifest at the end,
+        // and every blob written is deleted again if anything fails (see the catch below).
+        const blob = measure(record.chunks);
         if (target.blobs) {
           written.push(record.header.key);
-          await target.blobs.put(record.header.key, record.body, record.body.length);
+          await target.blobs.put(record.header.key, Readable.from(blob.pieces), record.header.len);
+        } else {
+          await drain(blob.pieces);
         }
+        blobDigests.set(record.header.key, blob.result());
         progress('blobs', blobDigests.size, 0);
       } else if ('manifest' in record) {
         manifest = record.manifest;

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { decryptFile, type DecryptionKey } from './age-stream';
-import { BackupFormatError, readContainer, type Manifest } from './container';
+import { BackupFormatError, drain, measure, readContainer, type Manifest } from './container';
 
 export interface VerifiedBackup {
   readonly manifest: Manifest;
@@ -20,11 +19,10 @@ export async function verifyBackupFile(file: string, key: DecryptionKey): Promis
   let manifest: Manifest | undefined;
   for await (const record of readContainer(decryptFile(file, key))) {
     if ('json' in record) rows.set(record.header.table, (rows.get(record.header.table) ?? 0) + record.header.n);
-    else if ('body' in record) {
-      blobs.set(record.header.key, {
-        size: record.body.length,
-        sha256: createHash('sha256').update(record.body).digest('hex'),
-      });
+    else if ('chunks' in record) {
+      const blob = measure(record.chunks);
+      await drain(blob.pieces);
+      blobs.set(record.header.key, blob.result());
     } else if ('manifest' in record) manifest = record.manifest;
   }
   if (!manifest) throw new BackupFormatError('the backup has no manifest (truncated)');
