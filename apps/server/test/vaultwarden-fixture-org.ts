@@ -21,7 +21,7 @@ export async function addVaultwardenOrganization(
   cipher: InsertCipher,
   people: { alice: VaultwardenPerson; bob: VaultwardenPerson; carolId: string },
   now: string,
-): Promise<{ orgId: string; sharedId: string; sharedItemName: string }> {
+): Promise<{ orgId: string; orgKey: SymmetricKey; sharedId: string; sharedItemName: string }> {
   const { alice, bob, carolId } = people;
   const orgKeys = await createOrganizationKeys(alice.account.publicKey);
   const orgId = randomUUID();
@@ -107,5 +107,5 @@ export async function addVaultwardenOrganization(
     { org: orgId },
   );
   insert('ciphers_collections', { cipher_uuid: sharedId, collection_uuid: collectionId });
-  return { orgId, sharedId, sharedItemName };
+  return { orgId, orgKey: orgKeys.orgKey, sharedId, sharedItemName };
 }

@@ -14,6 +14,8 @@ import {
   type PlainCipher,
   type SymmetricKey,
 } from '@keyhaven/vault-crypto';
+import type { SoftwareAuthenticator } from './software-authenticator';
+import { addVaultwardenExtras } from './vaultwarden-fixture-extras';
 import { addVaultwardenOrganization } from './vaultwarden-fixture-org';
 import { SQLITE_SCHEMA } from './vaultwarden-schema';
 
@@ -38,6 +40,11 @@ export interface VaultwardenFixture {
   readonly aliceItems: Record<string, { username?: string; password?: string; notes?: string; folder?: string }>;
   readonly sharedItemName: string;
   readonly attachment: { itemName: string; fileName: string; bytes: Buffer };
+  /** Alice's item she archived in Vaultwarden (one of aliceItems). */
+  readonly archivedItemName: string;
+  /** Alice's WebAuthn two-step key (relying party `localhost`) and her email two-step address. */
+  readonly aliceWebAuthn: SoftwareAuthenticator;
+  readonly aliceTwoStepEmail: string;
 }
 
 /** Vaultwarden's naive UTC timestamp text. */
@@ -209,7 +216,7 @@ export async function buildVaultwardenFixture(dir: string, tag: string): Promise
     { user: alice.id },
     { pascalCase: true },
   );
-  cipher(
+  const archivedId = cipher(
     alice.account.userKey,
     { type: 2, name: 'Recovery codes', notes: 'A1B2-C3D4\nE5F6-G7H8', secureNote: { type: 0 } },
     { user: alice.id },
@@ -231,12 +238,14 @@ export async function buildVaultwardenFixture(dir: string, tag: string): Promise
   mkdirSync(join(dataDir, 'attachments', loginId), { recursive: true });
   writeFileSync(join(dataDir, 'attachments', loginId, attachmentId), prepared.encryptedData);
 
-  const { orgId, sharedId, sharedItemName } = await addVaultwardenOrganization(
+  const { orgId, orgKey, sharedId, sharedItemName } = await addVaultwardenOrganization(
     insert,
     cipher,
     { alice, bob, carolId },
     now,
   );
+  const later = stamp(new Date(Date.now() + 7 * 86_400_000));
+  const extras = addVaultwardenExtras(insert, { alice, bob }, { orgId, orgKey, sharedId, archivedId }, { now, later });
   // The event log as Vaultwarden writes it (Bitwarden's numbers): Alice logged in, then created the shared item.
   insert('event', {
     uuid: randomUUID(),
@@ -273,7 +282,7 @@ export async function buildVaultwardenFixture(dir: string, tag: string): Promise
     access_count: 0,
     creation_date: created,
     revision_date: now,
-    deletion_date: stamp(new Date(Date.now() + 7 * 86_400_000)),
+    deletion_date: later,
     disabled: false,
     hide_email: false,
   });
@@ -288,6 +297,8 @@ export async function buildVaultwardenFixture(dir: string, tag: string): Promise
     aliceItems,
     sharedItemName,
     attachment: { itemName: 'Database "prod"', fileName: 'runbook.bin', bytes },
+    archivedItemName: 'Recovery codes',
+    ...extras,
   };
 }
 

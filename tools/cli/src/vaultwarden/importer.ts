@@ -8,14 +8,15 @@ import { importAttachments, importItems } from './items';
 import { importOrganizations } from './organizations';
 import { importSends } from './sends';
 import type { VaultwardenSource } from './sources/source';
-import { readTwoFactor } from './two-factor';
+import { importTwoFactor, readTwoFactor } from './two-factor';
 
 export type { EntityCount, ImportVaultwardenOptions, VaultwardenSummary } from './context';
 
 /**
  * Moves a whole Vaultwarden instance into Keyhaven's database in one transaction (rolled back for a dry run):
- * accounts with their keys, KDF settings, server-side password hashes and two-step login; folders, items with their
- * folders and favourites, organizations, memberships with their keys, collections, groups, policies, emergency
+ * accounts with their keys, KDF settings, server-side password hashes and two-step login (authenticator, email,
+ * WebAuthn); folders, items with their
+ * folders, favourites and archived state, organizations, memberships with their keys, collections, groups, policies, emergency
  * access, Sends, the event log, and the attachment and Send files from the data folder. Ids are kept, and every
  * insert skips what is already there, so a second run creates nothing. Each step is its own file; the order
  * matters (later steps import only what hangs off rows an earlier step imported).
@@ -32,6 +33,7 @@ export async function importVaultwarden(
   try {
     const twoFactor = await readTwoFactor(ctx);
     await importAccounts(ctx, twoFactor.totpOf);
+    await importTwoFactor(ctx, twoFactor.rows);
     const collectionsOfOrg = await importOrganizations(ctx);
     await importGroupsAndPolicies(ctx, collectionsOfOrg);
     await importItems(ctx);
@@ -39,8 +41,6 @@ export async function importVaultwarden(
     await importEmergencyAccess(ctx);
     await importSends(ctx);
     await importEvents(ctx);
-    if ((await ctx.rowsOf('archives')).length > 0)
-      ctx.notMigrated.push('archived state of items (items are imported unarchived)');
     await target.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');
   } catch (error) {
     await target.query('ROLLBACK').catch(() => undefined);

@@ -3,11 +3,37 @@ import { join } from 'node:path';
 import { str, strOrNull, type ImportContext, type Row } from './context';
 import { cipherData, utc, type VwCipher } from './mapping';
 
+/**
+ * Vaultwarden's archive (its `archives` table: who archived which item when) as far as Keyhaven can hold it:
+ * Keyhaven's archived date belongs to the item, so a personal item archived by its owner keeps it; an
+ * organization item archived by one member would be archived for every member, and is skipped with the reason.
+ */
+async function readArchives(ctx: ImportContext, ciphers: VwCipher[]): Promise<Map<string, string | null>> {
+  const owner = new Map(ciphers.map((c) => [c.uuid, c]));
+  const archivedAt = new Map<string, string | null>();
+  for (const a of await ctx.rowsOf('archives')) {
+    const cipher = owner.get(str(a['cipher_uuid']));
+    const what = `${str(a['cipher_uuid'])} archived by ${ctx.state.emailOf.get(str(a['user_uuid'])) ?? str(a['user_uuid'])}`;
+    if (!cipher || !ctx.state.cipherIds.has(cipher.uuid)) ctx.skip('archived items', what, 'its item was not imported');
+    else if (cipher.organization_uuid)
+      ctx.skip(
+        'archived items',
+        what,
+        "an organization item archived by one member: Keyhaven's archive is the item's, it would hide it from every member",
+      );
+    else if (cipher.user_uuid !== str(a['user_uuid']))
+      ctx.skip('archived items', what, 'archived by someone other than its owner');
+    else archivedAt.set(cipher.uuid, utc(a['archived_at']));
+  }
+  return archivedAt;
+}
+
 /** Items (ids and encrypted strings kept), each user's folder and favourite of them, and their collections. */
 export async function importItems(ctx: ImportContext): Promise<void> {
   const { accounts, orgIds, cipherIds, folderOwner, collectionOrg } = ctx.state;
   const cipherRows: Row[] = [];
-  for (const c of (await ctx.rowsOf('ciphers')) as unknown as VwCipher[]) {
+  const ciphers = (await ctx.rowsOf('ciphers')) as unknown as VwCipher[];
+  for (const c of ciphers) {
     const owned = c.user_uuid ? accounts.has(c.user_uuid) : false;
     const shared = c.organization_uuid ? orgIds.has(c.organization_uuid) : false;
     if (!owned && !shared) {
@@ -26,9 +52,19 @@ export async function importItems(ctx: ImportContext): Promise<void> {
       creation_date: utc(c.created_at),
       revision_date: utc(c.updated_at),
       deleted_date: utc(c.deleted_at),
+      archived_date: null as string | null,
     });
   }
-  await ctx.insert('items', 'cipher', cipherRows, 'id');
+  const archivedAt = await readArchives(ctx, ciphers);
+  for (const row of cipherRows) row['archived_date'] = archivedAt.get(str(row['id'])) ?? null;
+  const created = new Set(await ctx.insert('items', 'cipher', cipherRows, 'id'));
+  // The archived date travels in the item row; counted on its own so the summary shows it.
+  const archived = ctx.count('archived items');
+  archived.read += archivedAt.size;
+  for (const id of archivedAt.keys()) {
+    if (created.has(id)) archived.created++;
+    else archived.existing++;
+  }
 
   const state = new Map<string, { user_id: string; cipher_id: string; folder_id: string | null; favorite: boolean }>();
   const stateOf = (userId: string, cipherId: string) => {

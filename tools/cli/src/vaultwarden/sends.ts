@@ -13,8 +13,17 @@ export async function importSends(ctx: ImportContext): Promise<void> {
   for (const x of await ctx.rowsOf('sends')) {
     const id = str(x['uuid']);
     const userId = strOrNull(x['user_uuid']);
+    if (strOrNull(x['organization_uuid'])) {
+      // Its key is wrapped with the organization key, which no person's Send in Keyhaven can be opened with.
+      ctx.skip(
+        'sends',
+        id,
+        'an organization Send: Keyhaven has Sends of a person only (none of the clients make these)',
+      );
+      continue;
+    }
     if (!userId || !ctx.state.accounts.has(userId)) {
-      ctx.skip('sends', id, 'an organization Send, or its sender was not imported');
+      ctx.skip('sends', id, 'its sender was not imported');
       continue;
     }
     const type = Number(x['atype']);
