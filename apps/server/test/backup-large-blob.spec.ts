@@ -18,11 +18,12 @@ import { describeOnBackends } from './backends';
  * restoreBackup, and at every piece the bytes in flight (read from one side, not yet on the other) stay under
  * BOUND. Backup: read from the blob store minus written to the backup file. Restore: written into a named pipe the
  * restore reads the backup from, minus received by the blob store's put. Code holding a blob whole fails both,
- * by the blob's size; the file still restores byte for byte.
+ * by the blob's size; the file still restores byte for byte, and so does a file Send's.
  */
 const MiB = 1024 * 1024;
 const BOUND = 16 * MiB;
 const BLOB = 3 * BOUND;
+const SEND_FILE = Buffer.from('a file Send, small; the attachment is the large one\n'.repeat(100));
 const scratch = mkdtempSync(join(tmpdir(), 'keyhaven-large-blob-'));
 after(() => {
   rmSync(scratch, { recursive: true, force: true });
@@ -45,15 +46,18 @@ async function sha256(stream: Readable): Promise<string> {
   return hash.digest('hex');
 }
 
-/** A store whose get() runs `onPiece(bytesSoFar)` before passing each piece on, and whose put() does the same. */
-function watched(store: BlobStore, onPiece: (bytes: number) => void): BlobStore {
+/**
+ * A store whose get() bodies and put() bodies run `onPiece(total)` before passing each piece on, `total` being the
+ * bytes of every body so far (the attachment's, then the Send file's).
+ */
+function watched(store: BlobStore, onPiece: (total: number) => void): BlobStore {
+  let total = 0;
   const tap = (source: AsyncIterable<Buffer>): Readable =>
     Readable.from(
       (async function* () {
-        let bytes = 0;
         for await (const chunk of source) {
-          bytes += chunk.length;
-          onPiece(bytes);
+          total += chunk.length;
+          onPiece(total);
           yield chunk;
         }
       })(),
@@ -70,7 +74,7 @@ function watched(store: BlobStore, onPiece: (bytes: number) => void): BlobStore 
   });
 }
 
-async function seedAttachment(location: StoreLocation, blobs: BlobStore): Promise<string> {
+async function seedBlobs(location: StoreLocation, blobs: BlobStore): Promise<{ attachment: string; send: string }> {
   const session = await openStoreSession(location);
   try {
     const [user] = await session.query<{ id: string }>(
@@ -92,7 +96,16 @@ async function seedAttachment(location: StoreLocation, blobs: BlobStore): Promis
     );
     const key = `attachments/${cipher}/big`;
     await blobs.put(key, blobBytes(), BLOB);
-    return key;
+    // A file Send, the other kind of blob a backup carries.
+    const send = randomUUID();
+    await session.query(
+      `INSERT INTO send (id, user_id, type, auth_type, name, key, data, file_id, file_size, file_uploaded,
+                         creation_date, revision_date, deletion_date)
+       VALUES ($1, $2, 1, 2, '2.send', '2.key', '{}'::jsonb, 'file', $3, true, now(), now(), now() + interval '7 days')`,
+      [send, user?.id, SEND_FILE.length],
+    );
+    await blobs.put(`sends/${send}/file`, SEND_FILE);
+    return { attachment: key, send: `sends/${send}/file` };
   } finally {
     await session.close();
   }
@@ -105,7 +118,7 @@ describeOnBackends('backup and restore of a blob larger than the memory bound', 
     try {
       const source: StoreLocation = { databaseUrl: databases[0]?.url, dataDir: join(dir, 'source') };
       const sourceBlobs = new LocalBlobStore(join(dir, 'source', 'blobs'));
-      const key = await seedAttachment(source, sourceBlobs);
+      const keys = await seedBlobs(source, sourceBlobs);
       const identity = await generateIdentity();
       const file = join(dir, 'large.backup');
 
@@ -120,8 +133,8 @@ describeOnBackends('backup and restore of a blob larger than the memory bound', 
         file,
         { recipient: await identityToRecipient(identity) },
       ).finally(() => session.close());
-      assert.equal(backup.blobs, 1);
-      assert.equal(backup.blobBytes, BLOB);
+      assert.equal(backup.blobs, 2);
+      assert.equal(backup.blobBytes, BLOB + SEND_FILE.length);
       assert.ok(maxInFlight < BOUND, `backup: ${(maxInFlight / MiB).toFixed(1)} MiB read but not yet written`);
       t.diagnostic(`backup: at most ${(maxInFlight / MiB).toFixed(2)} MiB in flight`);
 
@@ -154,12 +167,15 @@ describeOnBackends('backup and restore of a blob larger than the memory bound', 
       );
       await feeding;
       t.diagnostic(`restore: at most ${(maxInFlight / MiB).toFixed(2)} MiB in flight`);
-      assert.equal(restored.blobs, 1);
+      assert.equal(restored.blobs, 2);
       assert.ok(restored.tables.every((t) => t.matches));
       assert.ok(maxInFlight < BOUND, `restore: ${(maxInFlight / MiB).toFixed(1)} MiB read but not yet stored`);
-      const back = await targetBlobs.get(key);
-      assert.ok(back, 'the blob is in the target store');
+      const back = await targetBlobs.get(keys.attachment);
+      assert.ok(back, 'the attachment is in the target store');
       assert.equal(await sha256(back), await sha256(blobBytes()), 'restored byte for byte');
+      const sendBack = await targetBlobs.get(keys.send);
+      assert.ok(sendBack, 'the Send file is in the target store');
+      assert.equal(await sha256(sendBack), createHash('sha256').update(SEND_FILE).digest('hex'));
     } finally {
       for (const database of databases) await database.drop();
     }

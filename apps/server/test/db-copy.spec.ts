@@ -18,6 +18,7 @@ describe('db copy from the embedded database into PostgreSQL', async () => {
   let server: ServerProcess | undefined;
   let seeded: Seeded;
   let original: Awaited<ReturnType<typeof vaultAsSeenByBw>>;
+  let originalMember: Awaited<ReturnType<typeof vaultAsSeenByBw>>;
 
   before(async () => {
     if (skip !== false) return;
@@ -25,6 +26,7 @@ describe('db copy from the embedded database into PostgreSQL', async () => {
     server = await startServer({ dataDir });
     seeded = await seedInstance(server.http, server.url, server.caPath, scratch);
     original = await vaultAsSeenByBw(server.url, server.caPath, seeded.ownerEmail, scratch);
+    originalMember = await vaultAsSeenByBw(server.url, server.caPath, seeded.memberEmail, scratch);
     await server.stop();
     server = undefined;
   });
@@ -58,6 +60,11 @@ describe('db copy from the embedded database into PostgreSQL', async () => {
 
       server = await startServer({ dataDir, env: { DATABASE_URL: url } });
       assertSameVault(original, await vaultAsSeenByBw(server.url, server.caPath, seeded.ownerEmail, scratch));
+      // Every vault, not only the owner's: the member still decrypts the organization's item with its copied key.
+      assert.deepEqual(
+        (await vaultAsSeenByBw(server.url, server.caPath, seeded.memberEmail, scratch)).items,
+        originalMember.items,
+      );
     },
   );
 });
