@@ -1,10 +1,16 @@
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScratchDatabase, queryDatabase, startServer, type ServerProcess } from '@keyhaven/testing';
-import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
+import {
+  createScratchDatabase,
+  queryDatabase,
+  skipUnlessService,
+  startServer,
+  type ServerProcess,
+} from '@keyhaven/testing';
+import { BACKENDS, startAllInOne, type BackedServer } from './backends';
 import { keyhaven } from './data-safety-fixtures';
 
 /**
@@ -25,8 +31,8 @@ after(() => {
 
 function backupEnv(dir: string): Record<string, string> {
   return {
-    // The job's line is Nest's log level, which the server writes at debug.
-    LOG_LEVEL: 'debug',
+    // The job's 'backup written and verified' line is info.
+    LOG_LEVEL: 'info',
     BACKUP_SCHEDULE: '*/3 * * * * *',
     BACKUP_DIR: dir,
     BACKUP_RETENTION: '2',
@@ -48,70 +54,96 @@ async function waitForBackups(logs: () => string, count: number): Promise<void> 
   }
 }
 
-describeOnBackends('scheduled backups', (backend) => {
-  test('each fire time writes a verified backup, older ones are pruned to the retention', async () => {
-    const dir = join(scratch, `one-${backend}`);
-    let server: BackedServer | undefined = await startAllInOne(backend, backupEnv(dir));
-    try {
-      await waitForBackups(() => server?.output() ?? '', 3);
-      const stopped = server;
-      server = undefined;
-      await stopped.stop();
-      // Read after the stop: a backup running then finishes (and logs) before the server is down.
-      const log = stopped.output();
-      assert.ok(!log.includes(PASSPHRASE), 'the passphrase is never logged');
-      const files = readdirSync(dir).sort();
-      assert.equal(files.length, 2, `retention 2 keeps two files and leaves nothing temporary: ${files.join(', ')}`);
-      assert.ok(
-        files.every((f) => /^keyhaven-\d{8}T\d{6}Z\.backup$/.test(f)),
-        files.join(', '),
-      );
-      const newest = join(dir, files[1] ?? '');
-      assert.ok(written(log).includes(newest), 'the newest file is one the job logged');
-      const verify = await keyhaven(['restore', newest, '--passphrase-file', passphraseFile, '--verify', '--json'], {
-        DATA_DIR: join(scratch, `never-${backend}`),
-      });
-      assert.equal(verify.code, 0, verify.stderr);
-      const summary = JSON.parse(verify.stdout) as {
-        verified: boolean;
-        tables: { table: string; rows: number; matches: boolean }[];
-      };
-      assert.equal(summary.verified, true);
-      assert.ok(summary.tables.every((t) => t.matches));
-      assert.ok((summary.tables.find((t) => t.table === 'job_run')?.rows ?? 0) > 0, 'the rows are in it');
-    } finally {
-      await server?.stop();
-    }
+/**
+ * The finished backups in `dir`, their retention, names and contents, as every test checks them. `cutShort`: the
+ * last run was stopped midway by the shutdown, and may have left its temporary file (the next run removes it).
+ */
+async function assertKeptAndVerified(dir: string, log: string, label: string, cutShort = false): Promise<void> {
+  assert.ok(!log.includes(PASSPHRASE), 'the passphrase is never logged');
+  const all = readdirSync(dir).sort();
+  const leftovers = all.filter((f) => /\.backup\.unverified(\.partial-\d+)?$/.test(f));
+  assert.ok(leftovers.length <= (cutShort ? 1 : 0), `temporary files: ${leftovers.join(', ')}`);
+  const files = all.filter((f) => !leftovers.includes(f));
+  assert.equal(files.length, 2, `retention 2 keeps two files and leaves nothing temporary: ${files.join(', ')}`);
+  assert.ok(
+    files.every((f) => /^keyhaven-\d{8}T\d{6}Z\.backup$/.test(f)),
+    files.join(', '),
+  );
+  const newest = join(dir, files[1] ?? '');
+  assert.ok(written(log).includes(newest), 'the newest file is one the job logged');
+  const verify = await keyhaven(['restore', newest, '--passphrase-file', passphraseFile, '--verify', '--json'], {
+    DATA_DIR: join(scratch, `never-${label}`),
   });
+  assert.equal(verify.code, 0, verify.stderr);
+  const summary = JSON.parse(verify.stdout) as {
+    verified: boolean;
+    tables: { table: string; rows: number; matches: boolean }[];
+  };
+  assert.equal(summary.verified, true);
+  assert.ok(summary.tables.every((t) => t.matches));
+  assert.ok((summary.tables.find((t) => t.table === 'job_run')?.rows ?? 0) > 0, 'the rows are in it');
+}
 
-  if (backend === 'postgres') {
-    test('two instances on one database: each fire time is backed up by exactly one of them', async () => {
-      const database = await createScratchDatabase();
-      const dir = join(scratch, 'two-instances');
-      const servers: ServerProcess[] = [];
+/**
+ * The two cases run side by side (each mostly waits for fire times and scrypt in its own processes). PostgreSQL's
+ * case is two instances: it proves what one instance does (verified files, retention) and that no fire time is
+ * backed up twice, with the boots of one server fewer than a separate one-instance case.
+ */
+describe('scheduled backups', { concurrency: true }, async () => {
+  const postgresSkip = await skipUnlessService('postgres');
+
+  if (BACKENDS.includes('pglite')) {
+    test('embedded: each fire time writes a verified backup, older ones are pruned to the retention', async () => {
+      const dir = join(scratch, 'one-pglite');
+      let server: BackedServer | undefined = await startAllInOne('pglite', backupEnv(dir));
       try {
-        for (let i = 0; i < 2; i++) {
-          servers.push(await startServer({ env: { ...backupEnv(dir), DATABASE_URL: database.url } }));
-        }
-        const logs = (): string => servers.map((s) => s.output()).join('\n');
-        await waitForBackups(logs, 4);
-        for (const s of servers) await s.stop();
-        const files = written(logs());
-        const [row] = await queryDatabase<{ runs: string; whole: boolean }>(
-          database.url,
-          `SELECT runs::text, (finished_at IS NOT NULL AND last_error IS NULL) AS whole FROM job_run WHERE name = 'scheduled-backup'`,
-        );
-        // A run the shutdown cut short is counted but wrote nothing (the next instance would run it again).
-        const finished = Number(row?.runs) - (row?.whole === true ? 0 : 1);
-        assert.equal(finished, files.length, 'every finished run wrote one backup, and only those');
-        assert.equal(new Set(files).size, files.length, 'no fire time was backed up twice');
+        await waitForBackups(() => server?.output() ?? '', 3);
+        const stopped = server;
+        server = undefined;
+        await stopped.stop();
+        // Read after the stop: a backup running then finishes (and logs) before the server is down.
+        await assertKeptAndVerified(dir, stopped.output(), 'pglite');
       } finally {
-        for (const s of servers) {
-          await s.stop('SIGKILL');
-          s.cleanup();
-        }
-        await database.drop();
+        await server?.stop();
       }
     });
+  }
+
+  if (BACKENDS.includes('postgres')) {
+    test(
+      'PostgreSQL, two instances: each fire time is backed up by exactly one of them, verified and pruned',
+      { skip: postgresSkip },
+      async () => {
+        const database = await createScratchDatabase();
+        const dir = join(scratch, 'two-instances');
+        const servers: ServerProcess[] = [];
+        try {
+          const env = { ...backupEnv(dir), DATABASE_URL: database.url };
+          // Booted side by side; one that started is still stopped (finally) if the other did not.
+          const started = await Promise.allSettled([startServer({ env }), startServer({ env })]);
+          for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
+          for (const r of started) if (r.status === 'rejected') throw r.reason;
+          const logs = (): string => servers.map((s) => s.output()).join('\n');
+          await waitForBackups(logs, 4);
+          for (const s of servers) await s.stop();
+          const files = written(logs());
+          const [row] = await queryDatabase<{ runs: string; whole: boolean }>(
+            database.url,
+            `SELECT runs::text, (finished_at IS NOT NULL AND last_error IS NULL) AS whole FROM job_run WHERE name = 'scheduled-backup'`,
+          );
+          // A run the shutdown cut short is counted but wrote nothing (the next instance would run it again).
+          const finished = Number(row?.runs) - (row?.whole === true ? 0 : 1);
+          assert.equal(finished, files.length, 'every finished run wrote one backup, and only those');
+          assert.equal(new Set(files).size, files.length, 'no fire time was backed up twice');
+          await assertKeptAndVerified(dir, logs(), 'postgres', row?.whole !== true);
+        } finally {
+          for (const s of servers) {
+            await s.stop('SIGKILL');
+            s.cleanup();
+          }
+          await database.drop();
+        }
+      },
+    );
   }
 });

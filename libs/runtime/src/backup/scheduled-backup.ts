@@ -62,6 +62,13 @@ export async function pruneBackups(dir: string, retention: Retention, now = new 
   return removed;
 }
 
+/** The gap between the next two fire times, within 1 s and 1 h. */
+export function checkIntervalMs(cron: CronTime, now = new Date()): number {
+  const first = cron.getNextDateFrom(now, 'UTC').toMillis();
+  const gap = cron.getNextDateFrom(new Date(first), 'UTC').toMillis() - first;
+  return Math.min(3_600_000, Math.max(1000, gap));
+}
+
 /**
  * Scheduled backups (BACKUP_SCHEDULE, cron in UTC): at each fire time exactly one instance (the JobScheduler's
  * advisory lock and job_run bookkeeping) writes a backup of the database and blobs into BACKUP_DIR, under a
@@ -87,8 +94,10 @@ export class ScheduledBackupJob implements OnApplicationBootstrap, OnApplication
     const cron = new CronTime(schedule, 'UTC');
     this.job = this.scheduler.schedule({
       name: BACKUP_JOB,
-      // Only bounds the sleep between checks; the fire times come from the cron expression.
-      periodMs: 3_600_000,
+      // Only bounds the sleep between checks (the fire times come from the cron expression), and with it the first
+      // check after boot, which is when a first instance starts counting fire times: within one interval of a
+      // frequent schedule rather than the scheduler's minute, within the hour of a daily one as before.
+      periodMs: checkIntervalMs(cron),
       nextAfter: (ms) => cron.getNextDateFrom(new Date(ms), 'UTC').toMillis(),
       run: () => this.backUp(),
     });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pruneBackups } from './scheduled-backup';
+import { CronTime } from 'cron';
+import { checkIntervalMs, pruneBackups } from './scheduled-backup';
 
 function dirWith(names: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'keyhaven-prune-'));
@@ -39,4 +40,11 @@ test('days keep the backups younger than N days, and always the newest', async (
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('checks come once per interval of a frequent schedule, at least hourly otherwise', () => {
+  const now = new Date('2026-12-02T12:00:00.500Z');
+  assert.equal(checkIntervalMs(new CronTime('*/3 * * * * *', 'UTC'), now), 3000);
+  assert.equal(checkIntervalMs(new CronTime('*/15 * * * *', 'UTC'), now), 900_000);
+  assert.equal(checkIntervalMs(new CronTime('0 3 * * *', 'UTC'), now), 3_600_000);
 });
