@@ -22,7 +22,7 @@ import {
   registerAccount,
   skipUnlessService,
 } from '@keyhaven/testing';
-import { decryptType2Utf8, encryptCipher, type Account } from '@keyhaven/vault-crypto';
+import { cipherKeyOf, decryptType2Utf8, encryptCipher, type Account } from '@keyhaven/vault-crypto';
 import { connectLiveClient, type LiveClient } from './hub-client';
 import { startTestBed, waitReady, type Instance, type TestBed } from './testbed';
 import { ApiWriter, BwServeWriter, LoginClient, settled, statsOf, type Write, type Writer } from './writers';
@@ -38,6 +38,8 @@ void describe(
   () => {
     let bed: TestBed | undefined;
     let apiAccounts: Account[] = [];
+    /** Every writer's account (API and CLI users alike), so the database can be read with its keys. */
+    const accountOf = new Map<Writer, Account>();
     let live: LiveClient | undefined;
     let liveToken = '';
     // Checked once: under CI=true never a skip; locally a missing service skips the whole file.
@@ -92,22 +94,40 @@ void describe(
       const [a1, a2, loginAccount] = apiAccounts as [Account, Account, Account];
       const tokens = await Promise.all([a1, a2].map(async (a) => (await passwordLogin(http, a)).accessToken));
       liveToken = tokens[0] ?? '';
-      writers.push(
+      const apiWriters = [
         new ApiWriter('api-1', http, a1, liveToken, 250),
         new ApiWriter('api-2', http, a2, tokens[1] ?? '', 250),
-      );
+      ];
+      accountOf.set(apiWriters[0] as Writer, a1).set(apiWriters[1] as Writer, a2);
+      writers.push(...apiWriters);
       writers.push(new LoginClient('login', http, loginAccount, 1000));
       // The three CLI users log in side by side (each login is a KDF and a sync): set-up time, not test time.
       const testBed = bed;
       const users = await Promise.all(
         [1, 2, 3].map(async (i) => {
           const email = `ha-bw-${String(i)}-${stamp}@example.com`;
-          await registerAccount(http, email, PASSWORD);
+          const account = await registerAccount(http, email, PASSWORD);
           const bw = new BwCli(testBed.caPath);
           bwClis.push(bw);
           await bw.ok(['config', 'server', testBed.url]);
           bw.session = (await bw.ok(['login', email, PASSWORD, '--raw'])).trim();
           const user = new BwServeWriter(`bw-${String(i)}`, bw, testBed.caPath, 400);
+          accountOf.set(user, account);
+          await user.serve(await freePort());
+          // On its first start the CLI records its user key id on the server, then syncs, in the background.
+          // A sync inside a long-lived `bw serve` can leave its in-memory view without items (BwServeWriter.vault),
+          // so the writer runs on a second start, which has nothing left to do in the background.
+          for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+            const [row] = await queryDatabase<{ user_key_id: string | null }>(
+              testBed.databaseUrl,
+              'SELECT user_key_id FROM app_user WHERE email = $1',
+              [email],
+            );
+            if (row?.user_key_id) break;
+            await sleep(250);
+          }
+          await sleep(2000);
+          await user.close();
           await user.serve(await freePort());
           return user;
         }),
@@ -246,31 +266,65 @@ void describe(
       await Promise.all(writers.map((w) => w.stop()));
       const failedNames = (w: Writer): Set<string> =>
         new Set(w.writes.flatMap((x) => x.names.filter((_n, i) => i !== x.acked)));
+      // Retries of the whole run, set-up included (the phases above check only their own share).
+      for (const w of writers.flatMap((x) => x.writes).filter((x) => x.statuses.length > 1)) {
+        t.diagnostic(`retried: ${w.writer} ${w.kind} ${w.itemId ?? ''} ${w.statuses.join('/')}`);
+      }
       let checked = 0;
-      for (const [k, writer] of writers.entries()) {
+      for (const writer of writers) {
         if (writer instanceof LoginClient) continue;
-        let stored: Map<string, string>;
-        if (writer instanceof BwServeWriter) {
-          stored = await writer.vault();
-        } else {
-          const account = apiAccounts[k];
-          assert.ok(account);
-          const [user] = await queryDatabase<{ id: string }>(
-            bed.databaseUrl,
-            'SELECT id FROM app_user WHERE email = $1',
-            [account.email],
-          );
-          const rows = await queryDatabase<{ id: string; name: string }>(
-            bed.databaseUrl,
-            "SELECT id, data->>'name' AS name FROM cipher WHERE user_id = $1",
-            [user?.id],
-          );
-          stored = new Map(rows.map((r) => [r.id, decryptType2Utf8(account.userKey, r.name)]));
-        }
+        const account = accountOf.get(writer);
+        assert.ok(account);
+        // The database, read with the writer's own keys: the ground truth for "acknowledged means stored".
+        type Row = { id: string; name: string; key: string | null; deleted: boolean };
+        const rows: Row[] = await queryDatabase<Row>(
+          bed.databaseUrl,
+          `SELECT c.id, c.data->>'name' AS name, c.data->>'key' AS key, c.deleted_date IS NOT NULL AS deleted
+             FROM cipher c JOIN app_user u ON u.id = c.user_id WHERE u.email = $1`,
+          [account.email],
+        );
+        // The CLI may encrypt under per-item keys; cipherKeyOf unwraps one when the row has it.
+        const stored: Map<string, string> = new Map<string, string>(
+          rows
+            .filter((r) => !r.deleted)
+            .map((r): [string, string] => [r.id, decryptType2Utf8(cipherKeyOf(account.userKey, r), r.name)]),
+        );
+        // A CLI user's own view after a forced sync must match it: the server serves what it stored.
+        const seen = writer instanceof BwServeWriter ? await writer.vault() : undefined;
         const latest = writer.latest();
         for (const [id, write] of latest) {
           const name = write.names[write.acked ?? 0];
-          assert.equal(stored.get(id), name, `${writer.name}: item ${id} lost or not at its last acknowledged edit`);
+          const history = (): string =>
+            JSON.stringify(
+              writer.writes
+                .filter((w) => w.itemId === id)
+                .map((w) => `${w.kind} ${w.names.join('/')} ${w.statuses.join('/')} acked=${String(w.acked)}`),
+            );
+          if (stored.get(id) !== name) {
+            // Say what the database holds for it, so a failure tells a lost write from a stale read.
+            const row: unknown[] = await queryDatabase(
+              bed.databaseUrl,
+              'SELECT user_id, organization_id, creation_date, revision_date, deleted_date FROM cipher WHERE id = $1',
+              [id],
+            );
+            assert.fail(
+              `${writer.name}: item ${id} lost or not at its last acknowledged edit: database has ${String(stored.get(id))}, ` +
+                `expected ${String(name)}; database row ${JSON.stringify(row)}; writes ${history()}`,
+            );
+          }
+          if (seen !== undefined && seen.get(id) !== name) {
+            // What the server's sync answers for it, next to what the CLI made of it.
+            const token: string = (await passwordLogin(bed.http, account)).accessToken;
+            const sync: { body: { ciphers: Record<string, unknown>[] } } = await bed.http.get<{
+              ciphers: Record<string, unknown>[];
+            }>('/api/sync', { token });
+            const served: Record<string, unknown> | undefined = sync.body.ciphers.find((c) => c['id'] === id);
+            const shape = served ? Object.keys(served).filter((k) => served[k] !== null) : 'absent';
+            assert.fail(
+              `${writer.name}: bw shows ${String(seen.get(id))} for item ${id}, stored as ${String(name)}, after a forced ` +
+                `sync; the sync serves ${JSON.stringify(shape)} key=${String(served?.['key'])}; writes ${history()}`,
+            );
+          }
           checked++;
         }
         // Anything else stored is an attempt that landed although its answer was lost (then retried).

@@ -284,17 +284,31 @@ export class BwServeWriter extends Writer {
     }
   }
 
-  /** Every item of the vault, decrypted by the CLI after a fresh sync: id → name. */
+  /**
+   * Every item of the vault as a fresh `bw` process decrypts it after a forced sync: id → name. Ends `bw serve`
+   * first. Not read through `bw serve`: its in-memory view sometimes loses items a few seconds after a sync
+   * (measured with a logging proxy: the server's sync answered every item and the CLI's data file held them,
+   * yet `bw serve` answered "Not found" for them; one user in four, right after the CLI's own background
+   * key-id backfill and sync at start-up). A long-lived CLI process is not a faithful reader of the vault.
+   */
   async vault(): Promise<Map<string, string>> {
-    const synced = await this.call('POST', '/sync');
-    if (!synced.body.success) throw new Error(`${this.name}: bw sync failed: ${synced.body.message ?? ''}`);
-    const res = await this.call<{ data: { id: string; name: string }[] }>('GET', '/list/object/items');
-    if (!res.body.success) throw new Error(`${this.name}: bw list failed: ${res.body.message ?? ''}`);
-    return new Map((res.body.data?.data ?? []).map((i) => [i.id, i.name]));
+    await this.close();
+    await this.bw.ok(['sync', '--force']);
+    const items = await this.bw.json<{ id: string; name: string }[]>(['list', 'items']);
+    return new Map(items.map((i) => [i.id, i.name]));
   }
 
+  /** Stops writing and ends `bw serve`, waiting for it to exit (so its data file is complete). Idempotent. */
   async close(): Promise<void> {
     await this.stop();
-    this.child?.kill('SIGTERM');
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((done) =>
+      child.once('exit', () => {
+        done();
+      }),
+    );
+    child.kill('SIGTERM');
+    await exited;
   }
 }
