@@ -27,6 +27,8 @@ import { buildVaultwardenFixture, type VaultwardenFixture, type VaultwardenPerso
  * Vaultwarden signs her in and her archived item stays archived. On PGlite the source is
  * the SQLite file; on PostgreSQL it is the same database copied into MySQL/MariaDB (SQLite there when MySQL is
  * not reachable locally; CI always has it), and the PostgreSQL and MySQL copies must plan what the file plans.
+ * The databases' schema is the hand-written one, or Vaultwarden's own migrations when VAULTWARDEN_SRC names a
+ * Vaultwarden checkout (see README.md).
  */
 interface Summary {
   dryRun: boolean;

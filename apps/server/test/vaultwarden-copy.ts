@@ -3,17 +3,41 @@ import Database from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
 import { Client } from 'pg';
 import { serviceUrls } from '@keyhaven/testing';
-import { mysqlSchema, postgresSchema } from './vaultwarden-schema';
+import { vaultwardenSchemaScripts } from './vaultwarden-migrations';
 
-/** Every row of the fixture's SQLite file, table by table in creation order (so references resolve). */
+/**
+ * The file's tables, each after the tables it references, so a copy's inserts satisfy its foreign keys. Not
+ * sqlite_master's order: Vaultwarden's SQLite migrations rebuild tables (create `x_new`, copy, rename), which
+ * moves a table behind the ones that reference it.
+ */
+function tablesByReference(source: Database.Database): string[] {
+  const names = (
+    source.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid`).all() as { name: string }[]
+  )
+    .map((t) => t.name)
+    .filter((name) => !name.startsWith('sqlite_'));
+  const ordered: string[] = [];
+  const visiting = new Set<string>();
+  const visit = (name: string): void => {
+    if (ordered.includes(name) || visiting.has(name)) return;
+    visiting.add(name);
+    const references = source.prepare(`SELECT "table" FROM pragma_foreign_key_list(?)`).all(name) as {
+      table: string;
+    }[];
+    for (const { table } of references) if (table !== name) visit(table);
+    visiting.delete(name);
+    ordered.push(name);
+  };
+  for (const name of names) visit(name);
+  return ordered;
+}
+
+/** Every row of the fixture's SQLite file, table by table, referenced tables first. */
 function* sqliteRows(sqlite: string): Generator<{ table: string; row: Record<string, unknown> }> {
   const source = new Database(sqlite, { readonly: true });
   try {
-    const tables = source.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid`).all() as {
-      name: string;
-    }[];
-    for (const { name } of tables) {
-      for (const row of source.prepare(`SELECT * FROM ${name}`).all() as Record<string, unknown>[]) {
+    for (const name of tablesByReference(source)) {
+      for (const row of source.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]) {
         yield { table: name, row };
       }
     }
@@ -27,7 +51,7 @@ export async function copyVaultwardenToPostgres(sqlite: string, url: string): Pr
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(postgresSchema());
+    for (const script of vaultwardenSchemaScripts('postgresql')) await client.query(script.sql);
     for (const { table, row } of sqliteRows(sqlite)) {
       const cols = Object.keys(row);
       await client.query(
@@ -47,7 +71,10 @@ export async function copyVaultwardenToPostgres(sqlite: string, url: string): Pr
 export async function copyVaultwardenToMysql(sqlite: string, url: string): Promise<void> {
   const connection = await createConnection({ uri: url, multipleStatements: true, charset: 'utf8mb4' });
   try {
-    await connection.query(mysqlSchema());
+    // As Vaultwarden migrates: its early MySQL migrations reference tables they create later in the same script.
+    await connection.query('SET FOREIGN_KEY_CHECKS = 0');
+    for (const script of vaultwardenSchemaScripts('mysql')) await connection.query(script.sql);
+    await connection.query('SET FOREIGN_KEY_CHECKS = 1');
     for (const { table, row } of sqliteRows(sqlite)) {
       const cols = Object.keys(row);
       await connection.query(

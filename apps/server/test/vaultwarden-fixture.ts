@@ -17,7 +17,7 @@ import {
 import type { SoftwareAuthenticator } from './software-authenticator';
 import { addVaultwardenExtras } from './vaultwarden-fixture-extras';
 import { addVaultwardenOrganization } from './vaultwarden-fixture-org';
-import { SQLITE_SCHEMA } from './vaultwarden-schema';
+import { vaultwardenSchemaScripts } from './vaultwarden-migrations';
 
 export const VW_PASSWORD_ITERATIONS = 600_000;
 
@@ -53,7 +53,7 @@ const stamp = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z'
 /**
  * A Vaultwarden instance as its SQLite file and data folder would hold it after people used it with the
  * official clients: the tables the importer reads, with Vaultwarden's column names and types (src/db/schema.rs,
- * SQLite flavour of its migrations), filled with what the clients sent — encrypted with real keys made here —
+ * SQLite flavour of its migrations; Vaultwarden's own migrations when VAULTWARDEN_SRC names a checkout), filled with what the clients sent — encrypted with real keys made here —
  * and what Vaultwarden itself adds (PBKDF2-SHA256 of the client's master password hash with a 64-byte salt at
  * 600,000 iterations, naive UTC timestamps, JSON text columns, 0/1 booleans, attachments under
  * `attachments/<cipher>/<id>`).
@@ -63,7 +63,10 @@ export async function buildVaultwardenFixture(dir: string, tag: string): Promise
   mkdirSync(dataDir, { recursive: true });
   const sqlite = join(dataDir, 'db.sqlite3');
   const db = new Database(sqlite);
-  db.exec(SQLITE_SCHEMA);
+  // As Vaultwarden migrates: foreign keys off (its migrations rebuild tables), on again for the data.
+  db.pragma('foreign_keys = OFF');
+  for (const script of vaultwardenSchemaScripts('sqlite')) db.exec(script.sql);
+  db.pragma('foreign_keys = ON');
   const created = stamp(new Date(Date.now() - 86_400_000));
   const now = stamp(new Date());
 

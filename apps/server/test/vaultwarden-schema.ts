@@ -1,18 +1,24 @@
 /**
- * Vaultwarden's tables as the importer reads them, with Vaultwarden's column names, in the three flavours of its
- * per-backend migrations (src/db/schemas/{sqlite,postgresql,mysql}): SQLite's is written out, the other two are
- * derived from it by the type differences between them.
+ * Vaultwarden's tables as the importer reads them, with Vaultwarden's column names in its order, in the three
+ * flavours of its per-backend migrations (migrations/{sqlite,postgresql,mysql}): SQLite's is written out, the other
+ * two are derived from it by the type differences between them. Written here, not copied: the columns are checked
+ * against Vaultwarden's migrations at commit 46d71107 by vaultwarden-schema.unit.spec.ts, and the import spec runs
+ * on Vaultwarden's own migrations when VAULTWARDEN_SRC names a checkout. Tables the importer never reads (devices,
+ * auth_requests, invitations, sso_*, twofactor_incomplete, twofactor_duo_ctx) are left out, and so are details it
+ * does not depend on (SQLite's INTEGER for attachments.file_size and twofactor.last_used, BIGINT on the other two;
+ * no primary key on groups_users and collections_groups there).
  */
 export const SQLITE_SCHEMA = `
 CREATE TABLE users (
-  uuid TEXT NOT NULL PRIMARY KEY, enabled BOOLEAN NOT NULL DEFAULT 1, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL,
-  verified_at DATETIME, last_verifying_at DATETIME, login_verify_count INTEGER NOT NULL DEFAULT 0,
-  email TEXT NOT NULL UNIQUE, email_new TEXT, email_new_token TEXT, name TEXT NOT NULL,
+  uuid TEXT NOT NULL PRIMARY KEY, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL,
+  email TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
   password_hash BLOB NOT NULL, salt BLOB NOT NULL, password_iterations INTEGER NOT NULL, password_hint TEXT,
   akey TEXT NOT NULL, private_key TEXT, public_key TEXT, totp_secret TEXT, totp_recover TEXT,
-  security_stamp TEXT NOT NULL, stamp_exception TEXT, equivalent_domains TEXT NOT NULL, excluded_globals TEXT NOT NULL,
+  security_stamp TEXT NOT NULL, equivalent_domains TEXT NOT NULL, excluded_globals TEXT NOT NULL,
   client_kdf_type INTEGER NOT NULL DEFAULT 0, client_kdf_iter INTEGER NOT NULL DEFAULT 100000,
-  client_kdf_memory INTEGER, client_kdf_parallelism INTEGER, api_key TEXT, avatar_color TEXT, external_id TEXT);
+  verified_at DATETIME, last_verifying_at DATETIME, login_verify_count INTEGER NOT NULL DEFAULT 0,
+  email_new TEXT, email_new_token TEXT, enabled BOOLEAN NOT NULL DEFAULT 1, stamp_exception TEXT,
+  api_key TEXT, avatar_color TEXT, client_kdf_memory INTEGER, client_kdf_parallelism INTEGER, external_id TEXT);
 CREATE TABLE twofactor (
   uuid TEXT NOT NULL PRIMARY KEY, user_uuid TEXT NOT NULL REFERENCES users (uuid), atype INTEGER NOT NULL,
   enabled BOOLEAN NOT NULL, data TEXT NOT NULL, last_used BIGINT NOT NULL DEFAULT 0, UNIQUE (user_uuid, atype));
@@ -28,9 +34,9 @@ CREATE TABLE collections (
   uuid TEXT NOT NULL PRIMARY KEY, org_uuid TEXT NOT NULL REFERENCES organizations (uuid), name TEXT NOT NULL, external_id TEXT);
 CREATE TABLE users_organizations (
   uuid TEXT NOT NULL PRIMARY KEY, user_uuid TEXT NOT NULL REFERENCES users (uuid),
-  org_uuid TEXT NOT NULL REFERENCES organizations (uuid), invited_by_email TEXT, access_all BOOLEAN NOT NULL,
+  org_uuid TEXT NOT NULL REFERENCES organizations (uuid), access_all BOOLEAN NOT NULL,
   akey TEXT NOT NULL, status INTEGER NOT NULL, atype INTEGER NOT NULL, reset_password_key TEXT, external_id TEXT,
-  UNIQUE (user_uuid, org_uuid));
+  invited_by_email TEXT, UNIQUE (user_uuid, org_uuid));
 CREATE TABLE users_collections (
   user_uuid TEXT NOT NULL REFERENCES users (uuid), collection_uuid TEXT NOT NULL REFERENCES collections (uuid),
   read_only BOOLEAN NOT NULL DEFAULT 0, hide_passwords BOOLEAN NOT NULL DEFAULT 0, manage BOOLEAN NOT NULL DEFAULT 0,
@@ -50,9 +56,9 @@ CREATE TABLE org_policies (
   enabled BOOLEAN NOT NULL, data TEXT NOT NULL, UNIQUE (org_uuid, atype));
 CREATE TABLE ciphers (
   uuid TEXT NOT NULL PRIMARY KEY, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL,
-  user_uuid TEXT REFERENCES users (uuid), organization_uuid TEXT REFERENCES organizations (uuid), key TEXT,
+  user_uuid TEXT REFERENCES users (uuid), organization_uuid TEXT REFERENCES organizations (uuid),
   atype INTEGER NOT NULL, name TEXT NOT NULL, notes TEXT, fields TEXT, data TEXT NOT NULL, password_history TEXT,
-  deleted_at DATETIME, reprompt INTEGER);
+  deleted_at DATETIME, reprompt INTEGER, key TEXT);
 CREATE TABLE folders_ciphers (
   cipher_uuid TEXT NOT NULL REFERENCES ciphers (uuid), folder_uuid TEXT NOT NULL REFERENCES folders (uuid),
   PRIMARY KEY (cipher_uuid, folder_uuid));

@@ -14,6 +14,15 @@ const testEnvSchema = z.object({
   TEST_AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
   /** MySQL/MariaDB, for import-vaultwarden's MySQL source; the account may create `keyhaven_*` databases. */
   TEST_MYSQL_URL: z.string().default('mysql://keyhaven:keyhaven@127.0.0.1:3306/'),
+  /**
+   * A Vaultwarden checkout (a directory holding its `migrations/`): when set, the import-vaultwarden fixture builds
+   * its SQLite, PostgreSQL and MySQL databases with Vaultwarden's own migrations instead of the hand-written schema.
+   * Never committed or fetched by CI (no network there); an empty value counts as unset.
+   */
+  VAULTWARDEN_SRC: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v)),
   /** The databases the suites that run on both run on: `postgres,pglite` (both), or one of them. */
   TEST_BACKENDS: z
     .string()
