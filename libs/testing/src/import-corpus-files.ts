@@ -1,6 +1,6 @@
 import { MONTHS, corpus, plainFields, withCopies, type CorpusItem, type FormatSpec } from './import-corpus';
 import { ONEPUX } from './import-corpus-onepux';
-import { bitwardenProtected, csvFile, xmlText } from './import-fixtures';
+import { FIREFOX_CSV_HEADER, bitwardenProtected, csvFile, xmlText } from './import-fixtures';
 
 /** An export file of one format made from the corpus, and the items bw must show after importing it. */
 export interface FormatFixture {
@@ -135,17 +135,7 @@ const FIREFOX: FormatSpec = {
   write: (items) =>
     Buffer.from(
       csvFile(
-        [
-          'url',
-          'username',
-          'password',
-          'httpRealm',
-          'formActionOrigin',
-          'guid',
-          'timeCreated',
-          'timeLastUsed',
-          'timePasswordChanged',
-        ],
+        FIREFOX_CSV_HEADER,
         items.map((i, n) => {
           const url = url0(i);
           const origin = url ? new URL(url).origin : '';

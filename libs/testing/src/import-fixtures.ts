@@ -34,7 +34,7 @@ export function sampleLogins(count: number): SampleLogin[] {
 
 const q = (v: string): string => `"${v.replace(/"/g, '""')}"`;
 /** Every value quoted, CRLF line ends: as the browsers and LastPass write their exports. */
-export const csvFile = (header: string[], rows: string[][]): string =>
+export const csvFile = (header: readonly string[], rows: readonly (readonly string[])[]): string =>
   [header.join(','), ...rows.map((r) => r.map(q).join(','))].join('\r\n') + '\r\n';
 
 /** LastPass: backslash-separated grouping; `brokenAfter` inserts a row with a missing column after that index. */
@@ -55,18 +55,21 @@ export function chromeCsv(items: readonly SampleLogin[]): string {
   );
 }
 
+/** The columns of Firefox's password export (about:logins → Export), in its order. */
+export const FIREFOX_CSV_HEADER: readonly string[] = [
+  'url',
+  'username',
+  'password',
+  'httpRealm',
+  'formActionOrigin',
+  'guid',
+  'timeCreated',
+  'timeLastUsed',
+  'timePasswordChanged',
+];
+
 export function firefoxCsv(items: readonly SampleLogin[]): string {
-  const header = [
-    'url',
-    'username',
-    'password',
-    'httpRealm',
-    'formActionOrigin',
-    'guid',
-    'timeCreated',
-    'timeLastUsed',
-    'timePasswordChanged',
-  ];
+  const header = FIREFOX_CSV_HEADER;
   return csvFile(
     header,
     items.map((s, i) => [
