@@ -14,7 +14,16 @@
 // A job still running after TEST_FILE_TIMEOUT_SECONDS (default 1200) is stopped and counts as failed.
 // Counting (skips, todos, hook failures) is tools/test/count-reporter.mjs.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
@@ -184,6 +193,20 @@ async function unitTier() {
   console.log(`== unit tier: ${summary(result)} in ${seconds(Date.now() - started)}`);
 }
 
+// When the checkout is deleted under a live run, every later file would fail on missing modules, so the
+// pool stops starting files once node_modules is gone; the first worker to notice says so (and counts a
+// failure, since files went unrun), and nothing is written back into the deleted tree.
+const modulesDir = join(root, 'node_modules');
+let checkoutGone = false;
+function noteCheckoutGone() {
+  if (!checkoutGone && !existsSync(modulesDir)) {
+    checkoutGone = true;
+    total.failed += 1;
+    console.log(`== ${modulesDir} is gone (checkout deleted?): no further files are started`);
+  }
+  return checkoutGone;
+}
+
 /** E2E files in a pool, the slowest known first, so the long suites do not start last. */
 async function e2eTier() {
   const started = Date.now();
@@ -197,7 +220,8 @@ async function e2eTier() {
   const durations = {};
   const failedFiles = [];
   const worker = async () => {
-    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    while (queue.length > 0 && !noteCheckoutGone()) {
+      const file = queue.shift();
       const fileStarted = Date.now();
       if (!stream) console.log(`▷ ${file}`);
       const result = await runNodeTest([file], 1, stream);
@@ -211,8 +235,10 @@ async function e2eTier() {
   };
   await Promise.all(Array.from({ length: workers }, worker));
   try {
-    mkdirSync(join(root, 'tmp'), { recursive: true });
-    writeFileSync(durationsFile, `${JSON.stringify({ ...cached, ...durations }, null, 2)}\n`);
+    if (!checkoutGone) {
+      mkdirSync(join(root, 'tmp'), { recursive: true });
+      writeFileSync(durationsFile, `${JSON.stringify({ ...cached, ...durations }, null, 2)}\n`);
+    }
   } catch {
     // Only the order of the next run depends on it.
   }
