@@ -27,6 +27,7 @@ export * from './two-factor/two-factor-settings.service';
 export * from './two-factor/two-factor-providers.service';
 export * from './two-factor/email-login.service';
 export * from './two-factor/webauthn.service';
+export type { WebAuthnCredentialRow } from './two-factor/webauthn-credential.repository';
 export * from './login/new-device-settings.service';
 export * from './users/user';
 export * from './users/user.repository';

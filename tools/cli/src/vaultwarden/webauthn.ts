@@ -5,16 +5,7 @@
  * versions: the Credential without the `cred` wrapper, byte fields as number arrays instead of base64url).
  * Keyhaven keeps what @simplewebauthn verifies with: the credential id (base64url) and the COSE public key.
  */
-
-export interface ConvertedKey {
-  readonly slot: number;
-  readonly name: string;
-  readonly credentialId: string;
-  /** The COSE_Key, base64url, as Keyhaven's own registrations store it. */
-  readonly publicKey: string;
-  readonly signCount: number;
-  readonly transports: string[];
-}
+import type { WebAuthnCredentialRow } from '@keyhaven/domain-auth';
 
 export interface RefusedKey {
   readonly slot: number | null;
@@ -113,8 +104,8 @@ export function coseFromWebauthnRs(cose: unknown): Buffer | string {
 }
 
 /** Every registration of one Vaultwarden WebAuthn setting, converted or refused with the reason. */
-export function convertWebAuthnKeys(data: unknown): { keys: ConvertedKey[]; refused: RefusedKey[] } {
-  const keys: ConvertedKey[] = [];
+export function convertWebAuthnKeys(data: unknown): { keys: WebAuthnCredentialRow[]; refused: RefusedKey[] } {
+  const keys: WebAuthnCredentialRow[] = [];
   const refused: RefusedKey[] = [];
   if (!Array.isArray(data)) return { keys, refused: [{ slot: null, name: '', reason: 'unreadable WebAuthn data' }] };
   for (const entry of data as Json[]) {

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@keyhaven/db';
 
+/** A stored WebAuthn key; also the shape the Vaultwarden importer converts keys into (tools/cli). */
 export interface WebAuthnCredentialRow {
   readonly slot: number;
   readonly name: string;
   readonly credentialId: string;
+  /** The COSE_Key, base64url: what @simplewebauthn verifies assertions with. */
   readonly publicKey: string;
   readonly signCount: number;
   readonly transports: string[];
