@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -417,14 +417,14 @@ describeOnBackends('billing through Stripe', (backend) => {
   });
 });
 
-describe('billing off (the default)', () => {
+describeOnBackends('billing off (the default)', (backend) => {
   let server: BackedServer;
   let owner: Person;
   let org: Org;
 
   before(async () => {
-    server = await startAllInOne('pglite');
-    owner = await newPerson(server.http, 'owner-off@billing.example');
+    server = await startAllInOne(backend);
+    owner = await newPerson(server.http, `owner-off-${backend}@billing.example`);
     org = await createOrg(server.http, owner, 'Unbilled Co');
   });
 
