@@ -16,6 +16,14 @@ import { GroupRepository } from './group.repository';
 import { GroupsService } from './groups.service';
 import { MemberRepository } from './member.repository';
 import { MembersService } from './members.service';
+import { InvitationMail } from './members/invitation-mail.service';
+import { MemberAcceptanceService } from './members/member-acceptance.service';
+import { MemberConfirmationsService } from './members/member-confirmations.service';
+import { MemberInvitationsService } from './members/member-invitations.service';
+import { MemberListingService } from './members/member-listing.service';
+import { MemberPolicyBlocks } from './members/member-policy-blocks.service';
+import { MemberStatusService } from './members/member-status.service';
+import { MemberUpdatesService } from './members/member-updates.service';
 import { OrgAccess } from './org-access';
 import { OrganizationRepository } from './organization.repository';
 import { OrganizationsService } from './organizations.service';
@@ -63,6 +71,14 @@ const providers = [
   GroupsService,
   MemberRepository,
   MembersService,
+  MemberListingService,
+  MemberInvitationsService,
+  InvitationMail,
+  MemberAcceptanceService,
+  MemberConfirmationsService,
+  MemberUpdatesService,
+  MemberStatusService,
+  MemberPolicyBlocks,
   OrgAccess,
   OrganizationRepository,
   OrganizationsService,
