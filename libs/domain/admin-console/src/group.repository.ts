@@ -85,24 +85,31 @@ export class GroupRepository {
     );
   }
 
-  /** Replaces the members of many groups in two statements; anything of another org is ignored. */
+  /**
+   * Replaces the members of many groups in one statement; anything of another org is ignored. Only the rows that
+   * differ are written, and the groups whose members changed get a new revision date (SCIM's meta.lastModified):
+   * a directory sync that changes nothing leaves them as they were.
+   */
   async replaceMembers(organizationId: string, members: ReadonlyMap<string, readonly string[]>): Promise<void> {
     if (members.size === 0) return;
-    const groupIds = [...members.keys()];
+    const pairs = [...members].flatMap(([g, memberIds]) => memberIds.map((m) => ({ g, m })));
     await this.db.execute(
-      `DELETE FROM group_user gu USING org_group g
-       WHERE gu.group_id = g.id AND g.organization_id = $1 AND g.id = ANY($2::uuid[])`,
-      [organizationId, groupIds],
-    );
-    const pairs = [...members].flatMap(([groupId, memberIds]) => memberIds.map((memberId) => [groupId, memberId]));
-    if (pairs.length === 0) return;
-    await this.db.execute(
-      `INSERT INTO group_user (group_id, organization_user_id)
-       SELECT g.id, m.id FROM jsonb_to_recordset($2::jsonb) AS a(g uuid, m uuid)
-       JOIN org_group g ON g.id = a.g AND g.organization_id = $1
-       JOIN organization_user m ON m.id = a.m AND m.organization_id = $1
-       ON CONFLICT DO NOTHING`,
-      [organizationId, JSON.stringify(pairs.map(([g, m]) => ({ g, m })))],
+      `WITH wanted AS (
+         SELECT g.id AS group_id, m.id AS member_id FROM jsonb_to_recordset($2::jsonb) AS a(g uuid, m uuid)
+         JOIN org_group g ON g.id = a.g AND g.organization_id = $1
+         JOIN organization_user m ON m.id = a.m AND m.organization_id = $1
+       ), removed AS (
+         DELETE FROM group_user gu USING org_group g
+         WHERE gu.group_id = g.id AND g.organization_id = $1 AND g.id = ANY($3::uuid[])
+           AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.group_id = gu.group_id AND w.member_id = gu.organization_user_id)
+         RETURNING gu.group_id
+       ), added AS (
+         INSERT INTO group_user (group_id, organization_user_id) SELECT group_id, member_id FROM wanted
+         ON CONFLICT DO NOTHING RETURNING group_id
+       )
+       UPDATE org_group SET revision_date = $4
+       WHERE id IN (SELECT group_id FROM removed UNION SELECT group_id FROM added)`,
+      [organizationId, JSON.stringify(pairs), [...members.keys()], new Date()],
     );
   }
 
@@ -143,13 +150,25 @@ export class GroupRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Replaces a group's members and collections; anything of another org is ignored. */
+  /**
+   * Replaces a group's members; anything of another org is ignored. Only the rows that differ are written, and
+   * when the members changed the group gets a new revision date (its members are part of it: SCIM's
+   * meta.lastModified moves).
+   */
   async setMembers(organizationId: string, groupId: string, memberIds: string[]): Promise<void> {
-    await this.db.execute('DELETE FROM group_user WHERE group_id = $1', [groupId]);
     await this.db.execute(
-      `INSERT INTO group_user (group_id, organization_user_id)
-       SELECT $2, m.id FROM organization_user m WHERE m.organization_id = $1 AND m.id = ANY($3::uuid[])`,
-      [organizationId, groupId, memberIds],
+      `WITH wanted AS (
+         SELECT m.id FROM organization_user m WHERE m.organization_id = $1 AND m.id = ANY($3::uuid[])
+       ), removed AS (
+         DELETE FROM group_user WHERE group_id = $2 AND organization_user_id NOT IN (SELECT id FROM wanted)
+         RETURNING 1
+       ), added AS (
+         INSERT INTO group_user (group_id, organization_user_id) SELECT $2, id FROM wanted
+         ON CONFLICT DO NOTHING RETURNING 1
+       )
+       UPDATE org_group SET revision_date = $4
+       WHERE id = $2 AND organization_id = $1 AND (EXISTS (SELECT 1 FROM removed) OR EXISTS (SELECT 1 FROM added))`,
+      [organizationId, groupId, memberIds, new Date()],
     );
   }
 
