@@ -4,12 +4,14 @@
  * - `POST /scim/v2/{org}/Users` for N new users one after another, then N more from 8 clients at once
  *   (each an invitation through MembersService: seat check, insert, event, invitation token and mail);
  * - one Group created empty, then one `PATCH` adding M members in a single request, then the same
- *   PATCH again (Entra re-sends adds of present members: nothing to write).
+ *   PATCH again (Entra re-sends adds of present members: nothing to write);
+ * - G groups created one after another by `POST /Groups`, each with K of the users as members (a
+ *   sliding window over them, so memberships overlap as in a real directory).
  *
  * Prints wall time, requests/s and p50/p99 per operation.
  *
- *   npm run bench:scim                                  # 10,000 users each way, 5,000-member PATCH
- *   npm run bench:scim -- --users 1000 --members 500
+ *   npm run bench:scim                                  # 10,000 users each way, 5,000-member PATCH, 500 groups of 20
+ *   npm run bench:scim -- --users 1000 --members 500 --groups 50 --group-members 10
  *   npm run bench:scim -- --postgres                    # on the PostgreSQL of TEST_DATABASE_URL
  */
 import { performance } from 'node:perf_hooks';
@@ -35,6 +37,8 @@ function percentile(samples: number[], p: number): number {
 
 const USERS = option('users', 10_000);
 const MEMBERS = option('members', 5_000);
+const GROUPS = option('groups', 500);
+const GROUP_MEMBERS = option('group-members', 20);
 const PARALLEL = 8;
 
 interface Timed {
@@ -132,6 +136,24 @@ async function main(): Promise<void> {
       if (res.status !== 204) throw new Error(`PATCH /Groups: ${res.status} ${res.text}`);
       report({ label, samples: [ms], wallMs: ms });
     }
+
+    const groupSamples: number[] = [];
+    const size = Math.min(GROUP_MEMBERS, ids.length);
+    started = performance.now();
+    for (let g = 0; g < GROUPS; g += 1) {
+      const first = ids.length === 0 ? 0 : (g * size) % ids.length;
+      const value = Array.from({ length: size }, (_, i) => ({ value: ids[(first + i) % ids.length] }));
+      const at = performance.now();
+      const res = await scim('POST', '/Groups', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName: `Team ${g}`,
+        externalId: `group-ext-${g}`,
+        members: value,
+      });
+      groupSamples.push(performance.now() - at);
+      if (res.status !== 201) throw new Error(`POST /Groups: ${res.status} ${res.text}`);
+    }
+    report({ label: `POST /Groups, ${size} members each`, samples: groupSamples, wallMs: performance.now() - started });
   } finally {
     await server.stop();
     server.cleanup();
