@@ -35,6 +35,7 @@ export * from './users/account-revision.service';
 export * from './users/activity.service';
 export * from './users/profile';
 export * from './users/profile.service';
+export * from './users/account-keys';
 export { newApiKey, randomToken, constantTimeEquals, tokenDigest } from './secrets';
 export * from './devices/device-trust.service';
 export * from './key-connector/key-connector-accounts';

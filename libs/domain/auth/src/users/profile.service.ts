@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PushPublisher } from '@keyhaven/bus';
-import { PushType } from '@keyhaven/contracts';
+import { PushType, badRequest } from '@keyhaven/contracts';
+import type { AccountKeyPair } from './account-keys';
 import type { User } from './user';
 import { UserRepository } from './user.repository';
 
@@ -33,6 +34,17 @@ export class ProfileService {
   /** The SDK backfills the id of the user key after login. */
   async setUserKeyId(userId: string, userKeyId: string): Promise<void> {
     await this.users.update(userId, { user_key_id: userKeyId });
+  }
+
+  /**
+   * `POST accounts/keys`: the first key pair of an account created without one (a trusted-device
+   * organization's new member has no master password and gets keys this way). Never replaces keys.
+   */
+  async setFirstKeyPair(userId: string, pair: AccountKeyPair): Promise<User> {
+    if (!(await this.users.setFirstKeyPair(userId, pair))) throw badRequest('User has existing keypair');
+    // The user's other clients sync the profile, which now carries the private key.
+    this.push.publishToUsers(PushType.SyncSettings, [userId]);
+    return this.users.require(userId);
   }
 
   async updateDomains(

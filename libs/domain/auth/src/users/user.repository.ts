@@ -217,6 +217,20 @@ export class UserRepository {
   }
 
   /**
+   * The account's first key pair; false when it already has one (checked in the statement, so two
+   * concurrent first posts cannot both win). Bumps the revision dates as `update` does.
+   */
+  async setFirstKeyPair(id: string, pair: { publicKey: string; encryptedPrivateKey: string }): Promise<boolean> {
+    const now = new Date();
+    const changed = await this.db.execute(
+      `UPDATE app_user SET public_key = $2, private_key = $3, revision_date = $4, account_revision_date = $4
+       WHERE id = $1 AND coalesce(public_key, '') = '' AND coalesce(private_key, '') = ''`,
+      [id, pair.publicKey, pair.encryptedPrivateKey, now],
+    );
+    return changed === 1;
+  }
+
+  /**
    * Swaps a verified password hash for one in this server's scheme (an imported account's first login): the
    * same secret, so no revision date moves; a concurrent password change wins.
    */

@@ -4,7 +4,10 @@ import { parseBody } from '@keyhaven/contracts';
 import {
   AccountCredentialsService,
   ProfileService,
+  accountKeysRequestSchema,
   kdfChangeSchema,
+  keyPairOf,
+  keysJson,
   passwordChangeSchema,
   profileJson,
 } from '@keyhaven/domain-auth';
@@ -29,6 +32,14 @@ export class AccountsController {
   @Put('profile')
   async updateProfile(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
     return profileJson(await this.profiles.update(principal.userId, parseBody(profileSchema, body)));
+  }
+
+  /** A new account's first key pair (trusted-device onboarding: the account has no master password). */
+  @Post('keys')
+  @HttpCode(200)
+  async keys(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const pair = keyPairOf(parseBody(accountKeysRequestSchema, body));
+    return keysJson(await this.profiles.setFirstKeyPair(principal.userId, pair));
   }
 
   /** Milliseconds since the epoch, as a bare JSON number: `bw sync` compares it with its last sync. */
