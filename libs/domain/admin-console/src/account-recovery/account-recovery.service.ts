@@ -6,6 +6,7 @@ import {
   AccountsService,
   AdminPasswordResetService,
   UserRepository,
+  hasMasterPasswordOf,
   kdfOf,
   newMasterPasswordFields,
   normalizeEmail,
@@ -17,6 +18,7 @@ import { MemberRepository } from '../member.repository';
 import type { Membership } from '../membership';
 import { OrganizationRepository } from '../organization.repository';
 import { PoliciesService } from '../policies.service';
+import { MemberDecryptionType } from '../sso/sso-config';
 import { PolicyRepository } from '../policy.repository';
 import { AccountRecoveryMail } from './account-recovery-mail';
 import { NOT_PERMITTED, mayRecover } from './recovery-rules';
@@ -75,7 +77,8 @@ export class AccountRecoveryService {
     const policy = await this.policy(actor.organizationId);
     if (key) {
       if (!policy.enabled) throw badRequest('Organization does not have the password reset policy enabled.');
-      await this.accounts.verifyMasterPassword(userId, body.masterPasswordHash);
+      if (!(await this.enrolsWithoutPassword(actor.organizationId, userId)))
+        await this.accounts.verifyMasterPassword(userId, body.masterPasswordHash);
     } else if (policy.autoEnroll) {
       throw badRequest("Reset password can't be withdrawn due to an enterprise policy.");
     }
@@ -92,6 +95,22 @@ export class AccountRecoveryService {
         organizationUserId: actor.id,
       });
     });
+  }
+
+  /**
+   * A trusted-device organization's member without a master password (ENTERPRISE.md §3.1) has
+   * nothing to verify: its client enrols right after posting its first keys, with a null hash.
+   * Bitwarden skips the check for every enrolment into an enabled TDE organization; Keyhaven keeps
+   * it for anyone who has a master password, so a stolen session alone cannot enrol them.
+   */
+  private async enrolsWithoutPassword(organizationId: string, userId: string): Promise<boolean> {
+    const user = await this.users.require(userId);
+    if (hasMasterPasswordOf(user)) return false;
+    const [tde] = await this.db.rows(
+      'SELECT 1 FROM sso_config WHERE organization_id = $1 AND enabled AND member_decryption_type = $2',
+      [organizationId, MemberDecryptionType.TrustedDeviceEncryption],
+    );
+    return tde !== undefined;
   }
 
   /**
