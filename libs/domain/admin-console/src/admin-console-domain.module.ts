@@ -49,6 +49,7 @@ import {
   SamlSpService,
   SsoLoginService,
   SsoSettingsService,
+  SsoProfileReader,
   SsoProvisioning,
   SsoUserRepository,
 } from './sso';
@@ -111,6 +112,7 @@ const providers = [
   SsoProvisioning,
   SsoLoginService,
   SsoSettingsService,
+  SsoProfileReader,
 ];
 
 /**

@@ -4,6 +4,8 @@ import type { MemberDetails } from './member.repository';
 import type { Membership } from './membership';
 import type { Organization } from './organization.repository';
 import type { Policy } from './policy.repository';
+import { MemberDecryptionType } from './sso/sso-config';
+import { NO_SSO, type OrganizationSsoState } from './sso/sso-profile';
 
 /** Every self-hosted organization has the enterprise feature set. */
 const FEATURES = {
@@ -14,7 +16,8 @@ const FEATURES = {
   use2fa: true,
   useApi: true,
   useSso: true,
-  useKeyConnector: false,
+  // The enterprise feature: members may decrypt with a Key Connector (Keyhaven's own or another).
+  useKeyConnector: true,
   useScim: true,
   useCustomPermissions: true,
   useResetPassword: true,
@@ -55,8 +58,16 @@ export function organizationJson(org: Organization, maxStorageGb: number | null 
   };
 }
 
-/** `profile.organizations[]` in sync: the member's view, with the org key wrapped for them. */
-export function profileOrganizationJson(org: Organization, m: Membership): Record<string, unknown> {
+/**
+ * `profile.organizations[]` in sync: the member's view, with the org key wrapped for them, and the
+ * organization's SSO state (ENTERPRISE.md §1.9). `keyConnectorEnabled` is Bitwarden's: Key Connector
+ * decryption with a URL to reach it; the clients start migrating master-password members on it.
+ */
+export function profileOrganizationJson(
+  org: Organization,
+  m: Membership,
+  sso: OrganizationSsoState = NO_SSO,
+): Record<string, unknown> {
   return {
     id: org.id,
     name: org.name,
@@ -73,8 +84,8 @@ export function profileOrganizationJson(org: Organization, m: Membership): Recor
     seats: org.seats,
     maxCollections: org.maxCollections,
     maxStorageGb: null,
-    ssoBound: false,
-    identifier: null,
+    ssoBound: sso.ssoBound,
+    identifier: sso.identifier,
     resetPasswordEnrolled: m.resetPasswordKey !== null,
     hasPublicAndPrivateKeys: org.publicKey !== null,
     providerId: null,
@@ -85,10 +96,10 @@ export function profileOrganizationJson(org: Organization, m: Membership): Recor
     accessSecretsManager: false,
     userIsManagedByOrganization: false,
     userIsClaimedByOrganization: false,
-    keyConnectorEnabled: false,
-    keyConnectorUrl: null,
-    ssoEnabled: false,
-    ssoMemberDecryptionType: null,
+    keyConnectorEnabled: sso.memberDecryptionType === MemberDecryptionType.KeyConnector && !!sso.keyConnectorUrl,
+    keyConnectorUrl: sso.keyConnectorUrl,
+    ssoEnabled: sso.ssoEnabled,
+    ssoMemberDecryptionType: sso.memberDecryptionType,
     isAdminInitiated: false,
     object: 'profileOrganization',
   };

@@ -12,6 +12,7 @@ import type { Membership } from './membership';
 import { OrganizationDeletionHooks } from './organization-deletion';
 import { OrganizationRepository, type Organization } from './organization.repository';
 import { PolicyRepository } from './policy.repository';
+import { NO_SSO, SsoProfileReader, type OrganizationSsoState } from './sso/sso-profile';
 
 const enc = z.string().refine(isWellFormedEncString, { message: 'must be a valid encrypted string' });
 
@@ -48,6 +49,7 @@ export class OrganizationsService {
     private readonly push: PushPublisher,
     private readonly events: EventRecorder,
     private readonly deletionHooks: OrganizationDeletionHooks,
+    private readonly ssoProfiles: SsoProfileReader,
   ) {}
 
   /** The creator becomes its confirmed owner with the org key the client wrapped for them. */
@@ -161,15 +163,19 @@ export class OrganizationsService {
     return (await this.require(id)).apiKey;
   }
 
-  /** Confirmed memberships with their organizations, for sync. */
-  async forUser(userId: string): Promise<{ org: Organization; membership: Membership }[]> {
-    const memberships = (await this.members.listForUser(userId)).filter((m) => m.status === MemberStatus.Confirmed);
+  /**
+   * For sync: the user's confirmed memberships with their organizations and SSO state: three set-based
+   * statements whatever the number of organizations (the SSO one runs beside the memberships).
+   */
+  async forUser(userId: string): Promise<{ org: Organization; membership: Membership; sso: OrganizationSsoState }[]> {
+    const [all, sso] = await Promise.all([this.members.listForUser(userId), this.ssoProfiles.forUser(userId)]);
+    const memberships = all.filter((m) => m.status === MemberStatus.Confirmed);
     const orgs = new Map(
       (await this.organizations.findManyByIds(memberships.map((m) => m.organizationId))).map((o) => [o.id, o]),
     );
     return memberships.flatMap((membership) => {
       const org = orgs.get(membership.organizationId);
-      return org ? [{ org, membership }] : [];
+      return org ? [{ org, membership, sso: sso.get(org.id) ?? NO_SSO }] : [];
     });
   }
 }

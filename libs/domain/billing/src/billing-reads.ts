@@ -5,6 +5,7 @@ import {
   MemberRepository,
   MemberType,
   OrganizationRepository,
+  SsoProfileReader,
   organizationJson,
   profileOrganizationJson,
   type Membership,
@@ -29,6 +30,7 @@ export class BillingReads {
     private readonly billing: BillingRepository,
     private readonly organizations: OrganizationRepository,
     private readonly members: MemberRepository,
+    private readonly ssoProfiles: SsoProfileReader,
     private readonly enabled: BillingSwitch,
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
@@ -64,9 +66,12 @@ export class BillingReads {
 
   /** The owner's `ProfileOrganizationResponse` after a subscription change (its `seats` the new limit). */
   async profileOrganization(actor: Membership): Promise<Record<string, unknown>> {
-    const org = await this.organizations.findById(actor.organizationId);
+    const [org, sso] = await Promise.all([
+      this.organizations.findById(actor.organizationId),
+      actor.userId ? this.ssoProfiles.forMember(actor.organizationId, actor.userId) : undefined,
+    ]);
     if (!org) throw notFound('Organization');
-    return profileOrganizationJson(org, actor);
+    return profileOrganizationJson(org, actor, sso);
   }
 
   /** `GET organizations/{id}/billing`. */

@@ -7,7 +7,7 @@ import { PushType, badRequest, isWellFormedEncString, notFound } from '@keyhaven
 import { KeyConnectorAccounts, UserRepository } from '@keyhaven/domain-auth';
 import { MemberStatus } from '../enums';
 import { MemberRepository } from '../member.repository';
-import type { KeyConnectorLocator, SsoConfig } from '../sso';
+import type { KeyConnectorLocator } from '../sso';
 
 const sym = z
   .string()
@@ -60,8 +60,8 @@ export class KeyConnectorEnrolmentService implements KeyConnectorLocator {
   ) {}
 
   /** The hosted Key Connector when enabled and the organization named none; else the configured URL. */
-  urlFor(config: SsoConfig): string | null {
-    const configured = (config.data as { keyConnectorUrl?: string | null }).keyConnectorUrl;
+  urlFor(config: { readonly data: { readonly keyConnectorUrl?: string | null } }): string | null {
+    const configured = config.data.keyConnectorUrl;
     if (configured) return configured;
     return this.config.KEY_CONNECTOR_ENABLED ? `${this.config.DOMAIN.replace(/\/$/, '')}/api/key-connector` : null;
   }

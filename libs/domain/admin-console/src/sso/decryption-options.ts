@@ -1,5 +1,3 @@
-import type { SsoConfig } from './sso-config';
-
 /**
  * What the token response of an SSO login (`authorization_code` grant) needs beyond the user row,
  * supplied by the trusted-device / Key Connector code through these ports so that the SSO flow does
@@ -19,6 +17,7 @@ export const TRUSTED_DEVICE_OPTIONS = Symbol('TRUSTED_DEVICE_OPTIONS');
 
 /** Where the clients fetch the Key Connector key: the configured URL, or Keyhaven's own when it hosts one. */
 export interface KeyConnectorLocator {
-  urlFor(config: SsoConfig): string | null;
+  /** Takes only the stored URL field, so readers that never open the sealed secrets can ask too. */
+  urlFor(config: { readonly data: { readonly keyConnectorUrl?: string | null } }): string | null;
 }
 export const KEY_CONNECTOR_LOCATOR = Symbol('KEY_CONNECTOR_LOCATOR');

@@ -15,3 +15,4 @@ export * from './sso-settings.service';
 export * from './saml-idp.adapter';
 export * from './saml-sp.service';
 export * from './saml-sp-key';
+export * from './sso-profile';

@@ -5,7 +5,8 @@ import { SecretBox } from './secret-box';
 import {
   MemberDecryptionType,
   SSO_SECRET_FIELDS,
-  SsoConfigType,
+  configTypeOf,
+  decryptionTypeOf,
   ssoConfigDataSchema,
   type SsoConfig,
   type SsoConfigData,
@@ -21,15 +22,6 @@ interface SsoConfigRow {
   secrets: string | null;
   revision_date: Date;
 }
-
-const configTypeOf = (n: number): SsoConfigType =>
-  n === 1 ? SsoConfigType.OpenIdConnect : n === 2 ? SsoConfigType.Saml2 : SsoConfigType.None;
-const decryptionTypeOf = (n: number): MemberDecryptionType =>
-  n === 1
-    ? MemberDecryptionType.KeyConnector
-    : n === 2
-      ? MemberDecryptionType.TrustedDeviceEncryption
-      : MemberDecryptionType.MasterPassword;
 
 /** `sso_config`: one row per organization; secret fields sealed with the SecretBox. */
 @Injectable()

@@ -14,6 +14,16 @@ export enum MemberDecryptionType {
   TrustedDeviceEncryption = 2,
 }
 
+/** A stored or requested number as its enum member (anything unknown: none / master password). */
+export const configTypeOf = (n: number): SsoConfigType =>
+  n === 1 ? SsoConfigType.OpenIdConnect : n === 2 ? SsoConfigType.Saml2 : SsoConfigType.None;
+export const decryptionTypeOf = (n: number | null | undefined): MemberDecryptionType =>
+  n === 1
+    ? MemberDecryptionType.KeyConnector
+    : n === 2
+      ? MemberDecryptionType.TrustedDeviceEncryption
+      : MemberDecryptionType.MasterPassword;
+
 /** The fields stored encrypted with a server key; every other field is stored as plain JSON. */
 export const SSO_SECRET_FIELDS = ['clientSecret'] as const;
 

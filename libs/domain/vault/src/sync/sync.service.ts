@@ -17,7 +17,8 @@ import { folderJson } from '../folders/folder-json';
 
 /**
  * `GET api/sync`: a fixed number of set-based queries whatever the vault's size — the user, their
- * organizations, collections, policies, folders, and every reachable item with its access in one join.
+ * organizations (with their SSO state), collections, policies, folders, and every reachable item with
+ * its access in one join.
  */
 @Injectable()
 export class SyncService {
@@ -48,8 +49,8 @@ export class SyncService {
       profile: profileJson(
         user,
         // A non-zero maxStorageGb is what the web vault and extensions check before offering org attachments.
-        orgs.map(({ org, membership }) => ({
-          ...profileOrganizationJson(org, membership),
+        orgs.map(({ org, membership, sso }) => ({
+          ...profileOrganizationJson(org, membership, sso),
           maxStorageGb: this.storage.organizationMaxStorageGb,
         })),
       ),
