@@ -25,15 +25,19 @@ export class SsoUserRepository {
     return rows[0]?.identifier ?? null;
   }
 
+  /** Another organization already uses the identifier (compared without case). */
+  async identifierTaken(organizationId: string, identifier: string | null): Promise<boolean> {
+    if (!identifier) return false;
+    const taken = await this.db.rows<{ id: string }>(
+      'SELECT id FROM organization WHERE lower(identifier) = lower($1) AND id <> $2',
+      [identifier, organizationId],
+    );
+    return taken.length > 0;
+  }
+
   /** False when another organization already uses the identifier (compared without case). */
   async setIdentifier(organizationId: string, identifier: string | null): Promise<boolean> {
-    if (identifier) {
-      const taken = await this.db.rows<{ id: string }>(
-        'SELECT id FROM organization WHERE lower(identifier) = lower($1) AND id <> $2',
-        [identifier, organizationId],
-      );
-      if (taken.length > 0) return false;
-    }
+    if (await this.identifierTaken(organizationId, identifier)) return false;
     await this.db.execute('UPDATE organization SET identifier = $2, revision_date = now() WHERE id = $1', [
       organizationId,
       identifier,
@@ -70,6 +74,16 @@ export class SsoUserRepository {
       userId,
     ]);
     return removed > 0;
+  }
+
+  /** Some member's account unlocks with the Key Connector (it has no master password to fall back on). */
+  async anyMemberUsesKeyConnector(organizationId: string): Promise<boolean> {
+    const rows = await this.db.rows<{ n: number }>(
+      `SELECT 1 AS n FROM organization_user m JOIN app_user u ON u.id = m.user_id
+       WHERE m.organization_id = $1 AND u.uses_key_connector LIMIT 1`,
+      [organizationId],
+    );
+    return rows.length > 0;
   }
 
   async isLinked(organizationId: string, userId: string): Promise<boolean> {
