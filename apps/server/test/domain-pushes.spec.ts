@@ -70,7 +70,7 @@ describeOnBackends('pushes the domain publishes', (backend) => {
     await second.next((n) => n.Type === PushType.LogOut, 3000);
   });
 
-  test('confirmation sends SyncOrgKeys; a collection delete and the organization delete send SyncVault to the members', async () => {
+  test('confirmation sends SyncOrgKeys; a collection delete, a vault purge and the organization delete send SyncVault to the members', async () => {
     const owner = await newPerson(server.http, 'owner@example.com');
     const member: Person = await newPerson(server.http, 'member@example.com');
     const org = await createOrg(server.http, owner, 'Pushed');
@@ -86,6 +86,16 @@ describeOnBackends('pushes the domain publishes', (backend) => {
       'delete',
     );
     await memberHub.next((n) => n.Type === PushType.SyncVault && memberHub.received.indexOf(n) >= before, 3000);
+
+    // Purging the organization's vault takes every item from every member at once.
+    const beforePurge = memberHub.received.length;
+    ok(
+      await call(server.http, owner.token, 'POST', `/api/ciphers/purge?organizationId=${org.id}`, {
+        masterPasswordHash: owner.account.masterPasswordHash,
+      }),
+      'purge the organization vault',
+    );
+    await memberHub.next((n) => n.Type === PushType.SyncVault && memberHub.received.indexOf(n) >= beforePurge, 3000);
 
     const count = memberHub.received.length;
     const ownerCount = ownerHub.received.length;

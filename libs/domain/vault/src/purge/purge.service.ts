@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '@keyhaven/db';
+import { PushPublisher } from '@keyhaven/bus';
+import { EventType, PushType } from '@keyhaven/contracts';
+import { Database, EventRecorder } from '@keyhaven/db';
 import { AccountsService } from '@keyhaven/domain-auth';
-import { OrgAccess } from '@keyhaven/domain-admin-console';
+import { MemberRepository, OrgAccess } from '@keyhaven/domain-admin-console';
 import { AttachmentBlobs } from '../attachments/attachment-blobs';
 import { CipherWriteRepository } from '../ciphers/cipher-access.repository';
 import { CipherRepository } from '../ciphers/cipher.repository';
@@ -22,6 +24,9 @@ export class PurgeService {
     private readonly revisions: VaultRevisions,
     private readonly push: VaultPush,
     private readonly attachmentFiles: AttachmentBlobs,
+    private readonly events: EventRecorder,
+    private readonly members: MemberRepository,
+    private readonly pushes: PushPublisher,
   ) {}
 
   /** The master password first; with an organization id, the caller must own that organization. */
@@ -50,11 +55,15 @@ export class PurgeService {
     this.push.vault(userId);
   }
 
+  /** Every item of the organization; recorded in its event log, and every member's clients run a full sync. */
   async purgeOrganization(organizationId: string): Promise<void> {
     await this.db.transaction(async () => {
       await this.writes.purgeOrg(organizationId);
       await this.revisions.organization(organizationId);
+      await this.events.record({ type: EventType.Organization_PurgedVault, organizationId });
     });
     this.attachmentFiles.drainSoon();
+    // The items left every member's vault at once, as when collections are deleted: one org-wide SyncVault.
+    this.pushes.publishToUsers(PushType.SyncVault, await this.members.userIdsOf(organizationId));
   }
 }
