@@ -12,6 +12,11 @@ export interface Principal {
    * so that the acting client skips its own change. Absent for tokens issued without a device.
    */
   readonly deviceIdentifier?: string | null;
+  /**
+   * The device type the client sent at login (Bitwarden's `devicetype` claim): the audit log records it,
+   * ahead of the request's Device-Type header, like Bitwarden's CurrentContext. Absent without a device.
+   */
+  readonly deviceType?: number | null;
   readonly clientId: string;
   readonly scopes: readonly string[];
   readonly email: string;

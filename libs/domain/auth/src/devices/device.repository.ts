@@ -96,9 +96,13 @@ export class DeviceRepository {
   }
 
   /** The identifier the client sent for this device row, or null when it is gone. */
-  async identifierOf(id: string): Promise<string | null> {
-    const rows = await this.db.rows<{ identifier: string }>('SELECT identifier FROM device WHERE id = $1', [id]);
-    return rows[0]?.identifier ?? null;
+  /** What a refreshed access token carries of the login's device: its identifier and type. */
+  async identityOf(id: string): Promise<{ identifier: string; type: number } | null> {
+    const rows = await this.db.rows<{ identifier: string; type: number }>(
+      'SELECT identifier, type FROM device WHERE id = $1',
+      [id],
+    );
+    return rows[0] ?? null;
   }
 
   async findForUser(userId: string, identifier: string): Promise<Device | null> {

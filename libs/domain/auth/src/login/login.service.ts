@@ -321,14 +321,16 @@ export class LoginService {
     if (!grant) throw refreshRefused();
     const user = await this.users.findById(grant.userId);
     if (!user?.enabled || user.securityStamp !== grant.securityStamp) throw refreshRefused();
+    // The device row the login named: its identifier is what pushes carry as ContextId, its type what the
+    // audit log records.
+    const device = grant.deviceId ? await this.devices.identityOf(grant.deviceId) : null;
     const access = await this.accessTokens.issue({
       user,
       clientId: grant.clientId,
       scopes: ['api', 'offline_access'],
-      // The device row the login named: its identifier is what pushes carry as ContextId.
-      deviceIdentifier: grant.deviceId ? await this.devices.identifierOf(grant.deviceId) : null,
+      deviceIdentifier: device?.identifier ?? null,
       deviceId: grant.deviceId,
-      deviceType: null,
+      deviceType: device?.type ?? null,
       // The login's method, not the refresh's: an SSO session stays `external` (Duende keeps it too).
       amr: [grant.amr ?? 'Application'],
     });

@@ -34,6 +34,7 @@ interface AccessClaims extends JWTPayload {
   scope: string[];
   device?: string;
   device_id?: string;
+  devicetype?: string;
 }
 
 @Injectable()
@@ -103,6 +104,7 @@ export class AccessTokens implements TokenVerifier {
       userId: claims.sub,
       deviceId: claims.device_id ?? null,
       deviceIdentifier: claims.device ?? null,
+      deviceType: deviceTypeOf(claims.devicetype),
       clientId: claims.client_id,
       scopes: claims.scope,
       email: claims.email,
@@ -168,4 +170,9 @@ export class AccessTokens implements TokenVerifier {
       return null;
     }
   }
+}
+
+/** The login's device type from the `devicetype` claim (a decimal string), or null when absent or malformed. */
+function deviceTypeOf(claim: unknown): number | null {
+  return typeof claim === 'string' && /^\d{1,5}$/.test(claim) ? Number(claim) : null;
 }

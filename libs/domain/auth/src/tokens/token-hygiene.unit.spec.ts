@@ -84,6 +84,7 @@ describe('refresh tokens: grace period and families', () => {
     assert.equal(typeof next['refresh_token'], 'string');
     const principal = await h.get(AccessTokens).verify(String(next['access_token']));
     assert.equal(principal?.clientId, 'cli');
+    assert.equal(principal.deviceType, 25, "the login's device type, for the audit log, survives the refreshes");
   });
 
   test('a replaced token reused after the grace period revokes its whole family; other logins live on', async () => {
