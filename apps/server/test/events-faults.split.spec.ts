@@ -1,7 +1,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
@@ -177,6 +177,66 @@ describe('events: nothing lost when the processor or RabbitMQ is down (split sta
     await assertEachOnce(during, 'after the database accepted writes again');
     assert.ok(processor, 'the processor kept running');
     assert.equal(processor.child.exitCode, null);
+  });
+
+  test('the same events delivered twice (in one batch and again later) are stored once each', async (t: TestContext) => {
+    if (!(await requireServices(t, 'postgres', 'redis', 'rabbitmq'))) return;
+    const records = Array.from({ length: 3 }, () => ({
+      id: randomUUID(),
+      type: 1600,
+      userId: null,
+      organizationId: org.id,
+      cipherId: null,
+      collectionId: null,
+      groupId: null,
+      organizationUserId: null,
+      policyId: null,
+      sendId: null,
+      providerId: null,
+      installationId: null,
+      domainName: null,
+      actingUserId: owner.userId,
+      deviceType: 25,
+      ipAddress: '192.0.2.7',
+      systemUser: null,
+      date: new Date().toISOString(),
+    }));
+    const ids = records.map((r) => r.id);
+    const rowsPerId = async (): Promise<Map<string, number>> => {
+      const { rows } = await pg.query<{ id: string; n: number }>(
+        'SELECT id, count(*)::int AS n FROM event WHERE id = ANY($1::uuid[]) GROUP BY id',
+        [ids],
+      );
+      return new Map(rows.map((r) => [r.id, r.n]));
+    };
+    const bus: EventBus = await connectRabbitMq(serviceUrls.rabbitmq(), { logger: pino({ level: 'silent' }) });
+    try {
+      // Back to back: both copies land in the processor's same batch (one INSERT with each id twice).
+      await bus.enqueue(queue, records);
+      await bus.enqueue(queue, records);
+      const deadline = Date.now() + 30_000;
+      while ((await rowsPerId()).size < ids.length && Date.now() < deadline) await sleep(100);
+      assert.equal((await rowsPerId()).size, ids.length, 'every event arrived');
+      // A redelivery after they are stored: a batch of its own that meets the stored rows.
+      await bus.enqueue(queue, records);
+    } finally {
+      await bus.close();
+    }
+    // Events written after the redelivery arrive, so the duplicates neither stalled nor poisoned the processor.
+    await assertEachOnce(await newCollections(1, 'after-duplicates'), 'an event after the redelivery');
+    const counts = await rowsPerId();
+    assert.deepEqual(
+      ids.map((id) => counts.get(id)),
+      [1, 1, 1],
+      'exactly one row per event id',
+    );
+    const { rows } = await pg.query<{ ip: string }>('SELECT ip_address AS ip FROM event WHERE id = ANY($1::uuid[])', [
+      ids,
+    ]);
+    assert.ok(
+      rows.every((r) => r.ip === '192.0.2.7'),
+      'the rows are the events as sent',
+    );
   });
 
   test('a poison message goes to the dead-letter queue and the processor keeps going', async (t: TestContext) => {
