@@ -11,6 +11,7 @@ import {
   call,
   createCollection,
   createOrg,
+  createOrgItem,
   join,
   newPerson,
   ok,
@@ -20,7 +21,8 @@ import {
 /**
  * Pushes the domain publishes itself (not the hub's periodic security-stamp check, set far out here):
  * LogOut when the account's sessions end, a sync when an organization or collection is deleted,
- * SyncOrgKeys on confirmation, and ContextId carrying the acting client's device identifier.
+ * SyncOrgKeys on confirmation, PolicyChanged to the members, an organization item's changes to everyone who
+ * sees it (and to nobody else), and ContextId carrying the acting client's device identifier.
  */
 const ACTING_DEVICE = '3b0c2d1e-5f6a-4b7c-8d9e-0f1a2b3c4d5e';
 const WATCHING_DEVICE = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
@@ -147,5 +149,78 @@ describeOnBackends('pushes the domain publishes', (backend) => {
       (n) => n.Type === PushType.SyncFolderCreate && n.Payload['Id'] === folder.body.id,
     );
     assert.equal(folderPush.message.ContextId, ACTING_DEVICE);
+  });
+  test("an organization item's create, update, trash and delete reach the members who see it, and only them", async () => {
+    const owner = await newPerson(server.http, 'items-owner@example.com');
+    const reader = await newPerson(server.http, 'items-reader@example.com');
+    const outsider = await newPerson(server.http, 'items-outsider@example.com');
+    const org = await createOrg(server.http, owner, 'Items');
+    const seen = await createCollection(server.http, org, owner.token, 'Seen');
+    const elsewhere = await createCollection(server.http, org, owner.token, 'Elsewhere');
+    await join(server.http, org, owner.token, reader, { type: MemberType.User, collections: [{ id: seen }] });
+    await join(server.http, org, owner.token, outsider, { type: MemberType.User, collections: [{ id: elsewhere }] });
+    const acting = (await passwordLogin(server.http, owner.account, {}, ACTING_DEVICE)).accessToken;
+    const [readerHub, outsiderHub, actingHub] = await Promise.all([
+      hub(reader.token),
+      hub(outsider.token),
+      hub(acting),
+    ]);
+
+    const id = await createOrgItem(server.http, org, acting, 'shared', [seen]);
+    const about = (type: number) => (n: { Type: number; Payload: Record<string, unknown> }) =>
+      n.Type === type && n.Payload['Id'] === id;
+    const created = await readerHub.next(about(PushType.SyncCipherCreate), 3000);
+    assert.equal(created.message.Payload['OrganizationId'], org.id);
+    assert.equal(created.message.Payload['UserId'], null);
+    assert.deepEqual(created.message.Payload['CollectionIds'], [seen]);
+    assert.ok(created.message.Payload['RevisionDate'] instanceof Date, 'a MessagePack timestamp');
+    assert.equal(created.message.ContextId, ACTING_DEVICE);
+    // The acting device gets it too, and skips it by its ContextId.
+    const own = await actingHub.next(about(PushType.SyncCipherCreate), 3000);
+    assert.equal(own.message.ContextId, ACTING_DEVICE);
+
+    ok(
+      await call(server.http, acting, 'PUT', `/api/ciphers/${id}`, {
+        ...encryptCipher(org.orgKey, { type: 1, name: 'renamed', login: { username: 'u', password: 'p' } }),
+        organizationId: org.id,
+      }),
+      'update',
+    );
+    const updated = await readerHub.next(about(PushType.SyncCipherUpdate), 3000);
+    assert.deepEqual(updated.message.Payload['CollectionIds'], [seen]);
+    ok(await call(server.http, acting, 'PUT', `/api/ciphers/${id}/delete`), 'trash');
+    await readerHub.next(
+      (n) =>
+        about(PushType.SyncCipherUpdate)(n) &&
+        readerHub.received.indexOf(n) > readerHub.received.indexOf(updated.message),
+      3000,
+    );
+    ok(await call(server.http, acting, 'DELETE', `/api/ciphers/${id}`), 'delete');
+    const deleted = await readerHub.next(about(PushType.SyncLoginDelete), 3000);
+    assert.equal(deleted.message.Payload['OrganizationId'], org.id);
+
+    // Pushes reach a client in the order published: once the outsider hears of an item in its own
+    // collection, it would have heard of the first one already.
+    const mine = await createOrgItem(server.http, org, acting, 'elsewhere', [elsewhere]);
+    await outsiderHub.next((n) => n.Type === PushType.SyncCipherCreate && n.Payload['Id'] === mine, 3000);
+    assert.deepEqual(
+      outsiderHub.received.filter((n) => n.Payload['Id'] === id),
+      [],
+    );
+    assert.equal(readerHub.received.filter((n) => n.Payload['Id'] === mine).length, 0);
+  });
+
+  test("a policy change sends PolicyChanged to the organization's members", async () => {
+    const owner = await newPerson(server.http, 'policy-owner@example.com');
+    const member = await newPerson(server.http, 'policy-member@example.com');
+    const org = await createOrg(server.http, owner, 'Policies');
+    await join(server.http, org, owner.token, member, { type: MemberType.User });
+    const memberHub = await hub(member.token);
+    ok(
+      await call(server.http, owner.token, 'PUT', `/api/organizations/${org.id}/policies/1`, { enabled: true }),
+      'policy',
+    );
+    const changed = await memberHub.next((n) => n.Type === PushType.PolicyChanged, 3000);
+    assert.equal(changed.message.Payload['UserId'], member.userId);
   });
 });

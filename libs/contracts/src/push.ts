@@ -37,15 +37,17 @@ export interface PushMessage {
 }
 
 /**
- * The same payload-less change for many users (every member of an organization): one bus message however
- * many members, expanded by each hub instance for the users connected to it. Each user's clients get
- * `{ UserId, Date }` as with a single-user push.
+ * The same change for many users (every member of an organization): one bus message however many members,
+ * expanded by each hub instance for the users connected to it. Each user's clients get `payload` when there
+ * is one (an organization item's `{ Id, UserId: null, OrganizationId, CollectionIds, RevisionDate }`, the same
+ * for all), else `{ UserId, Date }` as with a single-user push.
  */
 export interface UsersPushMessage {
   readonly type: number;
   readonly userIds: readonly string[];
   readonly contextId: string | null;
   readonly date: string;
+  readonly payload?: Record<string, unknown>;
 }
 
 export const PUSH_TOPIC = 'push.user';

@@ -271,7 +271,7 @@ export async function createDomainHarness(options: DomainModuleOptions = {}): Pr
           type: push.type,
           userId,
           contextId: push.contextId,
-          payload: { UserId: userId, Date: push.date },
+          payload: push.payload ?? { UserId: userId, Date: push.date },
         });
     else pushes.push(push);
     return Promise.resolve();

@@ -67,6 +67,24 @@ export const USER_COLLECTION_ACCESS_SQL = `
   SELECT collection_id, bool_and(read_only) AS read_only, bool_and(hide_passwords) AS hide_passwords, bool_or(manage) AS manage
   FROM paths GROUP BY collection_id`;
 
+/**
+ * The same rules from the other side, for many collections at once: `(collection_id, user_id)` for every
+ * confirmed member who reaches each collection of `collections` (SQL naming a relation with a
+ * `collection_id` column) directly or through a group. Admins and owners, who reach every collection of
+ * their organization, are not listed here: callers add them per organization.
+ */
+export function collectionReadersSql(collections: string): string {
+  return `
+    SELECT cu.collection_id, ou.user_id FROM ${collections} x
+      JOIN collection_user cu ON cu.collection_id = x.collection_id
+      JOIN organization_user ou ON ou.id = cu.organization_user_id AND ou.status = 2
+    UNION
+    SELECT cg.collection_id, ou.user_id FROM ${collections} x
+      JOIN collection_group cg ON cg.collection_id = x.collection_id
+      JOIN group_user gu ON gu.group_id = cg.group_id
+      JOIN organization_user ou ON ou.id = gu.organization_user_id AND ou.status = 2`;
+}
+
 @Injectable()
 export class CollectionRepository {
   constructor(private readonly db: Database) {}

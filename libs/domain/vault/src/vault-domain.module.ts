@@ -10,6 +10,7 @@ import { AttachmentStorage } from './attachments/attachment-storage';
 import { AttachmentUrls } from './attachments/attachment-urls';
 import { BulkCipherService } from './ciphers/bulk-cipher.service';
 import { CipherAccessRepository, CipherWriteRepository } from './ciphers/cipher-access.repository';
+import { CipherAudienceRepository } from './ciphers/cipher-audience.repository';
 import { CipherService } from './ciphers/cipher.service';
 import { CipherRepository } from './ciphers/cipher.repository';
 import { PersonalOwnership } from './ciphers/personal-ownership';
@@ -44,6 +45,7 @@ const internals = [
   AttachmentCleanupJob,
   AttachmentRepository,
   AttachmentUrls,
+  CipherAudienceRepository,
   CipherRepository,
   CipherWriteRepository,
   FolderRepository,

@@ -118,7 +118,7 @@ describe('owner scoping', () => {
     const malloryPushes = (await pushesFor(mallory.user.id)).length;
 
     await bulk.softDelete(mallory.user.id, null, [kept]);
-    assert.deepEqual(await bulk.restore(mallory.user.id, [trashed]), []);
+    assert.deepEqual(await bulk.restore(mallory.user.id, null, [trashed]), []);
     await bulk.deletePermanently(mallory.user.id, null, [kept, trashed]);
     await bulk.move(mallory.user.id, [kept], malloryFolder.id);
 
@@ -260,7 +260,7 @@ describe('trash and restore', () => {
     assert.ok(await deletedDateOf(alice.user.id, b));
     assert.equal(await deletedDateOf(alice.user.id, c), null);
 
-    const restored = await bulk.restore(alice.user.id, [a, c]);
+    const restored = await bulk.restore(alice.user.id, null, [a, c]);
     assert.deepEqual(
       restored.map((r) => r.cipher.id),
       [a],
@@ -290,7 +290,7 @@ describe('trash and restore', () => {
     await sleep(5);
     await bulk.softDelete(alice.user.id, null, [id]);
     assert.deepEqual((await reloadUser(h, alice.user.id)).accountRevisionDate, revision);
-    await bulk.restore(alice.user.id, [id]);
+    await bulk.restore(alice.user.id, null, [id]);
     assert.ok((await reloadUser(h, alice.user.id)).accountRevisionDate > revision, 'a real change moves it');
   });
 
@@ -451,10 +451,73 @@ describe('organization items', () => {
     assert.equal(await deletedDateOf(userId, a), null, 'a read-only item is neither trashed nor deleted');
 
     // Only a member who manages the item may change its collections.
-    await rejectsWithCode(sharing.setCollections(userId, b, [hidden.id, managed.id]), 'not_found');
+    await rejectsWithCode(sharing.setCollections(userId, null, b, [hidden.id, managed.id]), 'not_found');
     assert.deepEqual((await accessOf(org.owner.user.id, b))?.collectionIds, [hidden.id]);
-    const moved = await sharing.setCollections(userId, c, [managed.id, hidden.id]);
+    const moved = await sharing.setCollections(userId, null, c, [managed.id, hidden.id]);
     assert.deepEqual((moved?.['collectionIds'] as string[]).slice().sort(), [hidden.id, managed.id].sort());
+  });
+
+  test("an org item's changes reach everyone who sees it, with its collections, and nobody else", async () => {
+    const org = await createOrganization(h);
+    const shared = await createCollection(h, org.ownerMembership);
+    const other = await createCollection(h, org.ownerMembership);
+    const { member: reader } = await addConfirmedMember(h, org, {
+      type: MemberType.User,
+      collections: [{ id: shared.id }],
+    });
+    const { member: outsider } = await addConfirmedMember(h, org, {
+      type: MemberType.User,
+      collections: [{ id: other.id }],
+    });
+    const { member: admin } = await addConfirmedMember(h, org, { type: MemberType.Admin });
+    const owner = org.owner.user.id;
+    await h.settle();
+    const from = h.pushes.length;
+    /** [type, collection ids] of the pushes about `id` each user got since `from`. */
+    const seen = async (userId: string, id: string): Promise<[number, unknown][]> => {
+      await h.settle();
+      return h.pushes
+        .slice(from)
+        .filter((p) => p.userId === userId && p.payload['Id'] === id)
+        .map((p) => [p.type, p.payload['CollectionIds']]);
+    };
+
+    const id = await orgCipher(org, shared.id);
+    await ciphers.updateCipher(owner, 'owner-device', id, cipherRequest({ organizationId: org.org.id }));
+    await bulk.softDelete(owner, null, [id]);
+    await bulk.restore(owner, null, [id]);
+    const expected: [number, unknown][] = [
+      [PushType.SyncCipherCreate, [shared.id]],
+      [PushType.SyncCipherUpdate, [shared.id]],
+      [PushType.SyncCipherUpdate, [shared.id]],
+      [PushType.SyncCipherUpdate, [shared.id]],
+    ];
+    for (const userId of [owner, reader.user.id, admin.user.id]) assert.deepEqual(await seen(userId, id), expected);
+    assert.deepEqual(await seen(outsider.user.id, id), []);
+    const update = h.pushes.find((p) => p.userId === reader.user.id && p.contextId === 'owner-device');
+    assert.ok(update, 'the reader heard of the update');
+    assert.equal(update.payload['OrganizationId'], org.org.id);
+    assert.equal(update.payload['UserId'], null);
+
+    // Moved to the other collection: the reader drops it, the outsider now fetches it.
+    await sharing.setCollections(owner, null, id, [other.id]);
+    assert.deepEqual((await seen(reader.user.id, id)).at(-1), [PushType.SyncLoginDelete, [shared.id]]);
+    assert.deepEqual(await seen(outsider.user.id, id), [[PushType.SyncCipherUpdate, [other.id]]]);
+
+    await bulk.deletePermanently(owner, null, [id]);
+    assert.deepEqual((await seen(outsider.user.id, id)).at(-1), [PushType.SyncLoginDelete, [other.id]]);
+    assert.deepEqual((await seen(admin.user.id, id)).at(-1), [PushType.SyncLoginDelete, [other.id]]);
+    assert.equal((await seen(reader.user.id, id)).length, 5, 'nothing more after it lost the item');
+
+    // A personal item shared into the org: the old owner replaces it, the other readers fetch it as new.
+    const personal = await newCipher(reader.user.id);
+    await sharing.share(reader.user.id, null, personal, {
+      cipher: cipherRequest({ organizationId: org.org.id }),
+      collectionIds: [shared.id],
+    });
+    assert.deepEqual((await seen(reader.user.id, personal)).at(-1), [PushType.SyncCipherUpdate, [shared.id]]);
+    assert.deepEqual(await seen(owner, personal), [[PushType.SyncCipherCreate, [shared.id]]]);
+    assert.deepEqual(await seen(outsider.user.id, personal), []);
   });
 
   test('owners and admins reach every item of their org with full rights; another org reaches none', async () => {

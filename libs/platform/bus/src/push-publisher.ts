@@ -23,12 +23,19 @@ export class PushPublisher {
 
   /**
    * The same change for many users, e.g. every member of an organization whose data changed: one bus
-   * message (not one per member), which each hub instance expands for the users connected to it.
+   * message (not one per member), which each hub instance expands for the users connected to it. With a
+   * `payload` every user gets that payload (an organization item's change), else their own `{ UserId, Date }`.
    */
-  publishToUsers(type: number, userIds: Iterable<string>, contextId: string | null = null): void {
+  publishToUsers(
+    type: number,
+    userIds: Iterable<string>,
+    contextId: string | null = null,
+    payload?: Record<string, unknown>,
+  ): void {
     const unique = [...new Set(userIds)];
     if (unique.length === 0) return;
-    const message: UsersPushMessage = { type, userIds: unique, contextId, date: new Date().toISOString() };
+    const date = new Date().toISOString();
+    const message: UsersPushMessage = { type, userIds: unique, contextId, date, ...(payload ? { payload } : {}) };
     this.send(message);
   }
 

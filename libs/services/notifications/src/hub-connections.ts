@@ -181,9 +181,20 @@ export class HubConnections
     return sent;
   }
 
-  /** A change for many users: each of them connected here gets `{ UserId, Date }`, as from a single-user push. */
+  /**
+   * A change for many users: each of them connected here gets the shared payload (encoded once for all of
+   * them), or without one `{ UserId, Date }`, as from a single-user push.
+   */
   deliverToUsers(push: UsersPushMessage): number {
     let sent = 0;
+    if (push.payload) {
+      const frames = new Frames(RECEIVE_MESSAGE, { ContextId: push.contextId, Type: push.type, Payload: push.payload });
+      for (const userId of push.userIds) {
+        const connections = this.byUser.get(userId);
+        if (connections) sent += this.sendAll(connections, frames);
+      }
+      return sent;
+    }
     for (const userId of push.userIds) {
       if (!this.byUser.has(userId)) continue;
       sent += this.deliver({

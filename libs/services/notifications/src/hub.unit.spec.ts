@@ -264,6 +264,35 @@ void describe('hub delivery', () => {
     assert.deepEqual(c.socket.sent, []);
   });
 
+  void it("a many-users push with a payload gives each user that payload (an organization item's change)", () => {
+    const { hub, open } = setUp();
+    const a = open(userA, 'messagepack');
+    const b = open({ ...userA, userId: 'user-b' }, 'messagepack');
+    const payload = {
+      Id: 'item',
+      UserId: null,
+      OrganizationId: 'org',
+      CollectionIds: ['c1'],
+      RevisionDate: '2026-01-02T03:04:05.678Z',
+    };
+    const sent = hub.deliverToUsers({
+      type: PushType.SyncCipherUpdate,
+      userIds: ['user-a', 'user-b', 'user-absent'],
+      contextId: 'device-1',
+      date: '2026-01-02T03:04:05.678Z',
+      payload,
+    });
+    assert.equal(sent, 2);
+    const argument = {
+      ContextId: 'device-1',
+      Type: PushType.SyncCipherUpdate,
+      Payload: { ...payload, RevisionDate: new Date(payload.RevisionDate) },
+    };
+    const frame = messagePackHubProtocol.invocation('ReceiveMessage', [argument]);
+    assert.deepEqual(a.socket.sent, [{ data: frame, binary: true }]);
+    assert.deepEqual(b.socket.sent, [{ data: frame, binary: true }]);
+  });
+
   void it('a client close message, garbage, or a flood ends only that connection', () => {
     const { hub, open } = setUp();
     const closing = open(userA);

@@ -23,7 +23,8 @@ function isUsersPush(value: unknown): value is UsersPushMessage {
     Array.isArray(push['userIds']) &&
     push['userIds'].every((id) => typeof id === 'string') &&
     (push['contextId'] === null || typeof push['contextId'] === 'string') &&
-    typeof push['date'] === 'string'
+    typeof push['date'] === 'string' &&
+    (push['payload'] === undefined || (typeof push['payload'] === 'object' && push['payload'] !== null))
   );
 }
 

@@ -98,7 +98,7 @@ export class AttachmentService {
       await this.recordEvent(EventType.Cipher_AttachmentCreated, existing);
       return { attachmentId: id, found: await this.mustFind(cipherId, caller.userId) };
     });
-    this.push.cipher(PushType.SyncCipherUpdate, caller.userId, caller.deviceId, found.cipher);
+    await this.push.cipher(PushType.SyncCipherUpdate, caller.userId, caller.deviceId, found.cipher);
     const admin = request.adminRequest === true;
     return {
       attachmentId,
@@ -158,7 +158,7 @@ export class AttachmentService {
       await this.files.removeStray(key);
       throw notFound('Attachment');
     }
-    this.push.cipher(PushType.SyncCipherUpdate, caller.userId, caller.deviceId, found.cipher);
+    await this.push.cipher(PushType.SyncCipherUpdate, caller.userId, caller.deviceId, found.cipher);
   }
 
   /** `GET …/renew`: only the Azure upload path calls it; Keyhaven's uploads are Direct. */
@@ -218,7 +218,7 @@ export class AttachmentService {
       return this.mustFind(cipherId, caller.userId);
     });
     this.files.drainSoon();
-    this.push.cipher(PushType.SyncCipherUpdate, caller.userId, caller.deviceId, found.cipher);
+    await this.push.cipher(PushType.SyncCipherUpdate, caller.userId, caller.deviceId, found.cipher);
     return { cipher: cipherMiniJson(found), object: 'deleteAttachment' };
   }
 
@@ -232,7 +232,7 @@ export class AttachmentService {
       return cipher;
     });
     this.files.drainSoon();
-    if (found) this.push.cipher(PushType.SyncCipherUpdate, caller.userId, caller.deviceId, found.cipher);
+    if (found) await this.push.cipher(PushType.SyncCipherUpdate, caller.userId, caller.deviceId, found.cipher);
   }
 
   /** In the change's transaction; acting user, device and address come from the request. */

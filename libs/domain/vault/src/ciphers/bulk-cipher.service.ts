@@ -6,6 +6,7 @@ import { FolderService } from '../folders/folder.service';
 import { VaultPush } from '../vault-push';
 import { VaultRevisions } from '../vault-revisions';
 import { CipherAccessRepository, CipherWriteRepository, type AccessibleCipher } from './cipher-access.repository';
+import type { CipherAudience } from './cipher-audience.repository';
 import { CipherRepository } from './cipher.repository';
 import { cipherEvent } from './cipher-events';
 
@@ -34,24 +35,37 @@ export class BulkCipherService {
       () => this.writes.softDelete(ids, userId),
       EventType.Cipher_SoftDeleted,
     );
-    this.push.cipherIds(PushType.SyncCipherUpdate, userId, deviceId, changed);
+    await this.push.cipherIds(PushType.SyncCipherUpdate, userId, deviceId, changed);
   }
 
-  async restore(userId: string, ids: string[]): Promise<AccessibleCipher[]> {
+  async restore(userId: string, deviceId: string | null, ids: string[]): Promise<AccessibleCipher[]> {
     const changed = await this.changeMany(
       userId,
       ids,
       () => this.writes.restore(ids, userId),
       EventType.Cipher_Restored,
     );
+    await this.push.cipherIds(PushType.SyncCipherUpdate, userId, deviceId, changed);
     return this.access.findManyForUser(changed, userId);
   }
 
   async deletePermanently(userId: string, deviceId: string | null, ids: string[]): Promise<void> {
-    const changed = await this.changeMany(userId, ids, () => this.writes.delete(ids, userId), EventType.Cipher_Deleted);
+    // The items' readers are read before the rows (and their collection links) go.
+    let audiences: CipherAudience[] = [];
+    const changed = await this.changeMany(
+      userId,
+      ids,
+      async () => {
+        audiences = (await this.push.audienceOf(ids)) ?? [];
+        return this.writes.delete(ids, userId);
+      },
+      EventType.Cipher_Deleted,
+    );
     // The deleted items' attachment files were queued by the same transaction; they go now.
     if (changed.length > 0) this.attachmentFiles.drainSoon();
-    this.push.cipherIds(PushType.SyncLoginDelete, userId, deviceId, changed);
+    const deleted = new Set(changed);
+    const gone = audiences.filter((a) => deleted.has(a.id));
+    this.push.toAudiences(PushType.SyncLoginDelete, userId, deviceId, gone);
   }
 
   /** Items already in the target folder do not count: nothing changed, nothing is pushed. */
@@ -71,9 +85,9 @@ export class BulkCipherService {
   }
 
   /** Restoring an item that is not in the trash changes nothing and answers with the item. */
-  async restoreOne(userId: string, id: string): Promise<AccessibleCipher> {
+  async restoreOne(userId: string, deviceId: string | null, id: string): Promise<AccessibleCipher> {
     const current = await this.requireEditable(userId, id);
-    const [restored] = await this.restore(userId, [id]);
+    const [restored] = await this.restore(userId, deviceId, [id]);
     return restored ?? current;
   }
 

@@ -74,7 +74,7 @@ export class CipherService {
       await this.revisions.user(userId);
       return this.mustFind(created.id, userId);
     });
-    this.push.cipher(PushType.SyncCipherCreate, userId, deviceId, found.cipher);
+    await this.push.cipher(PushType.SyncCipherCreate, userId, deviceId, found.cipher);
     return cipherJson(found.cipher, found.access);
   }
 
@@ -100,7 +100,7 @@ export class CipherService {
       await this.events.record(cipherEvent(EventType.Cipher_Created, created.id, organizationId, userId));
       return this.mustFind(created.id, userId);
     });
-    this.push.cipher(PushType.SyncCipherCreate, userId, deviceId, found.cipher);
+    await this.push.cipher(PushType.SyncCipherCreate, userId, deviceId, found.cipher);
     return cipherJson(found.cipher, found.access);
   }
 
@@ -141,7 +141,7 @@ export class CipherService {
       const cipher = { ...existing.cipher, folderId, favorite, type, data, key, reprompt, archivedDate, revisionDate };
       return { cipher, access: existing.access };
     });
-    this.push.cipher(PushType.SyncCipherUpdate, userId, deviceId, updated.cipher);
+    await this.push.cipher(PushType.SyncCipherUpdate, userId, deviceId, updated.cipher);
     return cipherJson(updated.cipher, updated.access);
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Database, EventRecorder } from '@keyhaven/db';
-import { EventType, PushType, badRequest, notFound } from '@keyhaven/contracts';
+import { EventType, badRequest, notFound } from '@keyhaven/contracts';
 import { OrgAccess } from '@keyhaven/domain-admin-console';
 import { attachmentKeyChanges } from '../attachments/attachment-request';
 import { AttachmentRepository } from '../attachments/attachment.repository';
@@ -12,6 +12,7 @@ import {
   CipherWriteRepository,
   type AccessibleCipher,
 } from '../ciphers/cipher-access.repository';
+import type { CipherAudience } from '../ciphers/cipher-audience.repository';
 import type { CipherRequest } from '../ciphers/cipher-request';
 import type { shareSchema } from '../ciphers/cipher-schemas';
 import { toNewCipher } from '../ciphers/new-cipher';
@@ -74,7 +75,7 @@ export class SharingService {
       await this.events.record(ids.map((id) => cipherEvent(EventType.Cipher_Shared, id, organizationId, userId)));
       return this.findAll(ids, userId);
     });
-    for (const found of shared) this.push.cipher(PushType.SyncCipherUpdate, userId, deviceId, found.cipher);
+    await this.push.shared(userId, deviceId, ids);
     return shared.map((found) => cipherJson(found.cipher, found.access));
   }
 
@@ -82,10 +83,18 @@ export class SharingService {
    * Changes which collections an org item is in; the user must manage the item. Null when the
    * change took the item out of every collection the user reaches.
    */
-  async setCollections(userId: string, id: string, collectionIds: string[]): Promise<Record<string, unknown> | null> {
+  async setCollections(
+    userId: string,
+    deviceId: string | null,
+    id: string,
+    collectionIds: string[],
+  ): Promise<Record<string, unknown> | null> {
+    let readers: CipherAudience[] | null = null;
     const found = await this.db.transaction(async () => {
       const existing = await this.access.findForUser(id, userId);
       if (!existing?.cipher.organizationId || !existing.access.manage) throw notFound('Cipher');
+      // Who sees it before the change: those who lose it are told to drop it.
+      readers = await this.push.audienceOf([id]);
       await this.writes.replaceCollections(userId, existing.cipher.organizationId, id, collectionIds);
       await this.revisions.organization(existing.cipher.organizationId);
       await this.events.record(
@@ -93,6 +102,7 @@ export class SharingService {
       );
       return this.access.findForUser(id, userId);
     });
+    await this.push.collectionsChanged(userId, deviceId, readers, id);
     return found ? cipherJson(found.cipher, found.access) : null;
   }
 

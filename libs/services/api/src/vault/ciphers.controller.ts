@@ -147,7 +147,11 @@ export class CiphersController {
   @ExpensiveCall('bulk')
   @HttpCode(200)
   async restoreMany(@CurrentUser() principal: Principal, @Body() body: unknown): Promise<Record<string, unknown>> {
-    const restored = await this.bulk.restore(principal.userId, parseBody(idsSchema, body).ids);
+    const restored = await this.bulk.restore(
+      principal.userId,
+      principal.deviceIdentifier ?? null,
+      parseBody(idsSchema, body).ids,
+    );
     return listJson(restored.map(accessibleCipherJson));
   }
 
@@ -227,7 +231,8 @@ export class CiphersController {
     @Body() body: unknown,
   ): Promise<Record<string, unknown> | undefined> {
     const { collectionIds } = parseBody(collectionsSchema, body);
-    return (await this.sharing.setCollections(principal.userId, id, collectionIds)) ?? undefined;
+    const deviceId = principal.deviceIdentifier ?? null;
+    return (await this.sharing.setCollections(principal.userId, deviceId, id, collectionIds)) ?? undefined;
   }
 
   @Put(':id/collections_v2')
@@ -238,7 +243,8 @@ export class CiphersController {
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const { collectionIds } = parseBody(collectionsSchema, body);
-    const cipher = await this.sharing.setCollections(principal.userId, id, collectionIds);
+    const deviceId = principal.deviceIdentifier ?? null;
+    const cipher = await this.sharing.setCollections(principal.userId, deviceId, id, collectionIds);
     return { cipher, unavailable: cipher === null, object: 'optionalCipherDetails' };
   }
 
@@ -254,7 +260,7 @@ export class CiphersController {
     @CurrentUser() principal: Principal,
     @Param('id', ParseGuidPipe) id: string,
   ): Promise<Record<string, unknown>> {
-    return accessibleCipherJson(await this.bulk.restoreOne(principal.userId, id));
+    return accessibleCipherJson(await this.bulk.restoreOne(principal.userId, principal.deviceIdentifier ?? null, id));
   }
 
   @Delete(':id')
