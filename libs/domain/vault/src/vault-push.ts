@@ -113,6 +113,15 @@ export class VaultPush {
     });
   }
 
+  /** Many of an organization's items and collections changed (an import): every member's clients run a full sync. */
+  async organizationVault(organizationId: string): Promise<void> {
+    try {
+      this.push.publishToUsers(PushType.SyncVault, await this.audiences.membersOf(organizationId));
+    } catch (error) {
+      this.logger.warn(`organization sync not pushed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   /** The whole vault changed (import, purge): the clients run a full sync. */
   vault(userId: string): void {
     this.push.publish({

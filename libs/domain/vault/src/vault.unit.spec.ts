@@ -656,10 +656,16 @@ describe('purge and organization import', () => {
       'the collection created before the failure was rolled back',
     );
 
+    const before = (await pushesFor(user.member.user.id)).length;
     await importer.importOrganization(org.ownerMembership, body([{ key: 1, value: 0 }]));
     const items = await access.listForOrg(org.org.id);
     assert.equal(items.length, 2);
     assert.deepEqual(items.map((i) => i.access.collectionIds.length).sort(), [0, 1]);
+    // New collections and items: every member's clients run a full sync.
+    assert.deepEqual(
+      (await pushesFor(user.member.user.id)).slice(before).map((p) => p.type),
+      [PushType.SyncVault],
+    );
   });
 
   test("a member's sync lists the organization only once confirmed, with its collections and policies", async () => {

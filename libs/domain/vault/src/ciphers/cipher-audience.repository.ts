@@ -70,4 +70,13 @@ export class CipherAudienceRepository {
       userIds: r.user_ids,
     }));
   }
+
+  /** The confirmed members of an organization: whose clients sync after a change to many of its items. */
+  async membersOf(organizationId: string): Promise<string[]> {
+    const rows = await this.db.rows<{ user_id: string }>(
+      'SELECT user_id FROM organization_user WHERE organization_id = $1 AND status = 2 AND user_id IS NOT NULL',
+      [organizationId],
+    );
+    return rows.map((r) => r.user_id);
+  }
 }

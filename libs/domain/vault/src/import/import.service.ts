@@ -92,6 +92,7 @@ export class ImportService {
         await this.revisions.organization(organizationId);
       },
     );
+    await this.push.organizationVault(organizationId);
   }
 
   /** Stages the items a statement at a time, then runs `land` in one transaction; the stage is emptied after. */
