@@ -222,6 +222,16 @@ describeOnBackends('key connector', (backend) => {
 
     test('SSO into a Key Connector organization: the token names the Key Connector; a new member’s V1 keys accept them and unlock', async () => {
       kcOrg = await createOrg(server.http, owner, 'KC via SSO');
+      // Key Connector needs Single Organization (3) and Require SSO (4) first, as Bitwarden.
+      for (const type of [3, 4]) {
+        ok(
+          await call(server.http, owner.token, 'PUT', `/api/organizations/${kcOrg.id}/policies/${type}`, {
+            enabled: true,
+            data: null,
+          }),
+          `policy ${type}`,
+        );
+      }
       await configureOidc(server.http, owner.token, kcOrg.id, {
         identifier: 'kc-sso',
         authority: idp!.issuer,

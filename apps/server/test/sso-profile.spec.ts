@@ -22,8 +22,8 @@ import { IDP_CLIENT_ID, IDP_CLIENT_SECRET, configureOidc } from './sso-fixtures'
  * The SSO fields of sync's `profile.organizations[]` (ENTERPRISE.md §1.9), which the official clients
  * act on, built from the organization's SSO configuration and the member's IdP link; and the side
  * effects of saving the configuration (§2.3): trusted-device encryption turns on Single Organization,
- * Account recovery with automatic enrolment and Require SSO; Key Connector needs SSO enabled and
- * cannot be left while a member unlocks with it. No IdP is needed: an OIDC configuration is not
+ * Account recovery with automatic enrolment and Require SSO; Key Connector needs its policies first
+ * and cannot be left while a member unlocks with it. No IdP is needed: an OIDC configuration is not
  * contacted when saved.
  */
 
@@ -101,6 +101,9 @@ describeOnBackends('SSO state in the sync profile, and SSO configuration side ef
   const policy = async (owner: Person, org: Org, type: number): Promise<PolicyJson> =>
     ok(await send<PolicyJson>(owner, 'GET', `/api/organizations/${org.id}/policies/${type}`), `policy ${type}`);
 
+  const setPolicy = async (owner: Person, org: Org, type: number, enabled: boolean) =>
+    ok(await send(owner, 'PUT', `/api/organizations/${org.id}/policies/${type}`, { enabled, data: null }), 'policy');
+
   /** Events stored so far (the outbox and the processed table), sorted. */
   const eventTypes = async (org: Org): Promise<number[]> => {
     const rows = await server.db.rows<{ type: number }>(
@@ -168,14 +171,23 @@ describeOnBackends('SSO state in the sync profile, and SSO configuration side ef
     assert.deepEqual(events, [1604, 1605], 'SSO on, SSO off; no policy changed');
   });
 
-  test('Key Connector: SSO off is a 400 naming it; then the profile carries the URL; leaving it is refused while a member uses it', async () => {
+  test('Key Connector: each missing prerequisite is a 400 naming it; then the profile carries the URL; leaving it is refused while a member uses it', async () => {
     const { org, owner, member } = await orgWithMember('kc');
     const kc = (enabled = true) => saveSso(owner, org, { identifier: 'ProfileKc', memberDecryptionType: 1, enabled });
 
+    const refused = async (message: RegExp) => {
+      const res = await kc();
+      assertApiError(res, 400);
+      assert.match((res.body as { message: string }).message, message);
+    };
+    await refused(/Single Organization policy/);
+    await setPolicy(owner, org, 3, true);
+    await refused(/Single Sign-On Authentication policy/);
+    await setPolicy(owner, org, 4, true);
     const disabled = await kc(false);
     assertApiError(disabled, 400);
     assert.match((disabled.body as { message: string }).message, /enable SSO/);
-    // Nothing was stored by the refusal.
+    // Nothing was stored by the refusals.
     assert.equal((await server.db.rows('SELECT 1 FROM sso_config WHERE organization_id = $1', [org.id])).length, 0);
     assert.deepEqual(ssoFields(await profileOrg(member, org)), NO_SSO);
 
@@ -211,8 +223,8 @@ describeOnBackends('SSO state in the sync profile, and SSO configuration side ef
     assert.equal((await profileOrg(member, org)).ssoMemberDecryptionType, 1, 'still Key Connector');
 
     const events = (await eventTypes(org)).filter((t) => t >= 1600 && t < 1800);
-    // SSO on with Key Connector on, once; no policy changed.
-    assert.deepEqual(events, [1604, 1606]);
+    // Two policies set by hand (1700 each), then SSO on with Key Connector on, once.
+    assert.deepEqual(events, [1604, 1606, 1700, 1700]);
   });
 
   test('trusted devices turn on Single Organization, Account recovery (auto-enrol) and Require SSO, each with its event', async () => {

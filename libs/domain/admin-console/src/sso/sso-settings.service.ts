@@ -27,6 +27,8 @@ import {
 import { SsoConfigRepository } from './sso-config.repository';
 import { SsoUserRepository } from './sso-user.repository';
 
+const KC_NEEDS_SINGLE_ORG = 'Key Connector requires the Single Organization policy to be enabled.';
+const KC_NEEDS_REQUIRE_SSO = 'Key Connector requires the Single Sign-On Authentication policy to be enabled.';
 const KC_NEEDS_SSO = 'You must enable SSO to use Key Connector.';
 const KC_IN_USE = 'Key Connector cannot be disabled at this moment.';
 
@@ -140,10 +142,9 @@ export class SsoSettingsService {
   }
 
   /**
-   * Key Connector needs SSO enabled; leaving it is refused while a member unlocks with it, since that
-   * member has no master password to fall back on. Bitwarden also wants the Single Organization and
-   * Require SSO policies on before Key Connector; that check waits for key-connector.spec to turn them
-   * on first (it configures Key Connector without them).
+   * Key Connector needs the Single Organization and Require SSO policies on and SSO enabled (checked
+   * in that order, as Bitwarden); leaving Key Connector is refused while a member unlocks with it, since
+   * that member has no master password to fall back on.
    */
   private async assertDecryptionChangeAllowed(
     organizationId: string,
@@ -152,6 +153,12 @@ export class SsoSettingsService {
     decryption: MemberDecryptionType,
   ): Promise<void> {
     if (decryption === MemberDecryptionType.KeyConnector) {
+      const [singleOrg, requireSso] = await Promise.all([
+        this.policyService.find(organizationId, PolicyType.SingleOrg),
+        this.policyService.find(organizationId, PolicyType.RequireSso),
+      ]);
+      if (!singleOrg?.enabled) throw badRequest(KC_NEEDS_SINGLE_ORG);
+      if (!requireSso?.enabled) throw badRequest(KC_NEEDS_REQUIRE_SSO);
       if (!enabled) throw badRequest(KC_NEEDS_SSO);
       return;
     }
