@@ -1,6 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { loadConfig, serverConfigSchema } from '@keyhaven/config';
-import { createDataSource, runMigrations } from '@keyhaven/db';
 import { CliError, EXIT } from './context';
 import { registerHashAdminToken } from './commands/admin-token';
 import { registerAuditReport } from './commands/audit-report';
@@ -15,6 +13,9 @@ import { registerImportVaultwarden } from './commands/import-vaultwarden';
  * `keyhaven`, the operator CLI (`npm run keyhaven -- <command>`). Exit codes: 0 ok, 1 failure, 2 usage,
  * 3 not found, 4 admin token refused. `--json` for scripts; `--server URL` (with the admin token) works
  * against a running server's admin API instead of the database.
+ *
+ * Start-up only declares the commands (names, options, help): each action imports its implementation from
+ * actions/ when it runs, so `--help` or a vault-client command never loads Nest, TypeORM or the server libraries.
  */
 const program = new Command('keyhaven')
   .description('Keyhaven operator commands')
@@ -36,15 +37,8 @@ program
   .command('migrate')
   .description('apply pending migrations (a one-off job before a rollout) and exit')
   .action(async () => {
-    const config = loadConfig(serverConfigSchema);
-    const dataSource = createDataSource({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
-    await dataSource.initialize();
-    try {
-      const { applied } = await runMigrations(dataSource);
-      process.stdout.write(applied.length > 0 ? `applied: ${applied.join(', ')}\n` : 'the database is up to date\n');
-    } finally {
-      await dataSource.destroy();
-    }
+    const { runMigrate } = await import('./actions/migrate');
+    await runMigrate();
   });
 registerHashAdminToken(program);
 registerUserCommands(program);

@@ -1,31 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, serverConfigSchema } from '@keyhaven/config';
-import { isGuid } from '@keyhaven/contracts';
-import { ScimSetupService, scimBaseUrl } from '@keyhaven/domain-admin-console';
-import { CliError, EXIT, print, withDomain, type ServerOptions } from '../context';
-
-interface Options extends ServerOptions {
-  readonly json?: boolean;
-  readonly org: string;
-}
-
-function organizationId(options: Options): string {
-  if (options.server) throw new CliError('scim commands work on the database only (no --server)', EXIT.usage);
-  if (!isGuid(options.org)) throw new CliError('--org takes the organization id (a GUID)', EXIT.usage);
-  return options.org.toLowerCase();
-}
-
-/** What the admin pastes into the directory: the base URL and the key. */
-function report(json: boolean, orgId: string, apiKey: string): void {
-  const baseUrl = scimBaseUrl(loadConfig(serverConfigSchema).DOMAIN, orgId);
-  print(json, { organizationId: orgId, baseUrl, apiKey }, () => `SCIM base URL: ${baseUrl}\nSCIM API key:  ${apiKey}`);
-}
-
-const notFound = (error: unknown): never => {
-  if (error instanceof Error && /not found/i.test(error.message))
-    throw new CliError('no such organization', EXIT.notFound);
-  throw error;
-};
+import type { ScimOptions } from '../actions/scim';
 
 export function registerScimCommands(program: Command): void {
   const scim = program.command('scim').description('SCIM provisioning of an organization');
@@ -33,18 +7,16 @@ export function registerScimCommands(program: Command): void {
     .command('enable')
     .description('turn SCIM on for the organization and print its base URL and key (an existing key is kept)')
     .requiredOption('--org <id>', 'the organization id')
-    .action(async (options: Options) => {
-      const orgId = organizationId(options);
-      const { apiKey } = await withDomain((app) => app.get(ScimSetupService).enableForOperator(orgId)).catch(notFound);
-      report(options.json === true, orgId, apiKey);
+    .action(async (options: ScimOptions) => {
+      const { runScimEnable } = await import('../actions/scim');
+      await runScimEnable(options);
     });
   scim
     .command('rotate-key')
     .description('replace the SCIM key (the old one stops working at once) and print the new one')
     .requiredOption('--org <id>', 'the organization id')
-    .action(async (options: Options) => {
-      const orgId = organizationId(options);
-      const { apiKey } = await withDomain((app) => app.get(ScimSetupService).issueKey(orgId, true)).catch(notFound);
-      report(options.json === true, orgId, apiKey);
+    .action(async (options: ScimOptions) => {
+      const { runScimRotateKey } = await import('../actions/scim');
+      await runScimRotateKey(options);
     });
 }

@@ -1,20 +1,5 @@
 import type { Command } from 'commander';
-import {
-  OffboardingService,
-  OperatorDirectory,
-  type OffboardingResult,
-  type OperatorUser,
-} from '@keyhaven/domain-admin-console';
-import { CliError, EXIT, callServer, print, withDomain, type ServerOptions } from '../context';
-
-interface Common extends ServerOptions {
-  readonly json?: boolean;
-}
-
-const line = (
-  u: Pick<OperatorUser, 'email' | 'enabled' | 'twoFactorEnabled' | 'lastActive' | 'organizations'>,
-): string =>
-  `${u.email}\t${u.enabled ? 'enabled' : 'disabled'}\t2fa:${u.twoFactorEnabled ? 'on' : 'off'}\tlast active:${u.lastActive ?? '-'}\torgs:${u.organizations.length}`;
+import type { UsersListOptions, UsersOptions } from '../actions/users';
 
 export function registerUserCommands(program: Command): void {
   const users = program.command('users').description('accounts on this instance');
@@ -22,54 +7,17 @@ export function registerUserCommands(program: Command): void {
     .command('list')
     .description('list accounts (email, status, 2FA, last activity, organizations)')
     .option('--search <text>', 'only accounts whose email or name contains this')
-    .action(async (options: Common & { search?: string }) => {
-      const list: unknown[] = options.server
-        ? (JSON.parse(
-            (
-              await callServer(
-                options,
-                'GET',
-                `users${options.search ? `?search=${encodeURIComponent(options.search)}` : ''}`,
-              )
-            ).body,
-          ) as unknown[])
-        : await withDomain((app) => app.get(OperatorDirectory).users(options.search ?? null, 100_000));
-      print(options.json === true, list, () =>
-        (list as (Parameters<typeof line>[0] & { userEnabled?: boolean })[])
-          .map((u) => line({ ...u, enabled: u.userEnabled ?? u.enabled }))
-          .join('\n'),
-      );
+    .action(async (options: UsersListOptions) => {
+      const { runUsersList } = await import('../actions/users');
+      await runUsersList(options);
     });
 
   program
     .command('offboard')
     .description('disable the account, revoke it from every organization and end every session, in one step')
     .argument('<email>', 'the account to offboard')
-    .action(async (email: string, options: Common) => {
-      let result: OffboardingResult;
-      if (options.server) {
-        const found = JSON.parse(
-          (await callServer(options, 'GET', `users/by-mail/${encodeURIComponent(email)}`)).body,
-        ) as { id: string };
-        result = JSON.parse(
-          (await callServer(options, 'POST', `users/${found.id}/offboard`)).body,
-        ) as OffboardingResult;
-      } else {
-        result = await withDomain(async (app) => {
-          const user = await app.get(OperatorDirectory).userByEmail(email);
-          if (!user) throw new CliError(`no account ${email}`, EXIT.notFound);
-          return app.get(OffboardingService).offboard(user.id);
-        });
-      }
-      print(options.json === true, result, () =>
-        [
-          result.alreadyOffboarded
-            ? `${result.email}: already offboarded, nothing left to do`
-            : `${result.email}: offboarded`,
-          `  disabled: ${result.disabled ? 'yes' : 'was already'}`,
-          `  revoked from: ${result.revokedFrom.map((r) => r.organizationName).join(', ') || 'none left'}`,
-          `  sessions ended: ${result.sessionsEnded}`,
-        ].join('\n'),
-      );
+    .action(async (email: string, options: UsersOptions) => {
+      const { runOffboard } = await import('../actions/users');
+      await runOffboard(email, options);
     });
 }
