@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import { CliError, EXIT } from '../context';
 
 export interface ApiResponse<T> {
@@ -15,14 +15,17 @@ const MAX_RETRIES = 8;
  * could quote the request.
  */
 export class VaultApi {
-  private readonly dispatcher: Agent | undefined;
+  // undici (the package) only for --insecure: loading it costs more start-up time than the built-in fetch.
+  private readonly dispatcher: Promise<Agent> | undefined;
   token: string | null = null;
 
   constructor(
     readonly baseUrl: string,
     insecure = false,
   ) {
-    this.dispatcher = insecure ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
+    this.dispatcher = insecure
+      ? import('undici').then(({ Agent }) => new Agent({ connect: { rejectUnauthorized: false } }))
+      : undefined;
   }
 
   url(path: string): string {
@@ -59,7 +62,7 @@ export class VaultApi {
           method,
           headers,
           ...(body !== undefined ? { body } : {}),
-          ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+          ...(this.dispatcher ? { dispatcher: await this.dispatcher } : {}),
         } as RequestInit);
       } catch (error) {
         const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
@@ -93,7 +96,9 @@ export class VaultApi {
   }
 
   async download(url: string): Promise<Buffer> {
-    const response = await fetch(url, { ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) } as RequestInit);
+    const response = await fetch(url, {
+      ...(this.dispatcher ? { dispatcher: await this.dispatcher } : {}),
+    } as RequestInit);
     if (!response.ok) throw new Error(`attachment download answered ${response.status}`);
     return Buffer.from(await response.arrayBuffer());
   }
