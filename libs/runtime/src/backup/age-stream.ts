@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { ScryptIdentity, ScryptRecipient } from './age-scrypt';
 
 /** How a backup is encrypted: a passphrase (scrypt) or an age X25519 recipient (`age1…`). */
 export type EncryptionKey = { readonly passphrase: string } | { readonly recipient: string };
@@ -19,9 +20,10 @@ const age = () => import('age-encryption');
 
 /** Encrypts a plaintext stream; the ciphertext stream is what goes to disk. */
 export async function encryptStream(plaintext: WebReadableStream<Uint8Array>, key: EncryptionKey): Promise<Readable> {
-  const { Encrypter } = await age();
+  const { Encrypter, Stanza } = await age();
   const encrypter = new Encrypter();
-  if ('passphrase' in key) encrypter.setPassphrase(key.passphrase);
+  // Not setPassphrase: the library's scrypt would hold the event loop for seconds (see age-scrypt.ts).
+  if ('passphrase' in key) encrypter.addRecipient(new ScryptRecipient(key.passphrase, Stanza));
   else {
     if (!/^age1[0-9a-z]+$/.test(key.recipient)) throw new Error('--recipient must be an age public key (age1…)');
     encrypter.addRecipient(key.recipient);
@@ -47,7 +49,7 @@ function explain(error: unknown): BackupDecryptError {
 export async function* decryptFile(path: string, key: DecryptionKey): AsyncGenerator<Uint8Array> {
   const { Decrypter } = await age();
   const decrypter = new Decrypter();
-  if ('passphrase' in key) decrypter.addPassphrase(key.passphrase);
+  if ('passphrase' in key) decrypter.addIdentity(new ScryptIdentity(key.passphrase));
   else decrypter.addIdentity(key.identity.trim());
   let plaintext: AsyncIterable<Uint8Array>;
   try {
