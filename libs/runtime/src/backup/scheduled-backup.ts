@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { KEYHAVEN_CONFIG, type KeyhavenConfig } from '@keyhaven/config';
 import { JobScheduler, type ScheduledJob } from '@keyhaven/db';
 import { BLOB_STORE, type BlobStore } from '@keyhaven/storage';
-import type { EncryptionKey } from './age-stream';
+import { loadAge, type EncryptionKey } from './age-stream';
 import { createBackup } from './backup';
 import { sessionOn } from './store-session';
 import { checkBackupEnvelope, verifyBackupFile } from './verify';
@@ -88,9 +88,10 @@ export class ScheduledBackupJob implements OnApplicationBootstrap, OnApplication
     @Inject(KEYHAVEN_CONFIG) private readonly config: KeyhavenConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     const schedule = this.config.BACKUP_SCHEDULE;
     if (schedule === undefined) return;
+    await loadAge();
     const cron = new CronTime(schedule, 'UTC');
     this.job = this.scheduler.schedule({
       name: BACKUP_JOB,
