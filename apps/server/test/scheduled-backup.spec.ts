@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createScratchDatabase,
+  freePort,
+  type HttpClient,
   queryDatabase,
   skipUnlessService,
   startServer,
@@ -17,7 +19,8 @@ import { keyhaven } from './data-safety-fixtures';
  * Scheduled backups (BACKUP_SCHEDULE, BACKUP_DIR, BACKUP_RETENTION, BACKUP_PASSPHRASE_FILE) on the
  * JobScheduler: every few seconds (cron with a seconds field) a verified backup appears under its final name,
  * old ones are pruned to the retention, and with two instances on one PostgreSQL database each fire time is
- * backed up by exactly one of them.
+ * backed up by exactly one of them. Throughout, the serving event loop keeps turning: the backup's scrypt (seconds
+ * of CPU at age's work factor) runs off it.
  */
 const PASSPHRASE = 'scheduled backup passphrase, several words long';
 const WRITTEN = /backup written and verified \(contents\): (\S+),/g;
@@ -52,6 +55,54 @@ async function waitForBackups(logs: () => string, count: number): Promise<void> 
       assert.fail(`fewer than ${count} scheduled backups within 240 s:\n${logs().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * Asks /alive over and over until stopped, and reports the longest wait between two answers. A backup that held the
+ * event loop (the server's, which for PGlite is this process's too) shows as a gap of seconds; its due is well
+ * under one.
+ */
+function probeAlive(http: HttpClient): () => Promise<number> {
+  const stop = new AbortController();
+  let longest = 0;
+  // Held, not thrown, until the caller stops the probe: a rejection nobody awaits yet would end the run.
+  let failure: Error | undefined;
+  const probing = (async () => {
+    let last = performance.now();
+    while (!stop.signal.aborted) {
+      const res = await http.get('/alive');
+      if (res.status !== 200) throw new Error(`/alive answered ${res.status}`);
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })().catch((error: unknown) => {
+    failure = error instanceof Error ? error : new Error(String(error));
+  });
+  return async () => {
+    stop.abort();
+    await probing;
+    if (failure !== undefined) throw failure;
+    return Math.round(longest);
+  };
+}
+
+/**
+ * The longest event-loop stall of a server process since the previous call, from its own metrics (prom-client's
+ * monitorEventLoopDelay, reset at each scrape): unlike a probe from this process, which also hosts the embedded
+ * case's server, it is not lengthened by anything this process does.
+ */
+async function eventLoopLagMaxMs(managementPort: number): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${managementPort}/metrics`)).text();
+  const max = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(metrics)?.[1];
+  assert.ok(max !== undefined, 'the server reports its event-loop lag');
+  return Math.round(Number(max) * 1000);
+}
+
+/** The server stayed responsive while it wrote backups: /alive must answer within a second (README). */
+function assertResponsive(longestMs: number, what: string): void {
+  assert.ok(longestMs < 1000, `${what} ${longestMs} ms while backups were written`);
 }
 
 /**
@@ -93,11 +144,15 @@ describe('scheduled backups', { concurrency: true }, async () => {
   const postgresSkip = await skipUnlessService('postgres');
 
   if (BACKENDS.includes('pglite')) {
-    test('embedded: each fire time writes a verified backup, older ones are pruned to the retention', async () => {
+    test('embedded: each fire time writes a verified backup, older ones are pruned to the retention', async (t) => {
       const dir = join(scratch, 'one-pglite');
       let server: BackedServer | undefined = await startAllInOne('pglite', backupEnv(dir));
       try {
+        const longestGap = probeAlive(server.http);
         await waitForBackups(() => server?.output() ?? '', 3);
+        const gap = await longestGap();
+        t.diagnostic(`longest wait for /alive during backups: ${gap} ms`);
+        assertResponsive(gap, '/alive went unanswered for');
         const stopped = server;
         server = undefined;
         await stopped.stop();
@@ -113,18 +168,26 @@ describe('scheduled backups', { concurrency: true }, async () => {
     test(
       'PostgreSQL, two instances: each fire time is backed up by exactly one of them, verified and pruned',
       { skip: postgresSkip },
-      async () => {
+      async (t) => {
         const database = await createScratchDatabase();
         const dir = join(scratch, 'two-instances');
         const servers: ServerProcess[] = [];
         try {
           const env = { ...backupEnv(dir), DATABASE_URL: database.url };
+          const managementPorts = [await freePort(), await freePort()];
           // Booted side by side; one that started is still stopped (finally) if the other did not.
-          const started = await Promise.allSettled([startServer({ env }), startServer({ env })]);
+          const started = await Promise.allSettled(
+            managementPorts.map((port) => startServer({ env: { ...env, MANAGEMENT_PORT: String(port) } })),
+          );
           for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
           for (const r of started) if (r.status === 'rejected') throw r.reason;
           const logs = (): string => servers.map((s) => s.output()).join('\n');
+          // From here on: what booting cost is not the backups'.
+          await Promise.all(managementPorts.map(eventLoopLagMaxMs));
           await waitForBackups(logs, 4);
+          const lag = Math.max(...(await Promise.all(managementPorts.map(eventLoopLagMaxMs))));
+          t.diagnostic(`longest event-loop stall of the instances during backups: ${lag} ms`);
+          assertResponsive(lag, 'an instance stalled its event loop for');
           for (const s of servers) await s.stop();
           const files = written(logs());
           const [row] = await queryDatabase<{ runs: string; whole: boolean }>(
