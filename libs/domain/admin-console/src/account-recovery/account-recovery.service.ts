@@ -18,7 +18,7 @@ import { MemberRepository } from '../member.repository';
 import type { Membership } from '../membership';
 import { OrganizationRepository } from '../organization.repository';
 import { PoliciesService } from '../policies.service';
-import { MemberDecryptionType } from '../sso/sso-config';
+import { SsoConfigRepository } from '../sso/sso-config.repository';
 import { PolicyRepository } from '../policy.repository';
 import { AccountRecoveryMail } from './account-recovery-mail';
 import { NOT_PERMITTED, mayRecover } from './recovery-rules';
@@ -59,6 +59,7 @@ export class AccountRecoveryService {
     private readonly accounts: AccountsService,
     private readonly reset: AdminPasswordResetService,
     private readonly mail: AccountRecoveryMail,
+    private readonly ssoConfigs: SsoConfigRepository,
   ) {}
 
   /** The Account Recovery policy's state: enabled, and whether members are enrolled automatically. */
@@ -106,11 +107,7 @@ export class AccountRecoveryService {
   private async enrolsWithoutPassword(organizationId: string, userId: string): Promise<boolean> {
     const user = await this.users.require(userId);
     if (hasMasterPasswordOf(user)) return false;
-    const [tde] = await this.db.rows(
-      'SELECT 1 FROM sso_config WHERE organization_id = $1 AND enabled AND member_decryption_type = $2',
-      [organizationId, MemberDecryptionType.TrustedDeviceEncryption],
-    );
-    return tde !== undefined;
+    return this.ssoConfigs.usesTrustedDevices(organizationId);
   }
 
   /**

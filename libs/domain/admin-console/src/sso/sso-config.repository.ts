@@ -38,6 +38,15 @@ export class SsoConfigRepository {
     return rows[0] ? this.toConfig(rows[0]) : null;
   }
 
+  /** Whether the organization's members decrypt with trusted devices under an enabled configuration (no secret opened). */
+  async usesTrustedDevices(organizationId: string): Promise<boolean> {
+    const rows = await this.db.rows(
+      'SELECT 1 FROM sso_config WHERE organization_id = $1 AND enabled AND member_decryption_type = $2',
+      [organizationId, MemberDecryptionType.TrustedDeviceEncryption],
+    );
+    return rows.length > 0;
+  }
+
   /** Inserts or replaces the organization's configuration. */
   async save(organizationId: string, enabled: boolean, data: SsoConfigData): Promise<void> {
     const secretNames: ReadonlySet<string> = new Set(SSO_SECRET_FIELDS);
