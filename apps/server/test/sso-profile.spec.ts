@@ -104,6 +104,19 @@ describeOnBackends('SSO state in the sync profile, and SSO configuration side ef
   const setPolicy = async (owner: Person, org: Org, type: number, enabled: boolean) =>
     ok(await send(owner, 'PUT', `/api/organizations/${org.id}/policies/${type}`, { enabled, data: null }), 'policy');
 
+  /** How the web vault's member list shows `who` in `org`: the SSO link and how they unlock. */
+  const listed = async (owner: Person, org: Org, who: Member) => {
+    const list = ok(
+      await send<{
+        data: { userId: string; ssoBound: boolean; usesKeyConnector: boolean; hasMasterPassword: boolean }[];
+      }>(owner, 'GET', `/api/organizations/${org.id}/users`),
+      'members list',
+    );
+    const row = list.data.find((m) => m.userId === who.userId);
+    assert.ok(row, `${who.email} is listed`);
+    return { ssoBound: row.ssoBound, usesKeyConnector: row.usesKeyConnector, hasMasterPassword: row.hasMasterPassword };
+  };
+
   /** Events stored so far (the outbox and the processed table), sorted. */
   const eventTypes = async (org: Org): Promise<number[]> => {
     const rows = await server.db.rows<{ type: number }>(
@@ -163,6 +176,11 @@ describeOnBackends('SSO state in the sync profile, and SSO configuration side ef
     assert.deepEqual(ssoFields(await profileOrg(mpMember, mp)), { ...expected, ssoBound: true });
     assert.deepEqual(ssoFields(await profileOrg(mp.owner, mp)), expected);
     assert.equal((await profileOrg(member, plain)).ssoBound, false);
+    // The admin's member list says the same.
+    const linked = { ssoBound: true, usesKeyConnector: false, hasMasterPassword: true };
+    assert.deepEqual(await listed(mp.owner, mp, mpMember), linked);
+    assert.deepEqual(await listed(mp.owner, mp, mp.owner), { ...linked, ssoBound: false });
+    assert.deepEqual(await listed(plainOwner, plain, member), { ...linked, ssoBound: false });
 
     // SSO off: the identifier stays (it still names the organization), the decryption type too.
     ok(await saveSso(mp.owner, mp, { identifier: 'ProfileMp', memberDecryptionType: 0, enabled: false }), 'off');
@@ -217,6 +235,11 @@ describeOnBackends('SSO state in the sync profile, and SSO configuration side ef
     const key = member.account.masterKey.toString('base64');
     ok(await send(member, 'POST', '/api/key-connector/user-keys', { key }), 'store key');
     ok(await send(member, 'POST', '/api/accounts/convert-to-key-connector'), 'convert');
+    assert.deepEqual(await listed(owner, org, member), {
+      ssoBound: false,
+      usesKeyConnector: true,
+      hasMasterPassword: false,
+    });
     const leave = await saveSso(owner, org, { identifier: 'ProfileKc', memberDecryptionType: 0 });
     assertApiError(leave, 400);
     assert.equal((leave.body as { message: string }).message, 'Key Connector cannot be disabled at this moment.');

@@ -12,6 +12,9 @@ type FloorRow = Parameters<typeof toMembership>[0] & {
   user_email: string | null;
   totp_secret: string | null;
   public_key: string | null;
+  has_master_password: boolean;
+  uses_key_connector: boolean | null;
+  sso_bound: boolean;
   collections: { id: string; readOnly: boolean; hidePasswords: boolean; manage: boolean }[];
   groups: string[];
 };
@@ -29,6 +32,8 @@ async function membersFloorOnce(pool: Pool, orgId: string): Promise<number> {
        SELECT gu.organization_user_id AS id, array_agg(gu.group_id) AS groups FROM group_user gu JOIN members ON members.id = gu.organization_user_id GROUP BY 1
      )
      SELECT m.*, u.name, u.email AS user_email, u.totp_secret, u.public_key,
+       coalesce(u.master_password_hash, '') <> '' AS has_master_password, u.uses_key_connector,
+       EXISTS (SELECT 1 FROM sso_user su WHERE su.organization_id = m.organization_id AND su.user_id = m.user_id) AS sso_bound,
        COALESCE(cu.collections, '[]') AS collections, COALESCE(gu.groups, '{}') AS groups
      FROM organization_user m LEFT JOIN app_user u ON u.id = m.user_id LEFT JOIN cu ON cu.id = m.id LEFT JOIN gu ON gu.id = m.id
      WHERE m.organization_id = $1 ORDER BY m.creation_date`,
@@ -43,6 +48,9 @@ async function membersFloorOnce(pool: Pool, orgId: string): Promise<number> {
           userEmail: r.user_email,
           twoFactorEnabled: r.totp_secret !== null,
           publicKey: r.public_key,
+          hasMasterPassword: r.user_id !== null && r.has_master_password,
+          usesKeyConnector: r.uses_key_connector === true,
+          ssoBound: r.sso_bound,
         };
         return memberJson(details, r.collections, r.groups);
       }),

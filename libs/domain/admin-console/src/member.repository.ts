@@ -46,6 +46,11 @@ export interface MemberDetails extends Membership {
   readonly userEmail: string | null;
   readonly twoFactorEnabled: boolean;
   readonly publicKey: string | null;
+  /** False for a trusted-device or Key Connector account, and for an invitation without an account. */
+  readonly hasMasterPassword: boolean;
+  readonly usesKeyConnector: boolean;
+  /** The member has an IdP link (`sso_user`) in this organization. */
+  readonly ssoBound: boolean;
 }
 
 /** Every method is bounded by the organization: a member id from another org matches nothing. */
@@ -92,11 +97,17 @@ export class MemberRepository {
         user_email: string | null;
         two_factor: boolean | null;
         public_key: string | null;
+        has_master_password: boolean | null;
+        uses_key_connector: boolean | null;
+        sso_bound: boolean;
       }
     >(
       `SELECT m.*, u.name, u.email AS user_email, u.public_key,
          -- any two-step provider: the authenticator on app_user, email or WebAuthn rows
-         ${TWO_FACTOR_ON} AS two_factor
+         ${TWO_FACTOR_ON} AS two_factor,
+         -- accounts made by SSO without a master password keep an empty hash
+         coalesce(u.master_password_hash, '') <> '' AS has_master_password, u.uses_key_connector,
+         EXISTS (SELECT 1 FROM sso_user su WHERE su.organization_id = m.organization_id AND su.user_id = m.user_id) AS sso_bound
        FROM organization_user m LEFT JOIN app_user u ON u.id = m.user_id
        WHERE m.organization_id = $1 AND ($2::uuid[] IS NULL OR m.id = ANY($2::uuid[])) ORDER BY m.creation_date, m.id`,
       [organizationId, memberIds],
@@ -107,6 +118,9 @@ export class MemberRepository {
       userEmail: r.user_email,
       twoFactorEnabled: r.two_factor === true,
       publicKey: r.public_key,
+      hasMasterPassword: r.user_id !== null && r.has_master_password === true,
+      usesKeyConnector: r.uses_key_connector === true,
+      ssoBound: r.sso_bound,
     }));
   }
 
