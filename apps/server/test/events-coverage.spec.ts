@@ -1,10 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { passwordLogin, registerAccount, type HttpResponse } from '@keyhaven/testing';
 import { createSendKey, encryptType2, hashSendPassword, prepareAttachment } from '@keyhaven/vault-crypto';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
+import { allEventPages, eventually, type EventJson, type EventList } from './event-fixtures';
 import {
   MemberType,
   PASSWORD,
@@ -30,26 +30,6 @@ import {
  * nobody is signed in) and an address. Then who may read the organization's log, and paging.
  */
 
-interface EventJson {
-  type: number;
-  userId: string | null;
-  organizationId: string | null;
-  cipherId: string | null;
-  collectionId: string | null;
-  groupId: string | null;
-  organizationUserId: string | null;
-  actingUserId: string | null;
-  date: string;
-  deviceType: number | null;
-  ipAddress: string | null;
-  sendId: string | null;
-}
-interface EventList {
-  object: string;
-  data: EventJson[];
-  continuationToken: string | null;
-}
-
 /** Device types (Bitwarden's DeviceType) distinct from the test client's default of 25 (Linux CLI). */
 const OWNER_DEVICE = 9; // the owner signs in as Chrome
 const RECIPIENT_DEVICE = 14; // the anonymous Send recipient's Device-Type header
@@ -68,6 +48,9 @@ interface FileUpload {
   sendResponse: { id: string; accessId: string; file: { id: string } };
 }
 
+/** The table's many actions take the consumer a while on a loaded machine. */
+const WAIT = { timeoutMs: 30_000, intervalMs: 200 };
+
 const inDays = (days: number): string => new Date(Date.now() + days * 86_400_000).toISOString();
 
 describeOnBackends('every observed event type is recorded with actor, device and address', (backend) => {
@@ -81,39 +64,8 @@ describeOnBackends('every observed event type is recorded with actor, device and
   const send = <T = unknown>(who: Person, method: Method, path: string, json?: unknown): Promise<HttpResponse<T>> =>
     call<T>(server.http, who.token, method, path, json);
 
-  /** Waits (bounded) for `done`: events reach the log asynchronously (outbox → queue → consumer). */
-  async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(200);
-    }
-  }
-
-  /** Every page of a query route, following continuation tokens. */
-  async function allPages(
-    get: (path: string) => Promise<HttpResponse<EventList>>,
-    path: string,
-  ): Promise<{ events: EventJson[]; pages: number }> {
-    const events: EventJson[] = [];
-    let token: string | null = null;
-    let pages = 0;
-    do {
-      const sep = path.includes('?') ? '&' : '?';
-      const url: string = token === null ? path : `${path}${sep}continuationToken=${encodeURIComponent(token)}`;
-      const page: EventList = ok(await get(url), `GET ${url}`);
-      assert.equal(page.object, 'list');
-      events.push(...page.data);
-      token = page.continuationToken;
-      pages++;
-    } while (token !== null && pages < 100);
-    return { events, pages };
-  }
-
   const pagesAs = (who: Person, path: string): Promise<{ events: EventJson[]; pages: number }> =>
-    allPages((url) => send<EventList>(who, 'GET', url), path);
+    allEventPages((url) => send<EventList>(who, 'GET', url), path);
 
   /** A person whose token comes from a login with the given device type. */
   async function personOn(email: string, deviceType: number): Promise<Person> {
@@ -390,7 +342,7 @@ describeOnBackends('every observed event type is recorded with actor, device and
     });
     const found = (logs: { organization: EventJson[]; own: EventJson[] }, row: Expected): EventJson | undefined =>
       logs[row.log].find((e) => e.type === row.type && (row.subject?.(e) ?? true));
-    const logs = await eventually(read, (l) => table.every((row) => found(l, row)), 'every expected event');
+    const logs = await eventually(read, (l) => table.every((row) => found(l, row)), 'every expected event', WAIT);
     for (const row of table) {
       const event = found(logs, row);
       const label = `${String(row.type)} (${row.what})`;
@@ -413,6 +365,7 @@ describeOnBackends('every observed event type is recorded with actor, device and
         ),
       (rows) => rows.length === 1,
       'the file Send access',
+      WAIT,
     );
     assert.deepEqual(
       accessed.map((r) => ({ acting: r.acting, user: r.user, device: r.device, ip: Boolean(r.ip) })),
@@ -441,6 +394,7 @@ describeOnBackends('every observed event type is recorded with actor, device and
         async () => ok(await send<EventList>(reader, 'GET', path), `${reader.email} reads`).data,
         (data) => data.some((e) => e.type === 1501 && e.organizationUserId === customWithout.memberId),
         `the log as ${reader.email}`,
+        WAIT,
       );
       assert.ok(events.every((e) => e.organizationId === readers.id));
     }
@@ -470,6 +424,7 @@ describeOnBackends('every observed event type is recorded with actor, device and
       () => stored('cipher_id = $1', [item]),
       (n) => n === 121,
       'the item events',
+      WAIT,
     );
 
     const byItem = await pagesAs(owner, `/api/ciphers/${item}/events`);
@@ -503,7 +458,7 @@ describeOnBackends('every observed event type is recorded with actor, device and
       'organization token',
     );
     const orgEvents = await stored('organization_id = $1', [paged.id]);
-    const publicApi = await allPages(
+    const publicApi = await allEventPages(
       (url) => server.http.get<EventList>(url, { token: granted.access_token }),
       '/api/public/events',
     );

@@ -20,33 +20,13 @@ import {
   type Person,
 } from './org-fixtures';
 import { describeOnBackends, startAllInOne, type BackedServer } from './backends';
+import { allEventPages, eventually, type EventJson, type EventList } from './event-fixtures';
 
 /**
  * The audit log end to end on the all-in-one: actions through the API produce Bitwarden's events
  * (outbox → in-process queue → events consumer → `event`), the query routes page through them with
  * continuation tokens, and `events/collect` keeps only what the caller may report.
  */
-
-interface EventJson {
-  object: string;
-  type: number;
-  userId: string | null;
-  organizationId: string | null;
-  cipherId: string | null;
-  collectionId: string | null;
-  groupId: string | null;
-  policyId: string | null;
-  organizationUserId: string | null;
-  actingUserId: string | null;
-  date: string;
-  deviceType: number | null;
-  ipAddress: string | null;
-}
-interface EventList {
-  object: string;
-  data: EventJson[];
-  continuationToken: string | null;
-}
 
 describeOnBackends('the event log', (backend) => {
   let server: BackedServer;
@@ -61,38 +41,13 @@ describeOnBackends('the event log', (backend) => {
   const send = <T = unknown>(who: Person, method: Method, path: string, json?: unknown): Promise<HttpResponse<T>> =>
     call<T>(server.http, who.token, method, path, json);
 
-  /** Waits (bounded) until the stored events satisfy `done`; the event log is written asynchronously. */
-  async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await sleep(150);
-    }
-  }
-
   const storedTypes = async (sql: string, params: unknown[]): Promise<number[]> =>
     (await db.rows<{ type: number }>(`SELECT type FROM event WHERE ${sql} ORDER BY date, type`, params)).map(
       (r) => r.type,
     );
 
-  /** Every page of a query route, following continuation tokens. */
-  async function allPages(who: Person, path: string): Promise<{ events: EventJson[]; pages: number }> {
-    const events: EventJson[] = [];
-    let token: string | null = null;
-    let pages = 0;
-    do {
-      const sep = path.includes('?') ? '&' : '?';
-      const url: string = token === null ? path : `${path}${sep}continuationToken=${token}`;
-      const page: EventList = ok(await send<EventList>(who, 'GET', url), `GET ${url}`);
-      assert.equal(page.object, 'list');
-      events.push(...page.data);
-      token = page.continuationToken;
-      pages++;
-    } while (token !== null && pages < 50);
-    return { events, pages };
-  }
+  const allPages = (who: Person, path: string): Promise<{ events: EventJson[]; pages: number }> =>
+    allEventPages((url) => send<EventList>(who, 'GET', url), path, 50);
 
   before(async () => {
     server = await startAllInOne(backend);
