@@ -24,6 +24,17 @@ export interface ScimList<T> {
 }
 
 /** A SCIM client of one organization, sending what the given directory sends. */
+export interface ScimGroup {
+  schemas: string[];
+  id: string;
+  displayName: string;
+  externalId: string | null;
+  meta: { resourceType: string; created: string; lastModified: string; location: string };
+}
+
+/** `?filter=…` for a SCIM filter expression. */
+export const filterQuery = (filter: string): string => `?filter=${encodeURIComponent(filter)}`;
+
 export class ScimClient {
   constructor(
     private readonly http: HttpClient,
