@@ -113,7 +113,7 @@ export class VaultPush {
     });
   }
 
-  /** Many of an organization's items and collections changed (an import): every member's clients run a full sync. */
+  /** Many of an organization's items changed (an import, a purge): every confirmed member's clients run a full sync. */
   async organizationVault(organizationId: string): Promise<void> {
     try {
       this.push.publishToUsers(PushType.SyncVault, await this.audiences.membersOf(organizationId));

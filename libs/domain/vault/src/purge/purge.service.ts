@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { PushPublisher } from '@keyhaven/bus';
-import { EventType, PushType } from '@keyhaven/contracts';
+import { EventType } from '@keyhaven/contracts';
 import { Database, EventRecorder } from '@keyhaven/db';
 import { AccountsService } from '@keyhaven/domain-auth';
-import { MemberRepository, OrgAccess } from '@keyhaven/domain-admin-console';
+import { OrgAccess } from '@keyhaven/domain-admin-console';
 import { AttachmentBlobs } from '../attachments/attachment-blobs';
 import { CipherWriteRepository } from '../ciphers/cipher-access.repository';
 import { CipherRepository } from '../ciphers/cipher.repository';
@@ -25,8 +24,6 @@ export class PurgeService {
     private readonly push: VaultPush,
     private readonly attachmentFiles: AttachmentBlobs,
     private readonly events: EventRecorder,
-    private readonly members: MemberRepository,
-    private readonly pushes: PushPublisher,
   ) {}
 
   /** The master password first; with an organization id, the caller must own that organization. */
@@ -64,6 +61,6 @@ export class PurgeService {
     });
     this.attachmentFiles.drainSoon();
     // The items left every member's vault at once, as when collections are deleted: one org-wide SyncVault.
-    this.pushes.publishToUsers(PushType.SyncVault, await this.members.userIdsOf(organizationId));
+    await this.push.organizationVault(organizationId);
   }
 }
